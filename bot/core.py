@@ -1,0 +1,171 @@
+"""The bot core: turns incoming events into stored effects and queued replies.
+
+Each command runs in one database transaction that also records the event
+id as processed and queues the reply in the outbox. Replaying an event (a
+restart, a sync retry) therefore changes nothing and answers nothing twice;
+the outbox sender delivers queued replies after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.config import GroupConfig
+from bot.outbox import OutboxSender
+from bot.render import split_markdown, to_html, to_plain
+from bot.router import CommandContext, Reply, Router, parse_command, role_of
+from bot.transport import Incoming, IncomingKind
+from handlers.updates import apply_edit
+from storage.db import Storage
+from storage.repo import Repo
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+FAILURE_REPLY = "Sorry, something went wrong handling that command. The chairs can check the log."
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def txn_id_for(event_id: str, index: int) -> str:
+    """Deterministic per reply, so a resend after a crash is deduplicated by the homeserver."""
+    digest = hashlib.sha256(f"{event_id}\0{index}".encode()).hexdigest()[:32]
+    return f"allies-{digest}"
+
+
+class BotCore:
+    def __init__(
+        self, storage: Storage, router: Router, outbox: OutboxSender, clock: Clock = utc_now
+    ) -> None:
+        self.storage = storage
+        self.router = router
+        self.outbox = outbox
+        self.clock = clock
+        self.rooms: dict[str, GroupConfig] = {}
+
+    def bind_room(self, room_id: str, group: GroupConfig) -> None:
+        """Tell the core which room (resolved id) belongs to which group."""
+        self.rooms[room_id] = group
+
+    async def handle(self, event: Incoming) -> None:
+        group = self.rooms.get(event.room_id)
+        if group is None:
+            return
+        if event.kind is IncomingKind.MESSAGE:
+            await self._on_message(group, event)
+        elif event.kind is IncomingKind.EDIT:
+            await self._on_edit(group, event)
+        else:
+            await self._on_redaction(group, event)
+        self.outbox.wake()
+
+    async def _on_message(self, group: GroupConfig, event: Incoming) -> None:
+        parsed = parse_command(event.body)
+        if parsed is None:
+            return
+        name, args = parsed
+        log.info("command !%s from %s in %s (%s)", name, event.sender, group.id, event.event_id)
+
+        async def work(repo: Repo) -> None:
+            if await repo.is_processed(event.event_id):
+                log.info("already handled %s, ignoring", event.event_id)
+                return
+            ctx = self._context(group, event, args, repo, event.event_id)
+            reply = await self.router.dispatch(ctx, name)
+            await self._finish(repo, event, "command", reply)
+
+        await self._run_safely(work, event)
+
+    async def _on_edit(self, group: GroupConfig, event: Incoming) -> None:
+        """An edited `!update` changes the stored text; an edit that makes a
+        message into `!update` stores it under the original event id."""
+        target = event.target_event_id or ""
+        parsed = parse_command(event.body)
+
+        async def work(repo: Repo) -> None:
+            if await repo.is_processed(event.event_id):
+                return
+            existing = await repo.update_by_event(target)
+            if existing is None:
+                if parsed is None or parsed[0] != "update":
+                    return
+                ctx = self._context(group, event, parsed[1], repo, target)
+                reply = await self.router.dispatch(ctx, "update")
+            elif existing.sender != event.sender:
+                log.warning("%s tried to edit %s's update; ignored", event.sender, existing.sender)
+                return
+            else:
+                reply = await apply_edit(repo, existing.event_id, parsed, event.timestamp)
+            await self._finish(repo, event, "edit", reply, reply_to=target)
+
+        await self._run_safely(work, event)
+
+    async def _on_redaction(self, group: GroupConfig, event: Incoming) -> None:
+        target = event.target_event_id or ""
+
+        async def work(repo: Repo) -> None:
+            if await repo.is_processed(event.event_id):
+                return
+            existing = await repo.update_by_event(target)
+            if existing is None:
+                return
+            await repo.delete_update(target)
+            log.info("update %s removed by redaction %s", target, event.event_id)
+            reply = Reply("An update was deleted, so I removed it from the collection.")
+            await self._finish(repo, event, "redaction", reply, reply_to=None)
+
+        await self._run_safely(work, event)
+
+    def _context(
+        self, group: GroupConfig, event: Incoming, args: str, repo: Repo, event_id: str
+    ) -> CommandContext:
+        return CommandContext(
+            group=group,
+            sender=event.sender,
+            role=role_of(group, event.sender),
+            args=args,
+            event_id=event_id,
+            room_id=event.room_id,
+            now=self.clock(),
+            repo=repo,
+            router=self.router,
+        )
+
+    async def _finish(
+        self, repo: Repo, event: Incoming, kind: str, reply: Reply, *, reply_to: str | None = ""
+    ) -> None:
+        """Record the event as processed and queue the reply, same transaction."""
+        now = self.clock()
+        await repo.mark_processed(event.event_id, event.room_id, kind, now)
+        target = event.event_id if reply_to == "" else reply_to
+        for index, chunk in enumerate(split_markdown(reply.markdown)):
+            await repo.enqueue(
+                txn_id=txn_id_for(event.event_id, index),
+                room_id=event.room_id,
+                body=to_plain(chunk),
+                html=to_html(chunk),
+                reply_to=target,
+                mentions=reply.mentions,
+                now=now,
+            )
+
+    async def _run_safely(self, work, event: Incoming) -> None:
+        """A failing handler must not kill the bot or leave half-written data:
+        its transaction rolls back and the sender gets a short apology."""
+        try:
+            await self.storage.run_in_transaction(work)
+        except Exception:
+            log.exception("handling %s failed; rolled back", event.event_id)
+
+            async def apologise(repo: Repo) -> None:
+                if not await repo.is_processed(event.event_id):
+                    await self._finish(repo, event, "failed", Reply(FAILURE_REPLY))
+
+            try:
+                await self.storage.run_in_transaction(apologise)
+            except Exception:
+                log.exception("could not record the failure of %s", event.event_id)

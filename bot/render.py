@@ -1,0 +1,59 @@
+"""One Markdown source for every reply: plain `body` and HTML from the same text.
+
+Member text is data. `escape` backslash-escapes every Markdown punctuation
+character so nothing a member typed becomes a link, image, heading or HTML,
+and defuses `@room`. Raw HTML is disabled in the renderer as a second wall.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_ROOM_PING = re.compile(r"@(room\b)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
+MAX_CHUNK_CHARS = 16_000
+
+
+def escape(text: str) -> str:
+    """Make member text inert: literal in Markdown, no `@room` ping."""
+    text = _ROOM_PING.sub("@" + WORD_JOINER + r"\1", text)
+    return _PUNCTUATION.sub(r"\\\1", text)
+
+
+def to_html(markdown: str) -> str:
+    return _MARKDOWN.render(markdown).strip()
+
+
+def to_plain(markdown: str) -> str:
+    """The plain-text body: the Markdown with our own escapes undone, so
+    members read exactly what they wrote."""
+    return _ESCAPED.sub(r"\1", markdown)
+
+
+def split_markdown(markdown: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
+    """Split an over-long reply at paragraph boundaries (hard-cut a single
+    paragraph only if it alone exceeds the limit) so every event stays well
+    under Matrix's 64 KiB event size."""
+    chunks: list[str] = []
+    current = ""
+    for block in markdown.split("\n\n"):
+        while len(block) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(block[:limit])
+            block = block[limit:]
+        candidate = f"{current}\n\n{block}" if current else block
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = block
+        else:
+            current = candidate
+    if current or not chunks:
+        chunks.append(current)
+    return chunks

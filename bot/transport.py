@@ -1,0 +1,68 @@
+"""The small interface between the bot core and a chat network.
+
+Matrix today, the console for try-outs and tests, Teams later: each adapter
+turns its network's events into `Incoming` and sends `Outgoing`. The core
+never sees a Matrix type, so a push-based transport (a Teams webhook) fits
+as well as a sync loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Protocol
+
+
+class IncomingKind(Enum):
+    MESSAGE = "message"
+    EDIT = "edit"
+    REDACTION = "redaction"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A member's message, an edit of one, or the removal of one."""
+
+    kind: IncomingKind
+    event_id: str
+    room_id: str
+    sender: str
+    timestamp: datetime
+    body: str = ""
+    target_event_id: str | None = None  # the message an edit or redaction is about
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message the bot sends: plain text plus sanitised HTML."""
+
+    room_id: str
+    body: str
+    html: str
+    reply_to: str | None = None
+    mentions: tuple[str, ...] = field(default=())
+
+
+class SendError(Exception):
+    """A message could not be sent. `permanent` ones are not retried."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+EventHandler = Callable[[Incoming], Awaitable[None]]
+
+
+class Transport(Protocol):
+    async def start(self, on_event: EventHandler) -> None:
+        """Connect and deliver incoming events to `on_event` until stopped."""
+
+    async def send(self, message: Outgoing, txn_id: str) -> str:
+        """Send once per `txn_id` (retries with the same id must not duplicate);
+        return the network's id for the sent message."""
+
+    async def stop(self) -> None:
+        """Disconnect; `start` returns soon after."""

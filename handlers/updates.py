@@ -1,0 +1,89 @@
+"""`!update` and `!updates`: members' updates collected per meeting and alliance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import groupby
+
+from bot.render import escape
+from bot.router import CommandContext, Reply, Role, Router, UsageError
+from storage.repo import Repo
+
+MAX_UPDATE_CHARS = 4000
+OPEN_PERIOD = "open"
+NO_ALLIANCE = "(no alliance)"
+
+
+def current_period(ctx: CommandContext) -> str:
+    """Which collection an update belongs to. Until the meeting calendar
+    exists every group has one open period; the calendar will key updates
+    by the next meeting instead (issue 3)."""
+    return OPEN_PERIOD
+
+
+def check_length(text: str) -> None:
+    if len(text) > MAX_UPDATE_CHARS:
+        raise UsageError(
+            f"That update is {len(text):,} characters; the limit is {MAX_UPDATE_CHARS:,}. "
+            "Please shorten it or split it into several `!update` messages."
+        )
+
+
+def register(router: Router) -> None:
+    @router.command(
+        "update",
+        role=Role.MEMBER,
+        usage="!update <text>",
+        summary="send your update for the next meeting (edit or delete the message to change it)",
+    )
+    async def update_command(ctx: CommandContext) -> Reply:
+        if not ctx.args:
+            raise UsageError("Please add the text of your update.")
+        check_length(ctx.args)
+        stored = await ctx.repo.add_update(
+            group_id=ctx.group.id,
+            period=current_period(ctx),
+            sender=ctx.sender,
+            alliance=ctx.alliance or NO_ALLIANCE,
+            text=ctx.args,
+            event_id=ctx.event_id,
+            now=ctx.now,
+        )
+        return Reply(f"Thanks, your update for {escape(stored.alliance)} is recorded.")
+
+    @router.command(
+        "updates",
+        role=Role.MEMBER,
+        usage="!updates",
+        summary="the updates collected so far for the next meeting, by alliance",
+    )
+    async def updates_command(ctx: CommandContext) -> Reply:
+        return Reply(await render_updates(ctx.repo, ctx.group.id, current_period(ctx)))
+
+
+async def apply_edit(
+    repo: Repo, event_id: str, parsed: tuple[str, str] | None, now: datetime
+) -> Reply:
+    """Apply a member's edit of their `!update` message to the stored update."""
+    if parsed is None or parsed[0] != "update" or not parsed[1]:
+        await repo.delete_update(event_id)
+        return Reply("Your edited message is no longer an `!update`, so I removed the update.")
+    try:
+        check_length(parsed[1])
+    except UsageError as exc:
+        return Reply(f"{exc} Your earlier text is kept.")
+    await repo.edit_update(event_id, parsed[1], now)
+    return Reply("Your update is changed.")
+
+
+async def render_updates(repo: Repo, group_id: str, period: str) -> str:
+    updates = await repo.updates_for(group_id, period)
+    if not updates:
+        return "No updates yet for the next meeting. Send yours with `!update <text>`."
+    lines = [f"**Updates for the next meeting** ({len(updates)})"]
+    for alliance, items in groupby(updates, key=lambda u: u.alliance):
+        lines.append(f"\n**{escape(alliance)}**\n")
+        for item in items:
+            text = escape(item.text).replace("\n", "  \n  ")
+            lines.append(f"- {escape(item.sender)}: {text}")
+    return "\n".join(lines)

@@ -1,0 +1,82 @@
+"""Engine, migrations and the one-transaction-per-command unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from storage.repo import Repo
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    """WAL lets readers and the writer coexist; busy_timeout waits out a
+    lock held by another process instead of failing the command at once."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _upgrade(connection: Connection) -> None:
+    cfg = AlembicConfig(str(HERE / "alembic.ini"))
+    cfg.set_main_option("script_location", str(HERE / "migrations"))
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, "head")
+
+
+class Storage:
+    """Owns the engine; hands out repositories bound to one transaction."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: AsyncEngine = create_async_engine(url)
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _configure_sqlite)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.backend = parsed.get_backend_name()
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (idempotent)."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_upgrade)
+        log.info("storage ready (%s, schema at head)", self.backend)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repo]:
+        """Everything done through the yielded repo commits together or not at all."""
+        async with self._sessions() as session, session.begin():
+            yield Repo(session)
+
+    async def run_in_transaction(self, work, *, attempts: int = 5):
+        """Run `work(repo)` in a transaction, retrying when the database is
+        locked by someone else; the work is redone from scratch each time."""
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.transaction() as repo:
+                    return await work(repo)
+            except OperationalError as exc:
+                if "locked" not in str(exc).lower() or attempt == attempts:
+                    raise
+                log.warning("database locked, retrying (attempt %d/%d)", attempt, attempts)
+                await asyncio.sleep(0.2 * attempt)
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        await self.engine.dispose()

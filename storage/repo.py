@@ -1,0 +1,206 @@
+"""Repository functions: the only way handlers and the core reach the database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import BotState, OutboxMessage, ProcessedEvent, Update
+
+
+def _to_db(moment: datetime) -> datetime:
+    """Store naive UTC: portable across SQLite and PostgreSQL columns."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _from_db(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class StoredUpdate:
+    id: int
+    group_id: str
+    period: str
+    sender: str
+    alliance: str
+    text: str
+    event_id: str
+    created_at: datetime
+    edited_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PendingMessage:
+    id: int
+    txn_id: str
+    room_id: str
+    body: str
+    html: str
+    reply_to: str | None
+    mentions: tuple[str, ...]
+    attempts: int
+
+
+def _stored(row: Update) -> StoredUpdate:
+    return StoredUpdate(
+        row.id,
+        row.group_id,
+        row.period,
+        row.sender,
+        row.alliance,
+        row.text,
+        row.event_id,
+        _from_db(row.created_at),
+        _from_db(row.edited_at),
+    )
+
+
+class Repo:
+    """Bound to one session inside one transaction (see Storage.transaction)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # processed events
+    async def is_processed(self, event_id: str) -> bool:
+        return await self.session.get(ProcessedEvent, event_id) is not None
+
+    async def mark_processed(self, event_id: str, room_id: str, kind: str, now: datetime) -> None:
+        self.session.add(
+            ProcessedEvent(event_id=event_id, room_id=room_id, kind=kind, processed_at=_to_db(now))
+        )
+        await self.session.flush()
+
+    # updates
+    async def add_update(
+        self,
+        *,
+        group_id: str,
+        period: str,
+        sender: str,
+        alliance: str,
+        text: str,
+        event_id: str,
+        now: datetime,
+    ) -> StoredUpdate:
+        row = Update(
+            group_id=group_id,
+            period=period,
+            sender=sender,
+            alliance=alliance,
+            text=text,
+            event_id=event_id,
+            created_at=_to_db(now),
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return _stored(row)
+
+    async def update_by_event(self, event_id: str) -> StoredUpdate | None:
+        row = await self.session.scalar(select(Update).where(Update.event_id == event_id))
+        return None if row is None else _stored(row)
+
+    async def edit_update(self, event_id: str, text: str, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(Update)
+            .where(Update.event_id == event_id)
+            .values(text=text, edited_at=_to_db(now))
+        )
+        return result.rowcount > 0
+
+    async def delete_update(self, event_id: str) -> bool:
+        result = await self.session.execute(delete(Update).where(Update.event_id == event_id))
+        return result.rowcount > 0
+
+    async def updates_for(self, group_id: str, period: str) -> list[StoredUpdate]:
+        rows = await self.session.scalars(
+            select(Update)
+            .where(Update.group_id == group_id, Update.period == period)
+            .order_by(Update.alliance, Update.created_at, Update.id)
+        )
+        return [_stored(row) for row in rows]
+
+    # outbox
+    async def enqueue(
+        self,
+        *,
+        txn_id: str,
+        room_id: str,
+        body: str,
+        html: str,
+        reply_to: str | None,
+        mentions: Sequence[str],
+        now: datetime,
+    ) -> None:
+        self.session.add(
+            OutboxMessage(
+                txn_id=txn_id,
+                room_id=room_id,
+                body=body,
+                html=html,
+                reply_to=reply_to,
+                mentions=json.dumps(list(mentions)),
+                created_at=_to_db(now),
+                attempts=0,
+            )
+        )
+        await self.session.flush()
+
+    async def pending_messages(self, limit: int = 100) -> list[PendingMessage]:
+        rows = await self.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed.is_(None))
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        return [
+            PendingMessage(
+                r.id,
+                r.txn_id,
+                r.room_id,
+                r.body,
+                r.html,
+                r.reply_to,
+                tuple(json.loads(r.mentions or "[]")),
+                r.attempts,
+            )
+            for r in rows
+        ]
+
+    async def mark_sent(self, message_id: int, remote_event_id: str, now: datetime) -> None:
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(sent_at=_to_db(now), remote_event_id=remote_event_id)
+        )
+
+    async def mark_attempt_failed(self, message_id: int, error: str, *, give_up: bool) -> None:
+        values: dict = {"attempts": OutboxMessage.attempts + 1}
+        if give_up:
+            values["failed"] = error
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+        )
+
+    async def sent_message_count(self, reply_to: str) -> int:
+        rows = await self.session.scalars(
+            select(OutboxMessage.id).where(
+                OutboxMessage.reply_to == reply_to, OutboxMessage.sent_at.is_not(None)
+            )
+        )
+        return len(rows.all())
+
+    # small persistent values
+    async def get_state(self, key: str) -> str | None:
+        row = await self.session.get(BotState, key)
+        return None if row is None else row.value
+
+    async def set_state(self, key: str, value: str) -> None:
+        await self.session.merge(BotState(key=key, value=value))
+        await self.session.flush()
