@@ -136,8 +136,13 @@ class _Checker:
         return tuple(users)
 
 
-def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
-    """Read and validate a config file; raise ConfigError listing every problem."""
+def load_config(
+    path: str | Path, environ: dict[str, str] | None = None, *, require_matrix: bool = True
+) -> Config:
+    """Read and validate a config file; raise ConfigError listing every problem.
+
+    The console try-out passes require_matrix=False: it needs no homeserver,
+    so a [matrix] table without a password must not stop it."""
     path = Path(path).resolve()
     environ = os.environ if environ is None else environ
     try:
@@ -146,13 +151,17 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Conf
         raise ConfigError([f"{path}: file not found"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
-    return parse_config(raw, path, environ)
+    return parse_config(raw, path, environ, require_matrix=require_matrix)
 
 
-def parse_config(raw: dict[str, Any], path: Path, environ: dict[str, str]) -> Config:
+def parse_config(
+    raw: dict[str, Any], path: Path, environ: dict[str, str], *, require_matrix: bool = True
+) -> Config:
     check = _Checker()
     check.unknown_keys(raw, "", "")
-    matrix = _parse_matrix(raw.get("matrix"), environ, check)
+    matrix = None
+    if require_matrix:
+        matrix = _parse_matrix(raw.get("matrix"), environ, check)
     storage = _parse_storage(raw.get("storage", {}), path.parent, check)
     groups = _parse_groups(raw.get("groups"), check)
     if check.problems:
@@ -162,8 +171,8 @@ def parse_config(raw: dict[str, Any], path: Path, environ: dict[str, str]) -> Co
 
 
 def _parse_matrix(table: Any, environ: dict[str, str], check: _Checker) -> MatrixConfig | None:
-    """The [matrix] table is optional so the console try-out needs no homeserver."""
     if table is None:
+        check.fail("matrix", "missing [matrix] table (needed to run on Matrix)")
         return None
     if not isinstance(table, dict):
         check.fail("matrix", "must be a table")

@@ -1,0 +1,82 @@
+"""`allies-bot run | check-config | console`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from sqlalchemy.engine import make_url
+
+from bot.config import Config, ConfigError, load_config
+from bot.logs import setup_logging
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="allies-bot", description=__doc__)
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bot on Matrix")
+    run.add_argument("--config", required=True)
+    check = sub.add_parser("check-config", help="validate a config file and summarise it")
+    check.add_argument("--config", required=True)
+    console = sub.add_parser("console", help="try the bot in the terminal, no homeserver needed")
+    console.add_argument("--config", required=True)
+    console.add_argument("--as", dest="as_user", help="the member you type as (default: first)")
+    console.add_argument("--group", help="group id (default: the first group)")
+    return parser
+
+
+def _load(path: str, *, need_matrix: bool) -> Config:
+    """Load or exit 2 with one line per problem."""
+    try:
+        return load_config(path, require_matrix=need_matrix)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) in {path}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def summarise(config: Config) -> str:
+    lines = [f"config OK: {config.path}"]
+    if config.matrix:
+        auth = "access token" if config.matrix.access_token else "password"
+        lines.append(f"matrix: {config.matrix.user_id} on {config.matrix.homeserver} ({auth})")
+    url = make_url(config.storage.url).render_as_string(hide_password=True)
+    lines.append(f"storage: {url}; data in {config.storage.data_dir}")
+    for group in config.groups:
+        lines.append(
+            f"group {group.id} ({group.name}): room {group.room}, {group.timezone.key}, "
+            f"{len(group.chairs)} chair(s), {len(group.vice_chairs)} vice-chair(s), "
+            f"{len(group.members)} member(s) from "
+            f"{len({m.alliance for m in group.members})} alliance(s)"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "check-config":
+        print(summarise(_load(args.config, need_matrix=True)))
+        return 0
+    if args.command == "console":
+        config = _load(args.config, need_matrix=False)
+        setup_logging("WARNING" if args.log_level == "INFO" else args.log_level)
+        from bot.app import run_console
+
+        asyncio.run(run_console(config, args.as_user, args.group))
+        return 0
+    config = _load(args.config, need_matrix=True)
+    assert config.matrix is not None
+    setup_logging(args.log_level, [config.matrix.password, config.matrix.access_token])
+    from bot.app import run_matrix
+
+    asyncio.run(run_matrix(config))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
