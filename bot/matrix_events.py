@@ -1,0 +1,92 @@
+"""Pure translation between Matrix event JSON and the core's types.
+
+Kept apart from the network code so the rules (what the bot ignores, how an
+edit or a redaction is read, what a reply looks like) are tested without a
+homeserver.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.transport import Incoming, IncomingKind, Outgoing
+
+HTML_FORMAT = "org.matrix.custom.html"
+
+
+def strip_reply_fallback(body: str) -> str:
+    """Drop the `> <@user> quoted text` lines clients put before a reply, so
+    `!update` typed as a reply is still read as a command."""
+    if not body.startswith("> "):
+        return body
+    lines = body.split("\n")
+    index = 0
+    while index < len(lines) and lines[index].startswith(">"):
+        index += 1
+    return "\n".join(lines[index:]).lstrip("\n")
+
+
+def _timestamp(source: dict[str, Any]) -> datetime:
+    millis = source.get("origin_server_ts") or 0
+    return datetime.fromtimestamp(millis / 1000, UTC)
+
+
+def to_incoming(source: dict[str, Any], room_id: str, own_user: str) -> Incoming | None:
+    """The core's view of one timeline event, or None if the bot ignores it:
+    its own events, notices (other bots), non-text messages and state."""
+    sender = source.get("sender")
+    event_id = source.get("event_id")
+    if not sender or not event_id or sender == own_user:
+        return None
+    content = source.get("content") or {}
+    base = {
+        "event_id": event_id,
+        "room_id": room_id,
+        "sender": sender,
+        "timestamp": _timestamp(source),
+    }
+    if source.get("type") == "m.room.redaction":
+        target = source.get("redacts") or content.get("redacts")
+        if not isinstance(target, str):
+            return None
+        return Incoming(kind=IncomingKind.REDACTION, target_event_id=target, **base)
+    if source.get("type") != "m.room.message" or content.get("msgtype") != "m.text":
+        return None
+    relation = content.get("m.relates_to") or {}
+    if relation.get("rel_type") == "m.replace":
+        new_content = content.get("m.new_content") or {}
+        body = new_content.get("body")
+        if not isinstance(body, str) or not isinstance(relation.get("event_id"), str):
+            return None
+        return Incoming(
+            kind=IncomingKind.EDIT, body=body, target_event_id=relation["event_id"], **base
+        )
+    body = content.get("body")
+    if not isinstance(body, str):
+        return None
+    return Incoming(kind=IncomingKind.MESSAGE, body=strip_reply_fallback(body), **base)
+
+
+def is_own_join(source: dict[str, Any], own_user: str) -> bool:
+    """The bot's own arrival in a room (not a later profile change)."""
+    if source.get("type") != "m.room.member" or source.get("state_key") != own_user:
+        return False
+    content = source.get("content") or {}
+    previous = (source.get("unsigned") or {}).get("prev_content") or {}
+    return content.get("membership") == "join" and previous.get("membership") != "join"
+
+
+def message_content(message: Outgoing) -> dict[str, Any]:
+    """An `m.notice` with plain and HTML bodies, threaded as a reply, and an
+    explicit `m.mentions` so nothing a member wrote can ping `@room`."""
+    content: dict[str, Any] = {
+        "msgtype": "m.notice",
+        "body": message.body,
+        "format": HTML_FORMAT,
+        "formatted_body": message.html,
+        "m.mentions": {"user_ids": list(message.mentions)} if message.mentions else {},
+    }
+    if message.reply_to:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": message.reply_to}}
+    return content

@@ -1,0 +1,112 @@
+"""In-process pieces for fast handler tests: a recording transport and a
+harness that drives the real core, router, handlers and SQLite storage."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.config import Config, load_config
+from bot.core import BotCore
+from bot.outbox import OutboxSender
+from bot.transport import Incoming, IncomingKind, Outgoing
+from handlers import build_router
+from storage.db import Storage
+
+CONFIG = """
+[storage]
+url = "sqlite+aiosqlite:///bot.db"
+data_dir = "data"
+
+[[groups]]
+id = "allies"
+name = "ALLIES"
+room = "!allies:example.org"
+timezone = "Europe/Brussels"
+chairs = ["@chair:example.org"]
+vice_chairs = ["@vice:example.org"]
+[[groups.members]]
+user = "@chair:example.org"
+alliance = "FORTHEM"
+[[groups.members]]
+user = "@anna:example.org"
+alliance = "FORTHEM"
+[[groups.members]]
+user = "@bo:example.org"
+alliance = "CIVIS"
+"""
+ROOM = "!allies:example.org"
+
+
+@dataclass
+class RecordingTransport:
+    sent: list[tuple[str, Outgoing]] = field(default_factory=list)
+
+    async def start(self, on_event) -> None:  # pragma: no cover - not used
+        raise NotImplementedError
+
+    async def send(self, message: Outgoing, txn_id: str) -> str:
+        self.sent.append((txn_id, message))
+        return f"$sent{len(self.sent)}"
+
+    async def stop(self) -> None:  # pragma: no cover - not used
+        pass
+
+
+class Harness:
+    """Types as members into the real core and returns the bot's answers."""
+
+    def __init__(self, config: Config, core: BotCore, transport: RecordingTransport) -> None:
+        self.config = config
+        self.core = core
+        self.transport = transport
+        self.clock = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+        self._ids = itertools.count(1)
+
+    def next_id(self) -> str:
+        return f"$ev{next(self._ids)}"
+
+    async def deliver(self, event: Incoming) -> list[Outgoing]:
+        before = len(self.transport.sent)
+        self.clock += timedelta(seconds=1)
+        await self.core.handle(event)
+        await self.core.outbox.flush()
+        return [message for _, message in self.transport.sent[before:]]
+
+    async def say(self, sender: str, body: str, event_id: str | None = None) -> list[Outgoing]:
+        event_id = event_id or self.next_id()
+        return await self.deliver(
+            Incoming(IncomingKind.MESSAGE, event_id, ROOM, sender, self.clock, body)
+        )
+
+    async def edit(self, sender: str, target: str, body: str) -> list[Outgoing]:
+        return await self.deliver(
+            Incoming(IncomingKind.EDIT, self.next_id(), ROOM, sender, self.clock, body, target)
+        )
+
+    async def redact(self, sender: str, target: str) -> list[Outgoing]:
+        return await self.deliver(
+            Incoming(IncomingKind.REDACTION, self.next_id(), ROOM, sender, self.clock, "", target)
+        )
+
+
+async def make_harness(tmp_path: Path, config_text: str = CONFIG) -> Harness:
+    path = tmp_path / "config.toml"
+    path.write_text(config_text)
+    config = load_config(path, require_matrix=False)
+    storage = Storage(config.storage.url)
+    await storage.migrate()
+    transport = RecordingTransport()
+    holder: dict[str, Harness] = {}
+    core = BotCore(
+        storage,
+        build_router(),
+        OutboxSender(storage, lambda: holder["h"].clock),
+        clock=lambda: holder["h"].clock,
+    )
+    core.outbox.attach(transport)
+    core.bind_room(ROOM, config.groups[0])
+    holder["h"] = Harness(config, core, transport)
+    return holder["h"]
