@@ -16,7 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-:\[\]]+$")
-ROOM_RE = re.compile(r"^[!#][^:\s]+:[A-Za-z0-9.\-:\[\]]+$")
+# Room ids from room version 12 on carry no server part (`!hash`), older ones do.
+ROOM_RE = re.compile(r"^(![^:\s]+(:[A-Za-z0-9.\-:\[\]]+)?|#[^:\s]+:[A-Za-z0-9.\-:\[\]]+)$")
 GROUP_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 PASSWORD_ENV = "ALLIES_BOT_PASSWORD"

@@ -17,7 +17,7 @@ Pure: ``now`` (for DTSTAMP) is a parameter; nothing here reads the clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -103,33 +103,45 @@ def _observance(change: _Transition) -> TimezoneStandard | TimezoneDaylight:
     return part
 
 
+def _group(
+    changes: Iterable[_Transition], key: Callable[[_Transition], tuple[object, ...]]
+) -> dict[tuple[object, ...], list[_Transition]]:
+    groups: dict[tuple[object, ...], list[_Transition]] = {}
+    for change in changes:
+        groups.setdefault(key(change), []).append(change)
+    return groups
+
+
 def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
-    """A VTIMEZONE for ``tzid`` valid at least from ``first_year`` to ``last_year``."""
+    """A VTIMEZONE for ``tzid`` correct from 1 January ``first_year`` to the end of
+    ``last_year``. Transitions are scanned from the year before, so that the start
+    of ``first_year`` already lies after an onset of the rules that apply to it."""
     zone = Timezone()
     zone.add("tzid", tzid)
     zone.add("x-lic-location", tzid)
-    changes = _transitions(tzid, first_year, last_year)
+    scan_from = first_year - 1
+    changes = _transitions(tzid, scan_from, last_year)
     if not changes:  # no change in range: one fixed observance
-        offset, name, _ = _state(datetime(first_year, 1, 1, tzinfo=UTC), ZoneInfo(tzid))
+        offset, name, _ = _state(datetime(scan_from, 1, 1, tzinfo=UTC), ZoneInfo(tzid))
         fixed = offset or timedelta(0)
         zone.add_component(
-            _observance(_Transition(datetime(first_year, 1, 1), fixed, fixed, name or "", False))
+            _observance(_Transition(datetime(scan_from, 1, 1), fixed, fixed, name or "", False))
         )
         return zone
-    by_rule: dict[tuple[object, ...], list[_Transition]] = {}
-    for change in changes:
-        by_rule.setdefault(change.rule, []).append(change)
-    years = last_year - first_year + 1
+    by_rule = _group(changes, lambda change: change.rule)
+    years = last_year - scan_from + 1
     yearly = all(
-        len({c.onset.year for c in group}) == len(group) == years for group in by_rule.values()
+        len({c.onset.year for c in same}) == len(same) == years for same in by_rule.values()
     )
-    for group in by_rule.values():
-        part = _observance(group[0])
+    # Irregular zones: one observance per (offsets, name), onsets listed as RDATEs.
+    groups = by_rule if yearly else _group(changes, lambda change: tuple(change[1:]))
+    for same in groups.values():
+        part = _observance(same[0])
         if yearly:
-            byday = group[0].rule[-2]
-            part.add("rrule", {"freq": "yearly", "bymonth": group[0].onset.month, "byday": byday})
-        elif len(group) > 1:
-            part.add("rdate", [change.onset for change in group[1:]])
+            rule = {"freq": "yearly", "bymonth": same[0].onset.month, "byday": same[0].rule[-2]}
+            part.add("rrule", rule)
+        elif len(same) > 1:
+            part.add("rdate", [change.onset for change in same[1:]])
         zone.add_component(part)
     return zone
 
@@ -192,8 +204,8 @@ def render_ics(
     calendar.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
     zones = sorted({m.start.tzinfo.key for m in meetings if isinstance(m.start.tzinfo, ZoneInfo)})
     if zones:
-        first = min(m.start.year for m in meetings) - 1
-        last = max(m.end.year for m in meetings) + 1
+        first = min(m.start.year for m in meetings)
+        last = max(m.end.year for m in meetings)
         for tzid in zones:
             calendar.add_component(vtimezone(tzid, first, last))
     stamp = now.astimezone(UTC)

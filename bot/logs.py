@@ -35,5 +35,5 @@ def setup_logging(level: str = "INFO", secrets: Iterable[str | None] = ()) -> No
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("nio", "peewee", "aiosqlite", "alembic.runtime.migration", "apscheduler"):
+    for noisy in ("nio", "aiosqlite", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -67,6 +67,7 @@ class MatrixTransport:
         )
         self.rooms: dict[str, GroupConfig] = {}
         self._stopping = asyncio.Event()
+        self._listening = False
 
     async def connect(self) -> dict[str, GroupConfig]:
         """Log in, resolve configured rooms to ids and join them."""
@@ -124,6 +125,9 @@ class MatrixTransport:
             await self._handle_rooms(response, on_event, token, skip_timeline=first_start)
             token = response.next_batch
             await self._save_token(token)
+            if first_start or not self._listening:
+                log.info("sync loop running; listening in %d room(s)", len(self.rooms))
+                self._listening = True
             first_start = False
 
     async def _sync_unless_stopped(self, token: str | None, *, full_state: bool) -> Any:

@@ -27,7 +27,7 @@ SYNC_FILTER: dict[str, Any] = {
     "presence": {"not_types": ["*"]},
     "account_data": {"not_types": ["*"]},
 }
-SYNC_POLL_MS = 500
+SYNC_POLL_MS = 250
 
 
 class MatrixError(RuntimeError):

@@ -152,7 +152,8 @@ class SynapseServer:
             fcntl.flock(lock, fcntl.LOCK_EX)  # parallel sessions must not install twice
             if python.exists() and _has_synapse(python):
                 return str(python)
-            install_log = DEFAULT_VENV.with_name(".venv-synapse-install.log")
+            DEFAULT_VENV.mkdir(exist_ok=True)  # so the log lives inside the ignored venv
+            install_log = DEFAULT_VENV / "allies-install.log"
             spec = os.environ.get("ALLIES_SYNAPSE_SPEC", "matrix-synapse")
             log.warning("Installing %s into %s (log: %s)", spec, DEFAULT_VENV, install_log)
             started = time.monotonic()
@@ -221,14 +222,6 @@ class SynapseServer:
         path.write_text(json.dumps(config, indent=2))
         return path
 
-    async def _run_checked(self, *args: str) -> None:
-        proc = await asyncio.create_subprocess_exec(
-            *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-        )
-        out, _ = await proc.communicate()
-        if proc.returncode:
-            raise SynapseStartError(f"{args} failed:\n{out.decode(errors='replace')}")
-
     async def start(self, workdir: Path) -> None:
         """Configure (first time only) and launch Synapse, returning once it serves."""
         started = time.monotonic()
@@ -239,9 +232,10 @@ class SynapseServer:
         if self.port is None or not config_path.exists():
             self.port = self.port or _free_port()
             self._write_config(workdir)
+        # No separate `--generate-keys` run: Synapse generates missing files
+        # (the signing key) on every normal start too, and a second interpreter
+        # importing Synapse would cost ~1.5 s.
         hs = [self._python, "-m", "synapse.app.homeserver", "-c", str(config_path)]
-        if not (workdir / "localhost.signing.key").exists():
-            await self._run_checked(*hs, "--generate-keys")
         self._stdout = (workdir / "stdout.log").open("a")
         self._proc = await asyncio.create_subprocess_exec(
             *hs,
@@ -256,6 +250,8 @@ class SynapseServer:
         except BaseException:
             await self.stop()
             raise
+        if not (workdir / "localhost.signing.key").exists():
+            raise SynapseStartError(self._failure("came up without a signing key"))
         self.start_seconds = time.monotonic() - started
         log.info("Synapse up at %s in %.1fs", self.base_url, self.start_seconds)
 

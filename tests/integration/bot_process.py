@@ -1,0 +1,105 @@
+"""Runs the real `allies-bot run` CLI as a subprocess against the test Synapse.
+
+A separate process, not an in-process object, so restarts and kills are as
+real as they get and the CLI, config loading and logging are exercised too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class GroupSpec:
+    id: str
+    room: str
+    chairs: list[str]
+    members: dict[str, str]  # user id -> alliance
+    vice_chairs: tuple[str, ...] = ()
+
+
+def render_config(homeserver: str, bot_user: str, groups: list[GroupSpec]) -> str:
+    lines = [
+        "[matrix]",
+        f'homeserver = "{homeserver}"',
+        f'user_id = "{bot_user}"',
+        'device_name = "allies-bot-test"',
+        "[storage]",
+        'url = "sqlite+aiosqlite:///data/bot.db"',
+        'data_dir = "data"',
+    ]
+    for group in groups:
+        lines += [
+            "[[groups]]",
+            f'id = "{group.id}"',
+            f'name = "{group.id.upper()}"',
+            f'room = "{group.room}"',
+            'timezone = "Europe/Brussels"',
+            f"chairs = {json.dumps(group.chairs)}",
+            f"vice_chairs = {json.dumps(list(group.vice_chairs))}",
+        ]
+        for user, alliance in group.members.items():
+            lines += ["[[groups.members]]", f'user = "{user}"', f'alliance = "{alliance}"']
+    return "\n".join(lines) + "\n"
+
+
+class BotProcess:
+    def __init__(self, workdir: Path, config_text: str, password: str) -> None:
+        self.workdir = workdir
+        self.config_path = workdir / "config.toml"
+        self.config_path.write_text(config_text)
+        self.password = password
+        self.log_path = workdir / "bot.log"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        env = {**os.environ, "ALLIES_BOT_PASSWORD": self.password}
+        log = self.log_path.open("ab")
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            "--config",
+            str(self.config_path),
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        log.close()
+
+    async def wait_for_log(self, text: str, timeout: float = 20.0) -> None:
+        """Wait until the bot has logged `text` (e.g. that its sync loop runs)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while text not in self.log():
+            if self.process and self.process.returncode is not None:
+                raise AssertionError(f"bot exited ({self.process.returncode}):\n{self.log()}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"bot never logged {text!r}:\n{self.log()[-3000:]}")
+            await asyncio.sleep(0.1)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(sig)
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        return self.process.returncode
+
+    def session(self) -> dict:
+        return json.loads((self.workdir / "data" / "matrix-session.json").read_text())
