@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
+from typing import TextIO
 
 from bot.config import Config
 from bot.console import ConsoleTransport
@@ -26,13 +28,20 @@ async def build_core(config: Config) -> BotCore:
     return BotCore(storage, build_router(), OutboxSender(storage, utc_now))
 
 
-async def run_console(config: Config, as_user: str | None, group_id: str | None = None) -> None:
+async def run_console(
+    config: Config,
+    as_user: str | None,
+    group_id: str | None = None,
+    *,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+) -> None:
     group = next((g for g in config.groups if group_id in (None, g.id)), None)
     if group is None:
         raise SystemExit(f"no group with id {group_id!r} in {config.path}")
     sender = as_user or (group.members[0].user if group.members else "@guest:localhost")
     core = await build_core(config)
-    transport = ConsoleTransport(group.room, sender)
+    transport = ConsoleTransport(group.room, sender, stdin, stdout)
     core.bind_room(group.room, group)
     core.outbox.attach(transport)
     await core.outbox.flush()

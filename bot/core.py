@@ -165,7 +165,6 @@ class BotCore:
                 if not await repo.is_processed(event.event_id):
                     await self._finish(repo, event, "failed", Reply(FAILURE_REPLY))
 
-            try:
-                await self.storage.run_in_transaction(apologise)
-            except Exception:
-                log.exception("could not record the failure of %s", event.event_id)
+            # If even this fails the database is unusable: let it propagate so
+            # the transport retries the batch later instead of losing the event.
+            await self.storage.run_in_transaction(apologise)

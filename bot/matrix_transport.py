@@ -105,6 +105,7 @@ class MatrixTransport:
         """Sync until stop(): each batch is handled, then its token stored."""
         token = await self._load_token()
         first_start = token is None
+        failures = 0
         if first_start:
             log.info("first start: earlier messages will not be answered")
         while not self._stopping.is_set():
@@ -121,8 +122,17 @@ class MatrixTransport:
                 )
                 await self._sleep(wait)
                 continue
-            await self._handle_invites(response)
-            await self._handle_rooms(response, on_event, token, skip_timeline=first_start)
+            try:
+                await self._handle_invites(response)
+                await self._handle_rooms(response, on_event, token, skip_timeline=first_start)
+            except Exception:
+                failures += 1
+                log.exception(
+                    "handling a sync batch failed; retrying it in %.0fs", _backoff(failures)
+                )
+                await self._sleep(_backoff(failures))
+                continue  # the token is not advanced: the batch comes again
+            failures = 0
             token = response.next_batch
             await self._save_token(token)
             if first_start or not self._listening:
