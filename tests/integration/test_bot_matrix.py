@@ -156,3 +156,16 @@ async def test_invites_to_unconfigured_rooms_are_ignored(world, make_member):
     ]
     assert joined_other == []
     assert f"ignoring invite to unconfigured room {other}" in world["bot"].log()
+
+
+async def test_sync_loop_survives_the_homeserver_going_away(world, synapse):
+    anna, room, bot = world["anna"], world["room"], world["bot"]
+    await world["chair"].invite(room, world["bot_user"])
+    await start_bot(world)
+    await ask(anna, room, "!update before the outage")
+    await synapse.stop()
+    await asyncio.sleep(3)
+    await synapse.start(synapse.workdir)
+    reply = await ask(anna, room, "!updates", timeout=30)
+    assert "before the outage" in reply["body"]
+    assert bot.process.returncode is None
