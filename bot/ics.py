@@ -32,7 +32,7 @@ from icalendar import (
     vDuration,
 )
 
-from bot.calendar import Meeting
+from bot.cadence import Meeting
 
 PRODID = "-//allies-bot//meeting calendar//EN"
 REFRESH = timedelta(hours=6)  # how often subscribers should re-fetch the feed

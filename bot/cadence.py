@@ -20,83 +20,23 @@ ambiguous local time (autumn fold) is its first occurrence (summer time).
 from __future__ import annotations
 
 import heapq
-import re
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Literal, NamedTuple
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
-from dateutil.rrule import DAILY, MONTHLY, WEEKLY, rrule, rruleset
+from dateutil.rrule import rrule, rruleset
+
+from bot.timeparse import Every
 
 Status = Literal["scheduled", "skipped", "moved", "added"]
 OverrideKind = Literal["skip", "move", "add"]
-Unit = Literal["day", "week", "month"]
 KEY_FORMAT = "%Y-%m-%dT%H:%M"
-_FREQ = {"day": DAILY, "week": WEEKLY, "month": MONTHLY}
 # Longer than any UTC-offset jump: how far local order may lag behind UTC order.
 _SLACK = timedelta(days=2)
-_EVERY_RE = re.compile(r"(\d+)\s*(day|week|month)s?", re.IGNORECASE)
 _OVERRIDE_FIELDS = {"skip": ("original",), "move": ("original", "new"), "add": ("new",)}
-_DURATION_RE = re.compile(r"(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?", re.IGNORECASE)
-
-
-class Every(NamedTuple):
-    """A recurrence step, i.e. RRULE ``FREQ`` + ``INTERVAL``."""
-
-    interval: int
-    unit: Unit
-
-    @property
-    def freq(self) -> int:  # the dateutil rrule constant
-        return _FREQ[self.unit]
-
-    @property
-    def delta(self) -> relativedelta:  # the same step, for date arithmetic
-        return relativedelta(**{f"{self.unit}s": self.interval})
-
-
-def parse_every(text: str, name: str = "every") -> Every:
-    """Parse ``"N day(s)|N week(s)|N month(s)"`` (N >= 1)."""
-    match = _EVERY_RE.fullmatch(text.strip()) if isinstance(text, str) else None
-    if match is None or int(match[1]) < 1:
-        raise ValueError(
-            f"{name}: expected 'N days', 'N weeks' or 'N months' with N >= 1, got {text!r}"
-        )
-    return Every(int(match[1]), match[2].lower())  # type: ignore[arg-type]
-
-
-def parse_duration(text: str, name: str = "duration") -> timedelta:
-    """Parse ``"90m"``, ``"1h"``, ``"1h30m"``, ``"2d"``: days, hours, minutes in that order."""
-    match = _DURATION_RE.fullmatch(text.strip()) if isinstance(text, str) else None
-    if match is None or not any(match.groups()):
-        raise ValueError(f"{name}: expected e.g. '90m', '1h', '1h30m' or '2d', got {text!r}")
-    days, hours, minutes = (int(group or 0) for group in match.groups())
-    duration = timedelta(days=days, hours=hours, minutes=minutes)
-    if duration <= timedelta(0):
-        raise ValueError(f"{name}: must be longer than zero, got {text!r}")
-    return duration
-
-
-def parse_local_datetime(text: str, name: str = "date-time") -> datetime:
-    """Parse a group-local ``"YYYY-MM-DD HH:MM"`` (or with ``T``) into a naive datetime."""
-    with suppress(ValueError, AttributeError):
-        return datetime.strptime(text.strip().replace("T", " ", 1), "%Y-%m-%d %H:%M")
-    raise ValueError(
-        f"{name}: expected a valid local date and time like '2025-09-05 11:00' "
-        f"(no seconds, no time zone), got {text!r}"
-    )
-
-
-def parse_date(text: str, name: str = "date") -> date:
-    """Parse ``"YYYY-MM-DD"`` strictly (no week dates or compact forms)."""
-    try:
-        return datetime.strptime(text.strip(), "%Y-%m-%d").date()
-    except (ValueError, AttributeError):
-        raise ValueError(f"{name}: expected a valid date like '2026-07-01', got {text!r}") from None
 
 
 def meeting_key(local_start: datetime) -> str:
@@ -130,10 +70,10 @@ class Cadence:
     until: date | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "one_off", tuple(sorted(self.one_off)))
-        object.__setattr__(self, "breaks", tuple((first, last) for first, last in self.breaks))
         for when in (*self.one_off, *([self.start] if self.start else [])):
             _check_local(when, "cadence")
+        object.__setattr__(self, "one_off", tuple(sorted(self.one_off)))
+        object.__setattr__(self, "breaks", tuple((first, last) for first, last in self.breaks))
         if (self.start is None) != (self.every is None):
             raise ValueError("cadence: 'start' and 'every' must be given together")
         if self.duration <= timedelta(0):
