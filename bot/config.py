@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.config_check import Checker
+from bot.config_schedule import GroupSchedule, parse_schedule
+
 USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-:\[\]]+$")
 # Room ids from room version 12 on carry no server part (`!hash`), older ones do.
 ROOM_RE = re.compile(r"^(![^:\s]+(:[A-Za-z0-9.\-:\[\]]+)?|#[^:\s]+:[A-Za-z0-9.\-:\[\]]+)$")
@@ -62,6 +65,7 @@ class GroupConfig:
     chairs: tuple[str, ...] = ()
     vice_chairs: tuple[str, ...] = ()
     members: tuple[Member, ...] = ()
+    schedule: GroupSchedule = field(default_factory=GroupSchedule)
 
     def alliance_of(self, user_id: str) -> str | None:
         """The alliance a roster member represents, None for non-members."""
@@ -85,58 +89,6 @@ class Config:
         return None
 
 
-KNOWN_KEYS = {
-    "": {"matrix", "storage", "groups"},
-    "matrix": {"homeserver", "user_id", "password", "access_token", "device_name"},
-    "storage": {"url", "data_dir"},
-    "group": {"id", "name", "room", "timezone", "chairs", "vice_chairs", "members"},
-    "member": {"user", "alliance"},
-}
-
-
-class _Checker:
-    """Collects problems while reading typed values out of raw TOML tables."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def fail(self, key: str, message: str) -> None:
-        self.problems.append(f"{key}: {message}")
-
-    def unknown_keys(self, table: dict[str, Any], kind: str, prefix: str) -> None:
-        for key in table:
-            if key not in KNOWN_KEYS[kind]:
-                where = f"{prefix}.{key}" if prefix else key
-                self.fail(where, "unknown key (check the spelling in config.example.toml)")
-
-    def string(self, table: dict, key: str, prefix: str, *, required: bool = True) -> str | None:
-        value = table.get(key)
-        if value is None:
-            if required:
-                self.fail(f"{prefix}.{key}", "missing (required)")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.fail(f"{prefix}.{key}", "must be a non-empty string")
-            return None
-        return value.strip()
-
-    def user_list(self, table: dict, key: str, prefix: str) -> tuple[str, ...]:
-        value = table.get(key, [])
-        if not isinstance(value, list):
-            self.fail(f"{prefix}.{key}", "must be a list of Matrix user IDs")
-            return ()
-        users = []
-        for index, user in enumerate(value):
-            if isinstance(user, str) and USER_ID_RE.match(user):
-                users.append(user)
-            else:
-                self.fail(
-                    f"{prefix}.{key}[{index}]",
-                    f"{user!r} is not a Matrix user ID like @name:server",
-                )
-        return tuple(users)
-
-
 def load_config(
     path: str | Path, environ: dict[str, str] | None = None, *, require_matrix: bool = True
 ) -> Config:
@@ -158,7 +110,7 @@ def load_config(
 def parse_config(
     raw: dict[str, Any], path: Path, environ: dict[str, str], *, require_matrix: bool = True
 ) -> Config:
-    check = _Checker()
+    check = Checker()
     check.unknown_keys(raw, "", "")
     matrix = None
     if require_matrix:
@@ -171,7 +123,7 @@ def parse_config(
     return Config(matrix=matrix, storage=storage, groups=tuple(groups), path=path)
 
 
-def _parse_matrix(table: Any, environ: dict[str, str], check: _Checker) -> MatrixConfig | None:
+def _parse_matrix(table: Any, environ: dict[str, str], check: Checker) -> MatrixConfig | None:
     if table is None:
         check.fail("matrix", "missing [matrix] table (needed to run on Matrix)")
         return None
@@ -195,7 +147,7 @@ def _parse_matrix(table: Any, environ: dict[str, str], check: _Checker) -> Matri
     return MatrixConfig(homeserver.rstrip("/"), user_id, password, token, device_name)
 
 
-def _parse_storage(table: Any, base: Path, check: _Checker) -> StorageConfig | None:
+def _parse_storage(table: Any, base: Path, check: Checker) -> StorageConfig | None:
     if not isinstance(table, dict):
         check.fail("storage", "must be a table")
         return None
@@ -221,7 +173,7 @@ def _resolve_sqlite_path(url: str, base: Path) -> str:
     return f"{prefix}:///{base / rest}"
 
 
-def _parse_groups(value: Any, check: _Checker) -> list[GroupConfig]:
+def _parse_groups(value: Any, check: Checker) -> list[GroupConfig]:
     if not isinstance(value, list) or not value:
         check.fail("groups", "at least one [[groups]] table is required")
         return []
@@ -238,7 +190,7 @@ def _parse_groups(value: Any, check: _Checker) -> list[GroupConfig]:
     return groups
 
 
-def _parse_group(table: Any, prefix: str, check: _Checker) -> GroupConfig | None:
+def _parse_group(table: Any, prefix: str, check: Checker) -> GroupConfig | None:
     if not isinstance(table, dict):
         check.fail(prefix, "must be a table")
         return None
@@ -258,12 +210,13 @@ def _parse_group(table: Any, prefix: str, check: _Checker) -> GroupConfig | None
     chairs = check.user_list(table, "chairs", prefix)
     vice_chairs = check.user_list(table, "vice_chairs", prefix)
     members = _parse_members(table.get("members", []), prefix, check)
+    schedule = parse_schedule(table, prefix, timezone, check)
     if not (group_id and room and timezone and name):
         return None
-    return GroupConfig(group_id, name, room, timezone, chairs, vice_chairs, members)
+    return GroupConfig(group_id, name, room, timezone, chairs, vice_chairs, members, schedule)
 
 
-def _parse_timezone(value: Any, key: str, check: _Checker) -> ZoneInfo | None:
+def _parse_timezone(value: Any, key: str, check: Checker) -> ZoneInfo | None:
     if not isinstance(value, str):
         check.fail(key, "must be an IANA time zone name like 'Europe/Brussels'")
         return None
@@ -274,7 +227,7 @@ def _parse_timezone(value: Any, key: str, check: _Checker) -> ZoneInfo | None:
         return None
 
 
-def _parse_members(value: Any, prefix: str, check: _Checker) -> tuple[Member, ...]:
+def _parse_members(value: Any, prefix: str, check: Checker) -> tuple[Member, ...]:
     if not isinstance(value, list):
         check.fail(f"{prefix}.members", "must be a list of [[groups.members]] tables")
         return ()
