@@ -139,17 +139,49 @@ class BotCore:
         self, repo: Repo, event: Incoming, kind: str, reply: Reply, *, reply_to: str | None = ""
     ) -> None:
         """Record the event as processed and queue the reply, same transaction."""
-        now = self.clock()
-        await repo.mark_processed(event.event_id, event.room_id, kind, now)
+        await repo.mark_processed(event.event_id, event.room_id, kind, self.clock())
         target = event.event_id if reply_to == "" else reply_to
+        await self.queue(repo, event.room_id, event.event_id, reply, reply_to=target)
+
+    async def queue(
+        self, repo: Repo, room_id: str, key: str, reply: Reply, *, reply_to: str | None = None
+    ) -> None:
+        """Queue a reply's messages in order, each with a txn id derived from
+        `key` (an event id, or group/meeting/kind for scheduled posts)."""
+        now = self.clock()
+        index = 0
         for index, chunk in enumerate(split_markdown(reply.markdown)):
             await repo.enqueue(
-                txn_id=txn_id_for(event.event_id, index),
-                room_id=event.room_id,
+                txn_id=txn_id_for(key, index),
+                room_id=room_id,
                 body=to_plain(chunk),
                 html=to_html(chunk),
-                reply_to=target,
+                reply_to=reply_to,
                 mentions=reply.mentions,
+                now=now,
+            )
+        if reply.file is not None:
+            index += 1
+            file = (reply.file.name, reply.file.mimetype, reply.file.data)
+            await repo.enqueue(
+                txn_id=txn_id_for(key, index),
+                room_id=room_id,
+                body=reply.file.name,
+                html="",
+                reply_to=reply_to,
+                mentions=(),
+                now=now,
+                file=file,
+            )
+        if reply.announcement is not None:
+            index += 1
+            await repo.enqueue(
+                txn_id=txn_id_for(key, index),
+                room_id=room_id,
+                body=to_plain(reply.announcement),
+                html=to_html(reply.announcement),
+                reply_to=None,
+                mentions=(),
                 now=now,
             )
 

@@ -77,6 +77,22 @@ def is_own_join(source: dict[str, Any], own_user: str) -> bool:
     return content.get("membership") == "join" and previous.get("membership") != "join"
 
 
+def file_content(message: Outgoing, content_uri: str) -> dict[str, Any]:
+    """An `m.file` event for an uploaded file, threaded like any reply."""
+    assert message.file is not None
+    content: dict[str, Any] = {
+        "msgtype": "m.file",
+        "body": message.file.name,
+        "filename": message.file.name,
+        "url": content_uri,
+        "info": {"mimetype": message.file.mimetype, "size": len(message.file.data)},
+        "m.mentions": {},
+    }
+    if message.reply_to:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": message.reply_to}}
+    return content
+
+
 def message_content(message: Outgoing) -> dict[str, Any]:
     """An `m.notice` with plain and HTML bodies, threaded as a reply, and an
     explicit `m.mentions` so nothing a member wrote can ping `@room`."""

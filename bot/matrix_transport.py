@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 from typing import Any
 
@@ -23,12 +24,13 @@ from nio import (
     RoomResolveAliasResponse,
     RoomSendResponse,
     SyncResponse,
+    UploadResponse,
 )
 
 from bot.config import Config, GroupConfig
-from bot.matrix_events import is_own_join, message_content, to_incoming
+from bot.matrix_events import file_content, is_own_join, message_content, to_incoming
 from bot.matrix_login import log_in
-from bot.transport import EventHandler, Outgoing, SendError
+from bot.transport import EventHandler, Outgoing, OutgoingFile, SendError
 from storage.db import Storage
 
 log = logging.getLogger(__name__)
@@ -206,6 +208,8 @@ class MatrixTransport:
     async def send(self, message: Outgoing, txn_id: str) -> str:
         """Send with a fixed txn id: a retry is deduplicated by the homeserver."""
         content = message_content(message)
+        if message.file is not None:
+            content = file_content(message, await self._upload(message.file))
         for attempt in range(SEND_ATTEMPTS):
             response = await self.client.room_send(
                 message.room_id,
@@ -222,6 +226,23 @@ class MatrixTransport:
                 raise SendError(reason, permanent=True)
             await self._sleep(_backoff(attempt))
         raise SendError(f"gave up after {SEND_ATTEMPTS} attempts: {reason}", permanent=False)
+
+    async def _upload(self, file: OutgoingFile) -> str:
+        """Upload to the media repository; the mxc:// URI goes into the event."""
+        for attempt in range(SEND_ATTEMPTS):
+            response, _keys = await self.client.upload(
+                io.BytesIO(file.data),
+                content_type=file.mimetype,
+                filename=file.name,
+                filesize=len(file.data),
+            )
+            if isinstance(response, UploadResponse):
+                return response.content_uri
+            status = _status(response)
+            if 400 <= status < 500 and status != 429:
+                raise SendError(f"upload refused (HTTP {status})", permanent=True)
+            await self._sleep(_backoff(attempt))
+        raise SendError(f"upload of {file.name} failed {SEND_ATTEMPTS} times", permanent=False)
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake at once when the bot is stopping."""

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.transport import Outgoing, SendError, Transport
+from bot.transport import Outgoing, OutgoingFile, SendError, Transport
 from storage.db import Storage
 from storage.repo import PendingMessage
 
@@ -62,12 +62,16 @@ class OutboxSender:
             return await repo.pending_messages()
 
     async def _send_one(self, message: PendingMessage) -> bool:
+        file = None
+        if message.file_name and message.file_data is not None:
+            file = OutgoingFile(message.file_name, message.file_type or "", message.file_data)
         outgoing = Outgoing(
             room_id=message.room_id,
             body=message.body,
             html=message.html,
             reply_to=message.reply_to,
             mentions=message.mentions,
+            file=file,
         )
         try:
             remote_id = await self.transport.send(outgoing, message.txn_id)

@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import IntEnum
 
 from bot.config import GroupConfig
+from bot.transport import OutgoingFile
 from storage.repo import Repo
 
 COMMAND_RE = re.compile(r"^!([A-Za-z][A-Za-z0-9_-]{0,31})(?:\s+(.*))?$", re.DOTALL)
@@ -50,10 +51,14 @@ def role_of(group: GroupConfig, user_id: str) -> Role:
 
 @dataclass(frozen=True)
 class Reply:
-    """What a handler answers: Markdown (member text already escaped)."""
+    """What a handler answers: Markdown (member text already escaped), plus
+    optionally a file sent with it and an announcement posted to the room on
+    its own (not as a reply), e.g. "the meeting on … is cancelled"."""
 
     markdown: str
     mentions: tuple[str, ...] = ()
+    file: OutgoingFile | None = None
+    announcement: str | None = None
 
 
 @dataclass
@@ -122,7 +127,15 @@ class Router:
     def get(self, name: str) -> Command | None:
         return self._commands.get(name)
 
+    def resolve(self, name: str, args: str) -> tuple[str, str]:
+        """Prefer a two-word command (`!agenda add …`) over the one-word one."""
+        word, _, rest = args.partition(" ")
+        if word and f"{name} {word.lower()}" in self._commands:
+            return f"{name} {word.lower()}", rest.strip()
+        return name, args
+
     async def dispatch(self, ctx: CommandContext, name: str) -> Reply:
+        name, ctx.args = self.resolve(name, ctx.args)
         command = self._commands.get(name)
         if command is None:
             return Reply(self._unknown(name))

@@ -35,14 +35,25 @@ class Incoming:
 
 
 @dataclass(frozen=True)
+class OutgoingFile:
+    """A file to upload and post (minutes, an .ics calendar)."""
+
+    name: str
+    mimetype: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Outgoing:
-    """A message the bot sends: plain text plus sanitised HTML."""
+    """A message the bot sends: plain text plus sanitised HTML, or a file
+    (then `body` is its caption and the file name)."""
 
     room_id: str
     body: str
     html: str
     reply_to: str | None = None
     mentions: tuple[str, ...] = field(default=())
+    file: OutgoingFile | None = None
 
 
 class SendError(Exception):

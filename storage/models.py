@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -62,6 +62,9 @@ class OutboxMessage(Base):
     remote_event_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    file_type: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    file_data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class BotState(Base):
@@ -71,3 +74,59 @@ class BotState(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class MeetingOverride(Base):
+    """A chair's change to the calendar: skip, move or add a meeting.
+
+    Meeting times are wall-clock times in the group's zone (as in the config
+    and in RFC 5545 with TZID), so they are kept as local `YYYY-MM-DDTHH:MM`
+    text: a meeting at 11:00 Brussels stays at 11:00 whatever the offset."""
+
+    __tablename__ = "meeting_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    original_local: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    new_local: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AgendaItem(Base):
+    """An item a member proposed for one meeting's agenda."""
+
+    __tablename__ = "agenda_items"
+    __table_args__ = (Index("ix_agenda_group_meeting", "group_id", "meeting_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[str] = mapped_column(String(64))
+    meeting_key: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    proposer: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ScheduledPost(Base):
+    """One automatic post (agenda, a reminder, the chase) per meeting, recorded
+    in the transaction that queues it: the primary key makes it exactly once."""
+
+    __tablename__ = "scheduled_posts"
+
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    meeting_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    posted_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class QuietMember(Base):
+    """Members who asked not to be mentioned by the update chase."""
+
+    __tablename__ = "quiet_members"
+
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)

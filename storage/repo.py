@@ -5,21 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import BotState, OutboxMessage, ProcessedEvent, Update
-
-
-def _to_db(moment: datetime) -> datetime:
-    """Store naive UTC: portable across SQLite and PostgreSQL columns."""
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def _from_db(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.replace(tzinfo=UTC)
+from storage.repo_schedule import ScheduleRepo
+from storage.times import from_db, to_db
 
 
 @dataclass(frozen=True)
@@ -45,6 +38,9 @@ class PendingMessage:
     reply_to: str | None
     mentions: tuple[str, ...]
     attempts: int
+    file_name: str | None = None
+    file_type: str | None = None
+    file_data: bytes | None = None
 
 
 def _stored(row: Update) -> StoredUpdate:
@@ -56,12 +52,12 @@ def _stored(row: Update) -> StoredUpdate:
         row.alliance,
         row.text,
         row.event_id,
-        _from_db(row.created_at),
-        _from_db(row.edited_at),
+        from_db(row.created_at),
+        from_db(row.edited_at),
     )
 
 
-class Repo:
+class Repo(ScheduleRepo):
     """Bound to one session inside one transaction (see Storage.transaction)."""
 
     def __init__(self, session: AsyncSession) -> None:
@@ -73,7 +69,7 @@ class Repo:
 
     async def mark_processed(self, event_id: str, room_id: str, kind: str, now: datetime) -> None:
         self.session.add(
-            ProcessedEvent(event_id=event_id, room_id=room_id, kind=kind, processed_at=_to_db(now))
+            ProcessedEvent(event_id=event_id, room_id=room_id, kind=kind, processed_at=to_db(now))
         )
         await self.session.flush()
 
@@ -96,7 +92,7 @@ class Repo:
             alliance=alliance,
             text=text,
             event_id=event_id,
-            created_at=_to_db(now),
+            created_at=to_db(now),
         )
         self.session.add(row)
         await self.session.flush()
@@ -110,7 +106,7 @@ class Repo:
         result = await self.session.execute(
             update(Update)
             .where(Update.event_id == event_id)
-            .values(text=text, edited_at=_to_db(now))
+            .values(text=text, edited_at=to_db(now))
         )
         return result.rowcount > 0
 
@@ -137,7 +133,10 @@ class Repo:
         reply_to: str | None,
         mentions: Sequence[str],
         now: datetime,
+        file: tuple[str, str, bytes] | None = None,
     ) -> None:
+        """Queue a message; `file` is (name, MIME type, content) for an upload."""
+        name, mime, data = file or (None, None, None)
         self.session.add(
             OutboxMessage(
                 txn_id=txn_id,
@@ -146,8 +145,11 @@ class Repo:
                 html=html,
                 reply_to=reply_to,
                 mentions=json.dumps(list(mentions)),
-                created_at=_to_db(now),
+                created_at=to_db(now),
                 attempts=0,
+                file_name=name,
+                file_type=mime,
+                file_data=data,
             )
         )
         await self.session.flush()
@@ -169,6 +171,9 @@ class Repo:
                 r.reply_to,
                 tuple(json.loads(r.mentions or "[]")),
                 r.attempts,
+                r.file_name,
+                r.file_type,
+                r.file_data,
             )
             for r in rows
         ]
@@ -177,7 +182,7 @@ class Repo:
         await self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id)
-            .values(sent_at=_to_db(now), remote_event_id=remote_event_id)
+            .values(sent_at=to_db(now), remote_event_id=remote_event_id)
         )
 
     async def mark_attempt_failed(self, message_id: int, error: str, *, give_up: bool) -> None:
