@@ -7,12 +7,16 @@ import contextlib
 import logging
 import signal
 import sys
+from datetime import UTC
 from typing import TextIO
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Config
 from bot.console import ConsoleTransport
 from bot.core import BotCore, utc_now
 from bot.outbox import OutboxSender
+from bot.poster import Poster
 from bot.transport import Incoming
 from handlers import build_router
 from storage.db import Storage
@@ -69,9 +73,12 @@ async def run_matrix(config: Config) -> None:
         for room_id, group in (await transport.connect()).items():
             core.bind_room(room_id, group)
         sender = asyncio.create_task(core.outbox.run(transport), name="outbox")
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        await Poster(core, scheduler).start()
         try:
             await transport.start(core.handle)
         finally:
+            scheduler.shutdown(wait=False)
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sender

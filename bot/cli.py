@@ -26,6 +26,15 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--config", required=True)
     console.add_argument("--as", dest="as_user", help="the member you type as (default: first)")
     console.add_argument("--group", help="group id (default: the first group)")
+    schedule = sub.add_parser("schedule", help="upcoming meetings, local time and UTC")
+    schedule.add_argument("--config", required=True)
+    schedule.add_argument("--group", help="only this group")
+    schedule.add_argument("--from", dest="from_date", help="YYYY-MM-DD (default: now)")
+    schedule.add_argument("--count", type=int, default=10, help="meetings that take place")
+    schedule.add_argument("--json", action="store_true", help="a JSON list instead of text")
+    ics = sub.add_parser("ics", help="the calendar as .ics on stdout")
+    ics.add_argument("--config", required=True)
+    ics.add_argument("--group", help="the group (needed when there are several)")
     return parser
 
 
@@ -57,11 +66,34 @@ def summarise(config: Config) -> str:
     return "\n".join(lines)
 
 
+def _calendar_command(args: argparse.Namespace) -> int:
+    from bot import cli_calendar
+
+    config = _load(args.config, need_matrix=False)
+    setup_logging("WARNING")
+    try:
+        if args.command == "schedule":
+            output = asyncio.run(
+                cli_calendar.schedule_command(
+                    config, args.group, args.from_date, args.count, args.json
+                )
+            )
+        else:
+            output = asyncio.run(cli_calendar.ics_command(config, args.group))
+    except cli_calendar.CliError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    sys.stdout.write(output if output.endswith("\n") else output + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "check-config":
         print(summarise(_load(args.config, need_matrix=True)))
         return 0
+    if args.command in ("schedule", "ics"):
+        return _calendar_command(args)
     if args.command == "console":
         config = _load(args.config, need_matrix=False)
         setup_logging("WARNING" if args.log_level == "INFO" else args.log_level)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from bot.config import GroupConfig
@@ -46,6 +46,8 @@ class BotCore:
         self.outbox = outbox
         self.clock = clock
         self.rooms: dict[str, GroupConfig] = {}
+        # called after a command changed a group's calendar (the scheduler listens)
+        self.calendar_listeners: list[Callable[[GroupConfig], Awaitable[None]]] = []
 
     def bind_room(self, room_id: str, group: GroupConfig) -> None:
         """Tell the core which room (resolved id) belongs to which group."""
@@ -69,16 +71,22 @@ class BotCore:
             return
         name, args = parsed
         log.info("command !%s from %s in %s (%s)", name, event.sender, group.id, event.event_id)
+        changed = False
 
         async def work(repo: Repo) -> None:
+            nonlocal changed
             if await repo.is_processed(event.event_id):
                 log.info("already handled %s, ignoring", event.event_id)
                 return
             ctx = self._context(group, event, args, repo, event.event_id)
             reply = await self.router.dispatch(ctx, name)
             await self._finish(repo, event, "command", reply)
+            changed = ctx.calendar_changed
 
         await self._run_safely(work, event)
+        if changed:
+            for listener in self.calendar_listeners:
+                await listener(group)
 
     async def _on_edit(self, group: GroupConfig, event: Incoming) -> None:
         """An edited `!update` changes the stored text; an edit that makes a

@@ -74,6 +74,7 @@ class CommandContext:
     now: datetime
     repo: Repo
     router: Router
+    calendar_changed: bool = False  # set by handlers that skip, move or add meetings
 
     @property
     def alliance(self) -> str | None:

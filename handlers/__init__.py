@@ -1,13 +1,13 @@
 """Command handlers, one module per command family, each with `register(router)`."""
 
 from bot.router import Router
+from handlers import agenda, schedule, updates
 from handlers import help as help_commands
-from handlers import updates
 
 
 def build_router() -> Router:
     """The router with every command family registered."""
     router = Router()
-    for family in (help_commands, updates):
+    for family in (help_commands, updates, schedule, agenda):
         family.register(router)
     return router

@@ -5,20 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from itertools import groupby
 
+from bot.meetings import load_calendar
 from bot.render import escape
 from bot.router import CommandContext, Reply, Role, Router, UsageError
 from storage.repo import Repo
 
 MAX_UPDATE_CHARS = 4000
-OPEN_PERIOD = "open"
 NO_ALLIANCE = "(no alliance)"
 
 
-def current_period(ctx: CommandContext) -> str:
-    """Which collection an update belongs to. Until the meeting calendar
-    exists every group has one open period; the calendar will key updates
-    by the next meeting instead (issue 3)."""
-    return OPEN_PERIOD
+async def current_period(ctx: CommandContext) -> str:
+    """Updates belong to the next meeting (the one in progress counts); a
+    group without a calendar collects into one open period."""
+    return (await load_calendar(ctx.repo, ctx.group)).period(ctx.now)
 
 
 def check_length(text: str) -> None:
@@ -42,7 +41,7 @@ def register(router: Router) -> None:
         check_length(ctx.args)
         stored = await ctx.repo.add_update(
             group_id=ctx.group.id,
-            period=current_period(ctx),
+            period=await current_period(ctx),
             sender=ctx.sender,
             alliance=ctx.alliance or NO_ALLIANCE,
             text=ctx.args,
@@ -58,7 +57,7 @@ def register(router: Router) -> None:
         summary="the updates collected so far for the next meeting, by alliance",
     )
     async def updates_command(ctx: CommandContext) -> Reply:
-        return Reply(await render_updates(ctx.repo, ctx.group.id, current_period(ctx)))
+        return Reply(await render_updates(ctx.repo, ctx.group.id, await current_period(ctx)))
 
 
 async def apply_edit(

@@ -1,7 +1,8 @@
 """Handler behaviour through the real core, router, handlers and SQLite."""
 
+from bot.meetings import OPEN_PERIOD
 from bot.router import Reply, Role
-from handlers.updates import MAX_UPDATE_CHARS, OPEN_PERIOD
+from handlers.updates import MAX_UPDATE_CHARS
 
 ANNA = "@anna:example.org"
 BO = "@bo:example.org"

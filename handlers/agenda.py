@@ -1,0 +1,114 @@
+"""`!agenda`, `!agenda add`, `!agenda remove`, `!quiet`: the next meeting's agenda."""
+
+from __future__ import annotations
+
+from bot.agenda import ProposedItem, agenda_lines, render_agenda
+from bot.meetings import load_calendar
+from bot.router import CommandContext, Reply, Role, Router, UsageError
+from handlers.schedule import NO_CADENCE
+
+MAX_ITEM_CHARS = 300
+
+
+async def _next_meeting_items(ctx: CommandContext):
+    calendar = await load_calendar(ctx.repo, ctx.group)
+    meeting = calendar.next(ctx.now) if calendar.cadence else None
+    if meeting is None:
+        return None, []
+    return meeting, await ctx.repo.agenda_items(ctx.group.id, meeting.key)
+
+
+def register(router: Router) -> None:
+    @router.command(
+        "agenda",
+        role=Role.OUTSIDER,
+        usage="!agenda",
+        summary="the draft agenda of the next meeting",
+    )
+    async def agenda_command(ctx: CommandContext) -> Reply:
+        if ctx.args:
+            raise UsageError("Did you mean `!agenda add <text>`?")
+        meeting, items = await _next_meeting_items(ctx)
+        if meeting is None:
+            return Reply(NO_CADENCE if ctx.group.schedule.cadence is None else "No next meeting.")
+        schedule = ctx.group.schedule
+        proposed = [ProposedItem(i.text, i.proposer) for i in items]
+        return Reply(
+            render_agenda(
+                ctx.group.name,
+                meeting,
+                schedule.call_link,
+                schedule.standing_items,
+                proposed,
+                draft=True,
+            )
+        )
+
+    @router.command(
+        "agenda add",
+        role=Role.MEMBER,
+        usage="!agenda add <text>",
+        summary="propose an item for the next meeting's agenda",
+    )
+    async def agenda_add(ctx: CommandContext) -> Reply:
+        if not ctx.args:
+            raise UsageError("Please add the item's text.")
+        if len(ctx.args) > MAX_ITEM_CHARS:
+            raise UsageError(
+                f"Agenda items are at most {MAX_ITEM_CHARS} characters; "
+                f"this one has {len(ctx.args):,}. Put details in an `!update`."
+            )
+        meeting, items = await _next_meeting_items(ctx)
+        if meeting is None:
+            return Reply(NO_CADENCE)
+        await ctx.repo.add_agenda_item(
+            group_id=ctx.group.id,
+            meeting_key=meeting.key,
+            text=ctx.args,
+            proposer=ctx.sender,
+            event_id=ctx.event_id,
+            now=ctx.now,
+        )
+        proposed = [ProposedItem(i.text, i.proposer) for i in items]
+        proposed.append(ProposedItem(ctx.args, ctx.sender))
+        lines = agenda_lines(ctx.group.schedule.standing_items, proposed)
+        number = next(ln.number for ln in lines if ln.proposed_index == len(proposed) - 1)
+        return Reply(f"Added as item {number} of the draft agenda for {meeting.start:%a %d %b}.")
+
+    @router.command(
+        "agenda remove",
+        role=Role.VICE_CHAIR,
+        usage="!agenda remove <n>",
+        summary="remove a proposed item (n as numbered in !agenda)",
+    )
+    async def agenda_remove(ctx: CommandContext) -> Reply:
+        if not ctx.args.isdigit():
+            raise UsageError("Give the item's number as shown by `!agenda`.")
+        _, items = await _next_meeting_items(ctx)
+        proposed = [ProposedItem(i.text, i.proposer) for i in items]
+        lines = agenda_lines(ctx.group.schedule.standing_items, proposed)
+        line = next((ln for ln in lines if ln.number == int(ctx.args)), None)
+        if line is None or line.proposed_index is None:
+            return Reply(
+                f"Item {ctx.args} is not a proposed item; standing items come from "
+                "the config (`standing_items`). See `!agenda` for the numbers."
+            )
+        await ctx.repo.remove_agenda_item(items[line.proposed_index].id, ctx.now)
+        return Reply(f"Removed item {line.number}: {line.text}")
+
+    @router.command(
+        "quiet",
+        role=Role.MEMBER,
+        usage="!quiet [off]",
+        summary="stop (or with off, restart) the reminders about missing updates",
+    )
+    async def quiet_command(ctx: CommandContext) -> Reply:
+        if ctx.args not in ("", "on", "off"):
+            raise UsageError("Use `!quiet` or `!quiet off`.")
+        quiet = ctx.args != "off"
+        await ctx.repo.set_quiet(ctx.group.id, ctx.sender, quiet)
+        if quiet:
+            return Reply(
+                "OK, I will not mention you about missing updates. `!quiet off` undoes it."
+            )
+        return Reply("OK, I will remind you again when your alliance's update is missing.")

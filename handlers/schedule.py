@@ -1,0 +1,84 @@
+"""`!next`, `!schedule [n]`, `!ics`: the group's meetings for everyone."""
+
+from __future__ import annotations
+
+from bot.agenda import call_line, describe_meeting, render_schedule
+from bot.ics import render_ics
+from bot.meetings import load_calendar
+from bot.render import escape
+from bot.router import CommandContext, Reply, Role, Router, UsageError
+from bot.transport import OutgoingFile
+
+NO_CADENCE = "No meeting calendar is configured for this group yet (`[groups.cadence]`)."
+DEFAULT_COUNT = 5
+MAX_COUNT = 20
+ICS_MEETINGS = 40
+
+
+def register(router: Router) -> None:
+    @router.command("next", role=Role.OUTSIDER, usage="!next", summary="the next meeting")
+    async def next_command(ctx: CommandContext) -> Reply:
+        calendar = await load_calendar(ctx.repo, ctx.group)
+        if calendar.cadence is None:
+            return Reply(NO_CADENCE)
+        meeting = calendar.next(ctx.now)
+        if meeting is None:
+            return Reply("No further meetings are scheduled.")
+        state = "in progress now" if meeting.start <= ctx.now else "next meeting"
+        moved = ""
+        if meeting.status == "moved" and meeting.original_start is not None:
+            moved = f" (moved from {meeting.original_start:%a %d %b %H:%M})"
+        return Reply(
+            f"**{escape(ctx.group.name)}, {state}:** {describe_meeting(meeting)}{moved}\n\n"
+            f"{call_line(ctx.group.schedule.call_link)}"
+        )
+
+    @router.command(
+        "schedule",
+        role=Role.OUTSIDER,
+        usage="!schedule [n]",
+        summary=f"the next n meetings (default {DEFAULT_COUNT}), skipped and moved ones marked",
+    )
+    async def schedule_command(ctx: CommandContext) -> Reply:
+        count = _count(ctx.args)
+        calendar = await load_calendar(ctx.repo, ctx.group)
+        if calendar.cadence is None:
+            return Reply(NO_CADENCE)
+        upcoming = calendar.upcoming(ctx.now, count)
+        zone = ctx.group.timezone.key
+        return Reply(
+            f"**{escape(ctx.group.name)} meetings** ({zone})\n\n{render_schedule(upcoming)}"
+        )
+
+    @router.command(
+        "ics",
+        role=Role.OUTSIDER,
+        usage="!ics",
+        summary="the upcoming meetings as a calendar file (.ics) for Outlook, Teams or Google",
+    )
+    async def ics_command(ctx: CommandContext) -> Reply:
+        calendar = await load_calendar(ctx.repo, ctx.group)
+        if calendar.cadence is None:
+            return Reply(NO_CADENCE)
+        upcoming = calendar.upcoming(ctx.now, ICS_MEETINGS)
+        text = render_ics(
+            ctx.group.id,
+            ctx.group.name,
+            upcoming,
+            call_link=ctx.group.schedule.call_link,
+            now=ctx.now,
+        )
+        file = OutgoingFile(f"{ctx.group.id}-meetings.ics", "text/calendar", text.encode())
+        return Reply(
+            f"The next {len(upcoming)} meetings as a calendar file: open it to add them "
+            "to your calendar.",
+            file=file,
+        )
+
+
+def _count(args: str) -> int:
+    if not args:
+        return DEFAULT_COUNT
+    if not args.isdigit() or not 1 <= int(args) <= MAX_COUNT:
+        raise UsageError(f"Give a number of meetings from 1 to {MAX_COUNT}.")
+    return int(args)
