@@ -38,6 +38,26 @@ user = "@bo:example.org"
 alliance = "CIVIS"
 """
 ROOM = "!allies:example.org"
+CADENCE = """
+[groups.cadence]
+dates = ["2025-05-09 11:00", "2025-06-13 11:00"]
+start = "2025-09-05 11:00"
+every = "6 weeks"
+duration = "1h"
+until = "2028-10-31"
+[groups.announce]
+agenda_before = "7d"
+reminders = ["1d", "15m"]
+chase_updates = "2d"
+grace = "2h"
+"""
+CONFIG_WITH_CADENCE = (
+    CONFIG.replace(
+        'vice_chairs = ["@vice:example.org"]',
+        'vice_chairs = ["@vice:example.org"]\ncall_link = "https://meet.example.org/allies"',
+    )
+    + CADENCE
+)
 
 
 @dataclass

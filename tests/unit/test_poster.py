@@ -1,0 +1,106 @@
+"""Automatic posts through the real core, storage and outbox, with a pinned clock."""
+
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.poster import Poster, lead_text
+
+MEETING_UTC = datetime(2026, 4, 3, 9, 0, tzinfo=UTC)  # Fri 3 April 2026, 11:00 Brussels
+AGENDA_DUE = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)  # a week earlier, before the DST switch
+
+
+async def run(harness, poster, at):
+    harness.clock = at
+    before = len(harness.transport.sent)
+    kinds = await poster.run_due(harness.config.groups[0])
+    await harness.core.outbox.flush()
+    return kinds, [m for _, m in harness.transport.sent[before:]]
+
+
+async def test_agenda_posted_once_at_its_time_with_proposed_items(calendar_harness):
+    h = calendar_harness
+    await h.say("@anna:example.org", "!agenda add Erasmus+ <b>call</b>")
+    poster = Poster(h.core)
+    assert await run(h, poster, AGENDA_DUE - timedelta(seconds=1)) == ([], [])
+    kinds, [agenda] = await run(h, poster, AGENDA_DUE)
+    assert kinds == ["2026-04-03T11:00:agenda"]
+    assert (
+        "Agenda: ALLIES meeting, Friday 3 April 2026, 11:00–12:00 CEST (09:00–10:00 UTC)"
+        in agenda.body
+    )
+    assert "Erasmus+ <b>call</b> (proposed by @anna:example.org)" in agenda.body
+    assert "&lt;b&gt;call" in agenda.html and agenda.reply_to is None
+    assert "https://meet.example.org/allies" in agenda.body
+    assert await run(h, poster, AGENDA_DUE + timedelta(hours=1)) == ([], [])
+    restarted = Poster(h.core)  # a restart: a new poster on the same database
+    assert await run(h, restarted, AGENDA_DUE + timedelta(hours=2)) == ([], [])
+
+
+async def test_down_across_everything_sends_late_agenda_and_only_nearest_reminder(calendar_harness):
+    h = calendar_harness
+    kinds, messages = await run(h, Poster(h.core), MEETING_UTC - timedelta(minutes=10))
+    assert kinds == ["2026-04-03T11:00:agenda", "2026-04-03T11:00:reminder:15m"]
+    assert "in 10 minutes" in messages[1].body
+    assert len(messages) == 2
+
+
+async def test_missed_reminder_beyond_grace_is_skipped(calendar_harness):
+    h = calendar_harness
+    poster = Poster(h.core)
+    await run(h, poster, AGENDA_DUE)
+    kinds, _ = await run(h, poster, MEETING_UTC - timedelta(days=1) + timedelta(hours=3))
+    assert kinds == []
+    kinds, [reminder] = await run(h, poster, MEETING_UTC - timedelta(minutes=15))
+    assert kinds == ["2026-04-03T11:00:reminder:15m"]
+    assert "meets in 15 minutes" in reminder.body and "0 updates received" in reminder.body
+
+
+async def test_nothing_after_the_meeting_started(calendar_harness):
+    h = calendar_harness
+    assert await run(h, Poster(h.core), MEETING_UTC + timedelta(minutes=5)) == ([], [])
+
+
+async def test_chase_mentions_only_alliances_without_update_and_not_quiet(calendar_harness):
+    h = calendar_harness
+    poster = Poster(h.core)
+    await run(h, poster, AGENDA_DUE)
+    await h.say("@chair:example.org", "!update FORTHEM is covered")
+    await h.say("@bo:example.org", "!quiet")
+    kinds, [] = await run(h, poster, MEETING_UTC - timedelta(days=2))
+    assert kinds == []  # bo (CIVIS) opted out, FORTHEM has its update: nobody to chase
+    await h.say("@bo:example.org", "!quiet off")
+    async with h.core.storage.transaction() as repo:
+        assert await repo.quiet_members("allies") == set()
+
+
+async def test_chase_message(calendar_harness):
+    h = calendar_harness
+    poster = Poster(h.core)
+    await run(h, poster, AGENDA_DUE)
+    await h.say("@anna:example.org", "!update FORTHEM done")
+    kinds, [chase] = await run(h, poster, MEETING_UTC - timedelta(days=2))
+    assert kinds == ["2026-04-03T11:00:chase"]
+    assert chase.mentions == ("@bo:example.org",)
+    assert 'href="https://matrix.to/#/@bo:example.org"' in chase.html
+    assert "@anna" not in chase.body and "@chair" not in chase.body
+
+
+async def test_skip_moves_no_posts_and_reschedule_uses_stable_job_ids(calendar_harness):
+    h = calendar_harness
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    poster = Poster(h.core, scheduler)
+    group = h.config.groups[0]
+    await poster.reschedule(group)
+    ids = sorted(job.id for job in scheduler.get_jobs())
+    assert "post:allies:2026-04-03T11:00:agenda" in ids
+    assert "post:allies:2026-04-03T11:00:reminder:15m" in ids
+    await poster.reschedule(group)
+    assert sorted(job.id for job in scheduler.get_jobs()) == ids  # replaced, not doubled
+
+
+def test_lead_text():
+    assert lead_text(timedelta(minutes=15)) == "in 15 minutes"
+    assert lead_text(timedelta(days=1)) == "tomorrow"
+    assert lead_text(timedelta(hours=5)) == "in 5 hours"
+    assert lead_text(timedelta(days=7)) == "in 7 days"
