@@ -24,6 +24,7 @@ class GroupSpec:
     chairs: list[str]
     members: dict[str, str]  # user id -> alliance
     vice_chairs: tuple[str, ...] = ()
+    extra_toml: str = ""  # e.g. a [groups.cadence] table for this group
 
 
 def render_config(homeserver: str, bot_user: str, groups: list[GroupSpec]) -> str:
@@ -48,6 +49,7 @@ def render_config(homeserver: str, bot_user: str, groups: list[GroupSpec]) -> st
         ]
         for user, alliance in group.members.items():
             lines += ["[[groups.members]]", f'user = "{user}"', f'alliance = "{alliance}"']
+        lines.append(group.extra_toml)
     return "\n".join(lines) + "\n"
 
 
