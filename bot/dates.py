@@ -1,14 +1,11 @@
 """Parsing the dates and times that chairs and members type in chat.
 
-People type "next Friday 11:00", "05.12.2025", "in 2 weeks" or "5. Dezember". The bot
-must act on exactly what they meant or say why it can't: it never guesses. So
-dateparser only reads the *words* of a date, and the risky parts are done here:
-the time of day is found by our own regex (dateparser gives "tomorrow at 9" the
-current time of day), all-numeric dates are read here (so "05/06/2025" is refused
-as ambiguous, not read one way), year-less dates get their year here (dateparser
-sends "23 March" typed on 23 March to next year), and weekdays and "end of month"
-have rules of their own. Pure: no I/O, no clock reads; ``now`` is a parameter.
-Messages are plain text that quotes the user's input: escape them before Markdown.
+The bot acts on exactly what people meant or says why it can't; it never guesses. So
+dateparser only reads the *words* of a date, and the risky parts are done here: the
+time of day (dateparser gives "tomorrow at 9" the current time), numeric dates
+("05/06/2025" is refused as ambiguous), the year of "23 March" (dateparser skips today),
+weekdays and "end of month". Pure: ``now`` is a parameter. Messages are plain text
+that quote the user's input: escape them before Markdown.
 """
 
 from __future__ import annotations
@@ -25,12 +22,11 @@ from dateparser.languages.loader import default_loader
 
 MAX_DATE_WORDS = 6  # split_when never reads a date longer than this
 MAX_CHARS = 100  # longer text is not a date; keeps dateparser's work bounded
-HORIZON_YEARS = 10  # further ahead is a typo ("05.12.2205"), not a plan
+HORIZON_YEARS = 10  # further away is a typo ("05.12.2205"), not a plan
 EXAMPLES = '"5 December", "05.12.2026", "next Friday 11:00" or "in 2 weeks"'
-_MONTHS = "January February March April May June July August September October November December"
-_MONTH_NAMES = tuple(_MONTHS.split())
+_MONTH_LIST = "January February March April May June July August September October November"
+_MONTHS = (*_MONTH_LIST.split(), "December")
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_LOCALE_KEYS = tuple(name.lower() for name in _WEEKDAYS + _MONTH_NAMES)
 
 _TIME_RE = re.compile(
     r"(?<!\S)(?:(?P<at>at|um|à|@)\s*)?"
@@ -41,22 +37,23 @@ _TIME_RE = re.compile(
 )
 _ISO_RE = re.compile(r"(\d{4})([-./])(\d{1,2})\2(\d{1,2})")
 _NUMERIC_RE = re.compile(r"(\d{1,2})([-./])(\d{1,2})(?:\2(\d{4}|\d{2}))?\.?")
-_DIGITS_RE = re.compile(r"[\d./-]+")
+_LEAD_RE = re.compile(r"(?:on|am|le)\s+|", re.IGNORECASE)  # "on Friday", "am 5. Dezember"
+_FROM_NOW_RE = re.compile(r"\s+from\s+(?:now|today)$", re.IGNORECASE)  # dateparser: "ago"
 _WEEKDAY_RE = re.compile(
-    r"(?:(?:next|this|coming|on|nächste[nr]?|kommende[nr]?|diese[nr]?|am|ce|le)\s+)?"
+    r"(?:(?:next|this|coming|nächste[nr]?|kommende[nr]?|diese[nr]?|ce)\s+)?"
     r"(?P<name>[^\W\d_]+)\.?(?:\s+prochain)?",
     re.IGNORECASE,
 )
 _MONTH_END_RE = re.compile(
-    r"(?:the\s+)?end\s+of\s+(?P<en>next\s+|this\s+|the\s+)?month|month[\s-]?end"
-    r"|ende\s+(?:des\s+|dieses\s+)?(?P<de>nächsten\s+)?monats|monatsende"
-    r"|fin\s+d[ue]\s+mois(?P<fr>\s+prochain)?",
+    r"(?:the\s+)?end\s+of\s+(?:next\s+|this\s+|the\s+)?month|month[\s-]?end|monatsende"
+    r"|ende\s+(?:des\s+|dieses\s+)?(?:nächsten\s+)?monats|fin\s+d[ue]\s+mois(?:\s+prochain)?",
     re.IGNORECASE,
 )
-_PERIOD_WORDS = frozenset("week weekend month year woche wochenende monat jahr semaine mois année".split())
-_QUALIFIERS = frozenset(
-    "next this coming the nächste nächsten nächster nächstes kommende kommenden diese diesen"
-    " dieses la le ce cette prochain prochaine ci end".split()
+_PERIOD_RE = re.compile(
+    r"(?:(?:next|this|coming|the|nächste[nrs]?|kommende[nrs]?|diese[nrs]?|la|le|ce|cette)\s+)?"
+    r"(?:week-?end|week|month|year|wochenende|woche|monat|jahr|semaine|mois|année)"
+    r"(?:\s+prochaine?|-ci)?",
+    re.IGNORECASE,
 )
 
 
@@ -65,10 +62,8 @@ class DateParseError(ValueError):
 
 
 class _Unreadable(DateParseError):
-    """Not a date at all (as opposed to a date that is past, ambiguous or invalid).
-
-    ``split_when`` uses the difference: it tries shorter prefixes only after this one.
-    """
+    """Not a date at all, as opposed to a date that is past, ambiguous or invalid:
+    only after this one does ``split_when`` go on to try a shorter prefix."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +75,7 @@ class DateSettings:
     date_order: str = "DMY"
 
     def __post_init__(self) -> None:
-        # Fail when the config is loaded, not on the first chat message.
+        """Fail when the config is loaded, not on the first chat message."""
         object.__setattr__(self, "languages", tuple(self.languages))
         if self.date_order not in ("DMY", "MDY", "YMD"):
             raise ValueError(f"date_order must be DMY, MDY or YMD, got {self.date_order!r}")
@@ -110,52 +105,66 @@ def parse_when(
     """Read all of ``text`` as a date with an optional time of day, or raise DateParseError.
 
     Without an explicit time the moment is at ``default_time`` (else 00:00) and
-    ``has_time`` is False. A date-only value is past only if its whole day is.
+    ``has_time`` is False; such a date is past only if its whole day is.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    today_now = now.astimezone(settings.timezone)
-    clean = " ".join(text.split())
-    if not clean:
-        raise _Unreadable(f"Please give a date, e.g. {EXAMPLES}.")
-    if len(clean) > MAX_CHARS:
-        raise _Unreadable(f"That is too long to be a date. Please write e.g. {EXAMPLES}.")
+    local_now = now.astimezone(settings.timezone)
+    clean = re.sub(r"(?<=\d)T(?=\d)", " ", " ".join(text.split()))  # ISO 2026-12-05T11:00
+    if not clean or len(clean) > MAX_CHARS:
+        raise _unreadable(clean[:MAX_CHARS])
     clock, date_text = _extract_time(clean)
-    if not date_text:
+    if clock is not None and not date_text:
         raise DateParseError(
             f'"{clean}" is a time without a day. Add the day, e.g. "tomorrow {clock:%H:%M}"'
             f' or "next Friday {clock:%H:%M}".'
         )
-    day = _parse_day(date_text, settings, today_now.date())
+    day = _parse_day(date_text, settings, local_now.date())
+    if abs(day.year - local_now.year) > HORIZON_YEARS:  # also keeps UTC arithmetic in range
+        raise DateParseError(
+            f'"{clean}" reads as {_day_name(day)}, more than {HORIZON_YEARS} years away.'
+            " Please check the year."
+        )
     moment = _localize(day, clock or default_time or time(0), settings.timezone)
     when = When(moment, clock is not None, text.strip())
-    _check_range(when, today_now, allow_past)
+    if not allow_past and (moment < local_now if when.has_time else day < local_now.date()):
+        raise DateParseError(
+            f'"{when.text}" is {describe(moment, with_time=when.has_time)}, which is in the'
+            ' past. Please give a date from today on, e.g. "next Friday" or "in 2 weeks".'
+        )
     return when
 
 
-def split_when(text: str, settings: DateSettings, now: datetime, **kw: object) -> tuple[When, str]:
-    """Split "<date> [reason]": the longest leading run of words that is a date, and the rest.
+def split_when(
+    text: str,
+    settings: DateSettings,
+    now: datetime,
+    *,
+    default_time: time | None = None,
+    allow_past: bool = False,
+) -> tuple[When, str]:
+    """Split "<date> [reason]" into the longest leading run of words that is a date, and the rest.
 
     A longer prefix that is a date but a wrong one (past, ambiguous...) is reported
     rather than falling back to a shorter prefix: "5 December 2025 party" must not
     become 5 December of this year with the reason "2025 party".
     """
-    spans = [match.span() for match in re.finditer(r"\S+", text)][:MAX_DATE_WORDS]
-    for count in range(len(spans), 0, -1):
+    ends = [match.end() for match in re.finditer(r"\S+", text)][:MAX_DATE_WORDS]
+    for end in reversed(ends):
         try:
-            when = parse_when(text[: spans[count - 1][1]], settings, now, **kw)  # type: ignore[arg-type]
+            when = parse_when(
+                text[:end], settings, now, default_time=default_time, allow_past=allow_past
+            )
         except _Unreadable:
             continue
-        count = _drop_filler(text, spans, count, when, settings, now, kw)
-        end = spans[count - 1][1]
-        return When(when.moment, when.has_time, text[spans[0][0] : end]), text[end:].strip()
+        return when, text[end:].strip()
     raise _Unreadable(f'"{text.strip()}" does not start with a date. Start with e.g. {EXAMPLES}.')
 
 
 def describe(moment: datetime, *, with_time: bool = True) -> str:
     """The echo users see, e.g. "Friday 5 December 2025, 11:00 CET (10:00 UTC)".
 
-    Naming the zone and UTC lets members in other zones check the bot's reading.
+    Naming the zone and UTC lets members elsewhere check the bot's reading.
     """
     day = _day_name(moment.date())
     if not with_time:
@@ -163,53 +172,42 @@ def describe(moment: datetime, *, with_time: bool = True) -> str:
     if moment.tzinfo is None:
         raise ValueError("describe() needs an aware datetime to show a time")
     local = f"{day}, {moment:%H:%M} {moment.tzname()}"
-    utc = moment.astimezone(UTC)
     if moment.tzname() == "UTC":
         return local
+    utc = moment.astimezone(UTC)
     on_day = "" if utc.date() == moment.date() else f" on {_day_name(utc.date())}"
     return f"{local} ({utc:%H:%M} UTC{on_day})"
 
 
 def _day_name(day: date) -> str:
-    """English names on purpose: strftime's %A/%B follow the process locale."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+    """English names on purpose: strftime's %A and %B follow the process locale."""
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
-def _drop_filler(text, spans, count, when, settings, now, kw) -> int:  # type: ignore[no-untyped-def]
-    """Give back trailing words that change nothing ("tomorrow the team" -> "tomorrow").
-
-    Words with digits stay: "5 December 2026" equals "5 December" in 2026 but the
-    year is still part of the date.
-    """
-    while count > 1 and not any(ch.isdigit() for ch in text[slice(*spans[count - 1])]):
-        try:
-            shorter = parse_when(text[: spans[count - 2][1]], settings, now, **kw)
-        except DateParseError:
-            break
-        if (shorter.moment, shorter.has_time) != (when.moment, when.has_time):
-            break
-        count -= 1
-    return count
+def _unreadable(text: str) -> _Unreadable:
+    what = f'"{text}" is not a date I can read' if text else "I need a date"
+    return _Unreadable(f"{what}. Please write e.g. {EXAMPLES}.")
 
 
 def _extract_time(text: str) -> tuple[time | None, str]:
     """Find the one time of day in ``text``; return it and the text without it."""
-    found = [(match, clock) for match in _TIME_RE.finditer(text) if (clock := _clock(match))]
+    found = [
+        (match, clock) for match in _TIME_RE.finditer(text) if (clock := _clock(match)) is not None
+    ]
     if not found:
         return None, text
     if len(found) > 1:
         times = " and ".join(f'"{match[0].strip()}"' for match, _ in found)
-        raise DateParseError(f"I found more than one time of day ({times}). Please give one.")
+        raise _Unreadable(f"I found more than one time of day ({times}). Please give one.")
     match, clock = found[0]
-    rest = f"{text[: match.start()]} {text[match.end() :]}"
-    return clock, " ".join(rest.split()).strip(" ,;")
+    return clock, " ".join(f"{text[: match.start()]} {text[match.end() :]}".split()).strip(",; ")
 
 
 def _clock(match: re.Match[str]) -> time | None:
     """The time a regex match stands for, or None if it is not a time after all.
 
-    A bare number is a day ("5 December"), and "9.30" is read as a date (and then
-    refused), because dotted numbers are dates in Europe; "9.30 Uhr" is a time.
+    A bare number is a day ("5 December"), and "9.30" is left to be read as a date
+    (and refused), because dotted numbers are dates in Europe; "9.30 Uhr" is a time.
     """
     if match["word"]:
         return time(0) if match["word"].lower() in ("midnight", "minuit") else time(12)
@@ -220,19 +218,21 @@ def _clock(match: re.Match[str]) -> time | None:
     if ampm and 1 <= hour <= 12:
         hour = hour % 12 + (12 if ampm[0].lower() == "p" else 0)
     elif ampm or hour > 23 or minute > 59:
-        raise DateParseError(f'"{match[0].strip()}" is not a time of day. Write e.g. 14:00 or 9:30.')
+        raise DateParseError(
+            f'"{match[0].strip()}" is not a time of day. Write e.g. 14:00 or 9:30.'
+        )
     return time(hour, minute)
 
 
 def _parse_day(text: str, settings: DateSettings, today: date) -> date:
     """The calendar day of a date text that has no time of day left in it."""
+    text = _FROM_NOW_RE.sub("", text[_LEAD_RE.match(text).end() :])  # type: ignore[union-attr]
     for rule in (_numeric_date, _month_end, _weekday):
         if (day := rule(text, settings, today)) is not None:
             return day
-    words = text.lower().replace("-", " ").split()
-    if set(words) & _PERIOD_WORDS and set(words) <= _PERIOD_WORDS | _QUALIFIERS:
+    if _PERIOD_RE.fullmatch(text):
         raise DateParseError(
-            f'"{text}" is a whole period, not a day. Name the day, e.g. "next Friday",'
+            f'"{text}" is a whole period, not a day. Please name the day, e.g. "next Friday",'
             ' "in 1 week" or "end of month".'
         )
     return _dateparser_day(text, settings, today)
@@ -244,8 +244,8 @@ def _numeric_date(text: str, settings: DateSettings, today: date) -> date | None
     if match := _ISO_RE.fullmatch(text):
         return _make_date(text, int(match[1]), int(match[3]), int(match[4]), today)
     if (match := _NUMERIC_RE.fullmatch(text)) is None:
-        if _DIGITS_RE.fullmatch(text):
-            raise _Unreadable(f'"{text}" is not a date I can read. Please write e.g. {EXAMPLES}.')
+        if re.fullmatch(r"[\d./-]+", text):
+            raise _unreadable(text)
         return None
     first, second, year_text = int(match[1]), int(match[3]), match[4]
     year = None if year_text is None else int(year_text) + (2000 if len(year_text) == 2 else 0)
@@ -258,44 +258,45 @@ def _numeric_date(text: str, settings: DateSettings, today: date) -> date | None
     return _make_date(text, year, month, day, today)
 
 
-def _ambiguous(text: str, first: int, second: int, year: int | None, settings: DateSettings):  # type: ignore[no-untyped-def]
-    """The error for "05/06/2025": name both readings and two spellings that can't be misread."""
-    readings = [(first, second), (second, first)]  # (day, month)
+def _ambiguous(
+    text: str, first: int, second: int, year: int | None, settings: DateSettings
+) -> DateParseError:
+    """The error for "05/06/2025": both readings, and spellings that can't be misread."""
+    readings = [(first, second), (second, first)]  # (day, month), the group's order first
     if settings.date_order == "MDY":
         readings.reverse()
     (day, month), (day2, month2) = readings
-    suffix = "" if year is None else f" {year}"
-    iso = f"{year or 'YYYY'}-{month:02d}-{day:02d}"
+    year_text = "" if year is None else f" {year}"
+    iso = "" if year is None else f', or "{year}-{month:02d}-{day:02d}"'
     return DateParseError(
-        f'"{text}" could be {day} {_MONTH_NAMES[month - 1]}{suffix} or {day2}'
-        f" {_MONTH_NAMES[month2 - 1]}{suffix}. Please write the month as a word,"
-        f' e.g. "{day} {_MONTH_NAMES[month - 1]}{suffix}", or use "{iso}".'
+        f'"{text}" could be {day} {_MONTHS[month - 1]}{year_text} or {day2}'
+        f" {_MONTHS[month2 - 1]}{year_text}. Please write the month as a word, e.g."
+        f' "{day} {_MONTHS[month - 1]}{year_text}"{iso}.'
     )
 
 
 def _make_date(text: str, year: int | None, month: int, day: int, today: date) -> date:
-    """A real date, or an error naming the impossible day or month. No year: the next one."""
-    years = range(today.year, today.year + 9) if year is None else (year,)
-    for candidate in years:  # nine years always include a leap year, for 29 February
-        try:
+    """A real date, or an error naming the impossible day. No year: the next such day."""
+    for candidate in range(today.year, today.year + 9) if year is None else (year,):
+        try:  # nine years always include a leap year, for "29 February"
             found = date(candidate, month, day)
         except ValueError:
             continue
         if year is not None or found >= today:
             return found
     raise DateParseError(
-        f'"{text}" is not a valid date: there is no day {day} in month {month}.'
-        f' Write dates like "05.12.2026" (day.month.year), "2026-12-05" or "5 December 2026".'
-        " A time of day is written with a colon, like 9:30."
+        f'"{text}" is not a valid date (day {day}, month {month}). Write dates like'
+        ' "05.12.2026" (day.month.year), "2026-12-05" or "5 December 2026", and times of day'
+        " with a colon, like 9:30."
     )
 
 
 def _month_end(text: str, settings: DateSettings, today: date) -> date | None:
     """'end of month' is the last day of this month (dateparser doesn't know it)."""
-    if (match := _MONTH_END_RE.fullmatch(text)) is None:
+    if _MONTH_END_RE.fullmatch(text) is None:
         return None
     year, month = today.year, today.month
-    if (match["en"] or "").strip().lower() == "next" or match["de"] or match["fr"]:
+    if re.search(r"next|nächsten|prochain", text, re.IGNORECASE):
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return date(year, month, calendar.monthrange(year, month)[1])
 
@@ -310,42 +311,59 @@ def _weekday(text: str, settings: DateSettings, today: date) -> date | None:
 
 
 def _dateparser_day(text: str, settings: DateSettings, today: date) -> date:
-    """Worded dates via dateparser, with the checks it doesn't make itself."""
+    """Worded dates via dateparser, plus the checks it doesn't make itself."""
     weekdays, months = _names(settings.languages)
     words = [word.strip(".,").lower() for word in text.split()]
-    if not _names_make_sense(words, weekdays, months):
-        raise _Unreadable(f'"{text}" is not a date I can read. Please write e.g. {EXAMPLES}.')
-    data = _run_dateparser(text, settings, today)
-    found = data.date_obj if data is not None else None
-    if data is None or found is None:
-        raise _Unreadable(f'"{text}" is not a date I can read. Please write e.g. {EXAMPLES}.')
+    # A colon left over is a time we did not understand ("11:00-12:00" reads as a zone).
+    fits = ":" not in text and _names_fit(words, weekdays, months)
+    data = _run_dateparser(text, settings, today) if fits else None
+    found = None if data is None else data.date_obj
+    if data is None or found is None or _ignores_a_word(text, found, settings, today):
+        raise _unreadable(text)
     if found.tzinfo is not None or found.time() != time(0):
         raise DateParseError(
-            f'I can\'t tell which time of day "{text}" means. Write the time like 14:00,'
-            ' e.g. "tomorrow 9:00".'
+            f'I can\'t tell which time of day "{text}" means. Please write the time like'
+            ' 14:00, e.g. "tomorrow 9:00".'
         )
-    named_month = any(word in months for word in words)
-    if "year" in data.parts and named_month and not re.search(r"\b\d{4}\b", text):
+    if "year" not in data.parts:
+        day = _make_date(text, None, found.month, found.day, today)
+    elif any(word in months for word in words) and not re.search(r"\b\d{4}\b", text):
         raise _Unreadable(f'"{text}" has a two-digit year. Please write e.g. "5 December 2026".')
-    day = found.date() if "year" in data.parts else _make_date(text, None, found.month, found.day, today)
-    named = {weekdays[word] for word in words if word in weekdays}
+    else:
+        day = found.date()
+    # Only full weekday names: short ones collide with words ("die", "mon", "Sam").
+    named = {weekdays[word] for word in words if len(word) >= 4 and word in weekdays}
     if named and day.weekday() not in named:
+        said, actual = _WEEKDAYS[min(named)], _day_name(day).split(" ", 1)
         raise DateParseError(
-            f'"{text}" does not add up: {_day_name(day)} is a {_WEEKDAYS[day.weekday()]}.'
-            " Please check the date."
+            f'"{text}" does not add up: {actual[1]} is a {actual[0]}, not a {said}.'
         )
     return day
 
 
-def _names_make_sense(words: list[str], weekdays: dict[str, int], months: dict[str, int]) -> bool:
-    """Reject word salads before dateparser can make a date of them: at most one
-    month and one weekday, and a month name must sit next to a day number. So in
-    "5 December may be cancelled" the "may" is not the month May."""
+def _names_fit(words: list[str], weekdays: dict[str, int], months: dict[str, int]) -> bool:
+    """Keep dateparser from making a date of a word salad: at most one month and one
+    weekday, and a month name must sit near a number. So in "5 December may be
+    cancelled" and "next Friday may be moved", "may" is not the month May."""
     month_at = [i for i, word in enumerate(words) if word in months]
-    if len(month_at) > 1 or sum(word in weekdays for word in words) > 1:
+    if len(month_at) > 1 or sum(len(word) >= 4 and word in weekdays for word in words) > 1:
         return False
     near = (words[max(0, i - 2) : i + 3] for i in month_at)
     return all(any(ch.isdigit() for word in nearby for ch in word) for nearby in near)
+
+
+def _ignores_a_word(text: str, found: datetime, settings: DateSettings, today: date) -> bool:
+    """Does dateparser get the same date without the last word or a number? Then it
+    skipped it: "tomorrow 3" (3 o'clock?) or "tomorrow the" is not read as tomorrow."""
+    words = text.split()
+    suspects = {len(words) - 1} | {i for i, word in enumerate(words) if re.search(r"\d", word)}
+    for index in sorted(suspects) if len(words) > 1 else ():
+        if words[index].strip(".,") == str(found.year):
+            continue  # "5 December 2026" read in 2026: the year is redundant, not skipped
+        other = _run_dateparser(" ".join(words[:index] + words[index + 1 :]), settings, today)
+        if other is not None and other.date_obj == found:
+            return True
+    return False
 
 
 def _run_dateparser(text: str, settings: DateSettings, today: date) -> DateData | None:
@@ -354,7 +372,7 @@ def _run_dateparser(text: str, settings: DateSettings, today: date) -> DateData 
         languages=list(settings.languages),
         settings={
             # Naive local midnight: dateparser reads RELATIVE_BASE as wall time in
-            # TIMEZONE; midnight keeps relative results free of a time of day.
+            # TIMEZONE, and midnight keeps relative results free of a time of day.
             "RELATIVE_BASE": datetime.combine(today, time(0)),
             "TIMEZONE": str(settings.timezone),
             "RETURN_AS_TIMEZONE_AWARE": False,
@@ -366,22 +384,26 @@ def _run_dateparser(text: str, settings: DateSettings, today: date) -> DateData 
     )
     try:
         return parser.get_date_data(text)
-    except Exception:  # dateparser raises assorted errors on odd input; that is "unreadable"
+    except Exception:  # dateparser raises assorted errors on odd input: "unreadable"
         return None
 
 
 @cache
 def _names(languages: tuple[str, ...]) -> tuple[dict[str, int], dict[str, int]]:
-    """Weekday and month names (3+ letters) of the group's languages, from dateparser's data."""
+    """Weekday and month names of the group's languages, from dateparser's data.
+
+    Short weekday names only in English: German "die", "mit" and French "mer", "jeu"
+    are everyday words, and "!skip die Sitzung..." must not mean Tuesday.
+    """
     weekdays: dict[str, int] = {}
     months: dict[str, int] = {}
     for language in languages:
         info = default_loader.get_locale(language).info
-        for index, key in enumerate(_LOCALE_KEYS):
-            table, number = (weekdays, index) if index < 7 else (months, index - 7)
-            for name in info.get(key, []):
-                if len(name.strip(".")) >= 3:
-                    table.setdefault(name.strip(".").lower(), number)
+        short_days = 3 if language == "en" else 5
+        for table, keys, shortest in ((weekdays, _WEEKDAYS, short_days), (months, _MONTHS, 3)):
+            for index, key in enumerate(keys):
+                names = (name.strip(".").lower() for name in info.get(key.lower(), []))
+                table.update({name: index for name in names if len(name) >= shortest} | table)
     return weekdays, months
 
 
@@ -390,29 +412,12 @@ def _localize(day: date, clock: time, zone: ZoneInfo) -> datetime:
     naive = datetime.combine(day, clock)
     moment = naive.replace(tzinfo=zone)
     if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
-        raise DateParseError(
-            f"{clock:%H:%M} does not exist on {_day_name(day)} in {zone}: the clocks skip it."
-            " Please pick another time."
-        )
-    if moment.utcoffset() != moment.replace(fold=1).utcoffset():
-        raise DateParseError(
-            f"{clock:%H:%M} happens twice on {_day_name(day)} in {zone}: the clocks go back."
-            " Please pick another time."
-        )
-    return moment
-
-
-def _check_range(when: When, now: datetime, allow_past: bool) -> None:
-    """Refuse the past (a date-only value by whole days) and the implausibly far future."""
-    day, today = when.moment.date(), now.date()
-    if day.year > today.year + HORIZON_YEARS:
-        raise DateParseError(
-            f'"{when.text}" reads as {describe(when.moment, with_time=False)}, more than'
-            f" {HORIZON_YEARS} years ahead. Please check the year."
-        )
-    past = when.moment < now if when.has_time else day < today
-    if past and not allow_past:
-        raise DateParseError(
-            f'"{when.text}" is {describe(when.moment, with_time=when.has_time)}, which is in'
-            ' the past. Please give a date from today on, e.g. "next Friday" or "in 2 weeks".'
-        )
+        change = "skip it"
+    elif moment.utcoffset() != moment.replace(fold=1).utcoffset():
+        change = "go back and it happens twice"
+    else:
+        return moment
+    raise DateParseError(
+        f"{clock:%H:%M} on {_day_name(day)} in {zone}: the clocks {change}."
+        " Please pick another time."
+    )
