@@ -80,8 +80,8 @@ async def test_meeting_add_uses_the_usual_time_by_default(calendar_harness):
     h = calendar_harness
     echo, announcement = await h.say(VICE, "!meeting add 24 April workshop prep")
     assert (
-        echo.body
-        == "Understood: an extra meeting on Friday 24 April 2026, 11:00–12:00 CEST (09:00–10:00 UTC)."
+        echo.body == "Understood: an extra meeting on Friday 24 April 2026, 11:00–12:00 CEST"
+        " (09:00–10:00 UTC)."
     )
     assert "Reason: workshop prep" in announcement.body
     [schedule] = await h.say(ANNA, "!schedule 3")
