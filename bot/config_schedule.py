@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.cadence import Cadence
 from bot.config_check import Checker
+from bot.dates import DateSettings
 from bot.timeparse import parse_date, parse_duration, parse_every, parse_local_datetime
 
 DEFAULT_STANDING_ITEMS = ("Welcome", "Member updates", "Sub-group reports", "Any other business")
@@ -56,6 +57,11 @@ def parse_schedule(
     if date_order not in DATE_ORDERS:
         check.fail(f"{prefix}.date_order", f"{date_order!r} must be one of DMY, MDY, YMD")
         date_order = "DMY"
+    elif timezone is not None:
+        try:
+            DateSettings(timezone, languages, date_order)
+        except ValueError as exc:
+            check.fail(f"{prefix}.languages", f"{exc} (use codes like 'en', 'de', 'fr')")
     return GroupSchedule(cadence, announce, call_link, items, languages, date_order)
 
 

@@ -126,3 +126,56 @@ def test_example_config_is_valid_once_a_password_is_given():
     config = load_config(REPO / "config.example.toml", environ={"ALLIES_BOT_PASSWORD": "x" * 8})
     assert config.groups[0].id == "allies"
     assert config.matrix.device_name == "allies-bot"
+
+
+CADENCE = """
+call_link = "https://meet.example.org/allies"
+languages = ["en", "de"]
+[groups.cadence]
+dates = ["2025-05-09 11:00"]
+start = "2025-09-05 11:00"
+every = "6 weeks"
+duration = "1h"
+breaks = [{ from = "2026-07-01", to = "2026-08-31" }]
+until = "2028-10-31"
+[groups.announce]
+agenda_before = "7d"
+reminders = ["1d", "15m"]
+chase_updates = "off"
+grace = "2h"
+"""
+
+
+def test_cadence_and_announce_parse(tmp_path):
+    text = GOOD.replace(
+        'chairs = ["@chair:example.org"]', 'chairs = ["@chair:example.org"]' + CADENCE
+    )
+    group = load_config(write(tmp_path, text), environ={}).groups[0]
+    schedule = group.schedule
+    assert schedule.cadence.every.interval == 6 and schedule.cadence.every.unit == "week"
+    assert schedule.cadence.breaks[0][0].isoformat() == "2026-07-01"
+    assert schedule.announce.chase_updates is None
+    assert [r.total_seconds() for r in schedule.announce.reminders] == [86400, 900]
+    assert schedule.languages == ("en", "de") and schedule.call_link.startswith("https://")
+    assert schedule.standing_items[-1] == "Any other business"
+
+
+def test_bad_cadence_keys_are_all_named(tmp_path):
+    bad = (
+        CADENCE.replace('"6 weeks"', '"6 fortnights"')
+        .replace('"2025-09-05 11:00"', '"5.9.2025"')
+        .replace('reminders = ["1d", "15m"]', 'reminders = ["1d", "soon"]')
+        .replace('languages = ["en", "de"]', 'languages = ["en", "klingon"]')
+        .replace('until = "2028-10-31"', 'until = "2028-10-31"\nrepeat = true')
+    )
+    text = GOOD.replace('chairs = ["@chair:example.org"]', 'chairs = ["@chair:example.org"]' + bad)
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), environ={})
+    keys = sorted(p.split(":")[0] for p in caught.value.problems)
+    assert keys == [
+        "groups[0].announce.reminders[1]",
+        "groups[0].cadence.every",
+        "groups[0].cadence.repeat",
+        "groups[0].cadence.start",
+        "groups[0].languages",
+    ]

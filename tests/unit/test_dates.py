@@ -13,12 +13,11 @@ from bot.dates import (
     DateParseError,
     DateSettings,
     When,
-    _names,
-    _names_fit,
     describe,
     parse_when,
     split_when,
 )
+from bot.dates_day import _names, _names_fit
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 EN = DateSettings(BRUSSELS)
