@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.agenda import ProposedItem, render_agenda, render_chase, render_reminder
+from bot.cadence import Meeting
 from bot.config import GroupConfig
 from bot.core import BotCore
 from bot.meetings import load_calendar
@@ -25,6 +26,14 @@ from storage.repo import Repo
 log = logging.getLogger(__name__)
 JOB_WINDOW = timedelta(days=60)
 REFRESH_HOURS = 6
+
+
+def post_meeting_id(meeting: Meeting) -> str:
+    """The meeting part of a post's identity. A moved meeting keeps its key
+    (its updates stay with it) but gets fresh posts for its new time."""
+    if meeting.status != "moved":
+        return meeting.key
+    return f"{meeting.key}>{meeting.start.replace(tzinfo=None):%Y-%m-%dT%H:%M}"
 
 
 def lead_text(until_start: timedelta) -> str:
@@ -118,7 +127,7 @@ class Poster:
                 pointless = superseded(posts, now)
                 for post in posts:
                     if await self._post_if_due(repo, group, room, post, now, pointless):
-                        sent.append(f"{meeting.key}:{post.kind}")
+                        sent.append(f"{post_meeting_id(meeting)}:{post.kind}")
 
         await self.core.storage.run_in_transaction(work)
         if sent:
@@ -135,17 +144,16 @@ class Poster:
         pointless: set[str],
     ) -> bool:
         decision = decide(post, now, group.schedule.announce.grace)
-        if decision is Decision.WAIT or await repo.was_posted(
-            group.id, post.meeting.key, post.kind
-        ):
+        meeting_id = post_meeting_id(post.meeting)
+        if decision is Decision.WAIT or await repo.was_posted(group.id, meeting_id, post.kind):
             return False
         if decision is Decision.STALE or post.kind in pointless:
             self._log_stale(group, post, now)
             return False
         reply = await self._content(repo, group, post, now)
-        await repo.record_post(group.id, post.meeting.key, post.kind, now)
+        await repo.record_post(group.id, meeting_id, post.kind, now)
         if reply is not None:
-            key = f"post:{group.id}:{post.meeting.key}:{post.kind}"
+            key = f"post:{group.id}:{meeting_id}:{post.kind}"
             await self.core.queue(repo, room, key, reply)
         late = now - post.due
         log.info(

@@ -104,3 +104,25 @@ def test_lead_text():
     assert lead_text(timedelta(days=1)) == "tomorrow"
     assert lead_text(timedelta(hours=5)) == "in 5 hours"
     assert lead_text(timedelta(days=7)) == "in 7 days"
+
+
+async def test_a_moved_meeting_gets_fresh_posts_for_its_new_time(calendar_harness):
+    h = calendar_harness
+    poster = Poster(h.core)
+    kinds, _ = await run(h, poster, AGENDA_DUE)
+    assert kinds == ["2026-04-03T11:00:agenda"]
+    h.clock = AGENDA_DUE + timedelta(hours=1)
+    await h.say("@chair:example.org", "!move 3 April to 10 April")
+    assert await run(h, poster, AGENDA_DUE + timedelta(hours=2)) == ([], [])
+    kinds, [agenda] = await run(h, poster, MEETING_UTC)  # a week before the new time
+    assert kinds == ["2026-04-03T11:00>2026-04-10T11:00:agenda"]
+    assert "Friday 10 April 2026, 11:00" in agenda.body
+    assert await run(h, poster, MEETING_UTC + timedelta(hours=1)) == ([], [])
+
+
+async def test_a_skipped_meeting_gets_no_reminders(calendar_harness):
+    h = calendar_harness
+    poster = Poster(h.core)
+    await run(h, poster, AGENDA_DUE)
+    await h.say("@chair:example.org", "!skip 3 April")
+    assert await run(h, poster, MEETING_UTC - timedelta(minutes=15)) == ([], [])
