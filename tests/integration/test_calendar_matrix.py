@@ -104,3 +104,42 @@ async def test_ics_file_is_uploaded_and_downloadable(room_with_calendar):
     [event] = Calendar.from_ical(download.body).walk("VEVENT")
     assert event.decoded("DTSTART") == start
     assert str(event["UID"]) == f"{start:%Y-%m-%dT%H:%M}-allies@allies-bot"
+
+
+async def test_chair_skip_cancels_pending_reminder_member_is_refused(
+    synapse, make_member, tmp_path
+):
+    chair = await make_member("chair")
+    anna = await make_member("anna")
+    password = secrets.token_urlsafe(12)
+    bot_user = (await synapse.register_user(f"bot-{secrets.token_hex(3)}", password)).user_id
+    room = await chair.create_room("ALLIES", invite=[anna.user_id, bot_user])
+    await anna.join(room)
+    toml, start = cadence_soon(timedelta(seconds=15))
+    members = {anna.user_id: "FORTHEM", chair.user_id: "FORTHEM"}
+    spec = GroupSpec("allies", room, [chair.user_id], members, extra_toml=toml)
+    bot = BotProcess(tmp_path, render_config(synapse.base_url, bot_user, [spec]), password)
+    await bot.start()
+    try:
+        await bot.wait_for_log(READY)
+        day = f"{start:%Y-%m-%d}"
+        refused = await anna.wait_for_reply(room, await anna.send_text(room, f"!skip {day}"))
+        assert refused["body"] == "Sorry, `!skip` is for chairs and vice-chairs only."
+        asked = await chair.send_text(room, f"!skip {day} room booked")
+        echo = await chair.wait_for_reply(room, asked)
+        assert echo["body"].startswith(f"Understood: skip the meeting of {start:%A} {start.day}")
+        await chair.wait_for(
+            room,
+            lambda e: "is cancelled.** Reason: room booked" in e.get("content", {}).get("body", ""),
+        )
+        await asyncio.sleep(20)  # past the reminder's due time
+        await chair.sync_barrier()
+        assert bot_bodies(chair, bot_user, room, "**Reminder:") == []
+        assert (
+            "~~"
+            in (await chair.wait_for_reply(room, await chair.send_text(room, "!schedule 1")))[
+                "body"
+            ]
+        )
+    finally:
+        await bot.stop()
