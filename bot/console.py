@@ -62,8 +62,14 @@ class ConsoleTransport:
         )
 
     async def send(self, message: Outgoing, txn_id: str) -> str:
+        if message.reaction is not None:
+            self._print(f"bot reacts {message.reaction}")
+            return f"$console-reaction-{txn_id}"
+        if message.file is not None:
+            self._print(f"bot> [file {message.file.name}, {len(message.file.data):,} bytes]")
+            return f"$console-file-{txn_id}"
         indented = message.body.replace("\n", "\n     ")
-        self._print(f"bot> {indented}")
+        self._print(f"bot{' (edited)' if message.replaces else ''}> {indented}")
         return f"$console-reply-{txn_id}"
 
     async def stop(self) -> None:

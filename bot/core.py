@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from bot.config import GroupConfig
 from bot.outbox import OutboxSender
 from bot.render import split_markdown, to_html, to_plain
-from bot.router import CommandContext, Reply, Router, parse_command, role_of
+from bot.router import CommandContext, Reply, RoomPost, Router, parse_command, role_of
 from bot.transport import Incoming, IncomingKind
 from handlers.updates import apply_edit
 from storage.db import Storage
@@ -157,41 +157,67 @@ class BotCore:
         """Queue a reply's messages in order, each with a txn id derived from
         `key` (an event id, or group/meeting/kind for scheduled posts)."""
         now = self.clock()
-        index = 0
-        for index, chunk in enumerate(split_markdown(reply.markdown)):
+        if reply.react is not None:
             await repo.enqueue(
-                txn_id=txn_id_for(key, index),
+                txn_id=txn_id_for(f"{key}:react", 0),
                 room_id=room_id,
-                body=to_plain(chunk),
-                html=to_html(chunk),
-                reply_to=reply_to,
-                mentions=reply.mentions,
-                now=now,
-            )
-        if reply.file is not None:
-            index += 1
-            file = (reply.file.name, reply.file.mimetype, reply.file.data)
-            await repo.enqueue(
-                txn_id=txn_id_for(key, index),
-                room_id=room_id,
-                body=reply.file.name,
+                body="",
                 html="",
                 reply_to=reply_to,
                 mentions=(),
                 now=now,
-                file=file,
+                reaction=reply.react,
+            )
+        parts: list[dict] = [
+            {
+                "body": to_plain(chunk),
+                "html": to_html(chunk),
+                "reply_to": reply_to,
+                "mentions": reply.mentions,
+            }
+            for chunk in (split_markdown(reply.markdown) if reply.markdown else [])
+        ]
+        if reply.file is not None:
+            file = (reply.file.name, reply.file.mimetype, reply.file.data)
+            parts.append(
+                {
+                    "body": reply.file.name,
+                    "html": "",
+                    "reply_to": reply_to,
+                    "mentions": (),
+                    "file": file,
+                }
             )
         if reply.announcement is not None:
-            index += 1
-            await repo.enqueue(
-                txn_id=txn_id_for(key, index),
-                room_id=room_id,
-                body=to_plain(reply.announcement),
-                html=to_html(reply.announcement),
-                reply_to=None,
-                mentions=(),
-                now=now,
+            parts.append(
+                {
+                    "body": to_plain(reply.announcement),
+                    "html": to_html(reply.announcement),
+                    "reply_to": None,
+                    "mentions": (),
+                }
             )
+        for index, part in enumerate(parts):
+            await repo.enqueue(txn_id=txn_id_for(key, index), room_id=room_id, now=now, **part)
+        for post in reply.room_posts:
+            await self._queue_room_post(repo, room_id, post, now)
+
+    async def _queue_room_post(self, repo: Repo, room_id: str, post: RoomPost, now) -> None:
+        replaces = None
+        if post.replaces_key is not None:
+            replaces = await repo.remote_event_id(txn_id_for(post.replaces_key, 0))
+        file = (post.file.name, post.file.mimetype, post.file.data) if post.file else None
+        await repo.enqueue(
+            txn_id=txn_id_for(post.txn_key, 0),
+            room_id=room_id,
+            body=post.file.name if post.file else to_plain(post.markdown),
+            html="" if post.file else to_html(post.markdown),
+            reply_to=None,
+            mentions=(),
+            now=now,
+            file=file,
+            replaces=replaces,
+        )
 
     async def _run_safely(self, work, event: Incoming) -> None:
         """A failing handler must not kill the bot or leave half-written data:

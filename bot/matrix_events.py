@@ -77,6 +77,23 @@ def is_own_join(source: dict[str, Any], own_user: str) -> bool:
     return content.get("membership") == "join" and previous.get("membership") != "join"
 
 
+def _finish(message: Outgoing, content: dict[str, Any]) -> dict[str, Any]:
+    """Thread as a reply, or wrap as an edit (`m.replace`) of an earlier message."""
+    if message.replaces:
+        star = {**content, "body": f"* {content['body']}"}
+        if "formatted_body" in content:
+            star["formatted_body"] = f"* {content['formatted_body']}"
+        new_content = {k: v for k, v in content.items() if k != "m.mentions"}
+        return {
+            **star,
+            "m.new_content": new_content,
+            "m.relates_to": {"rel_type": "m.replace", "event_id": message.replaces},
+        }
+    if message.reply_to:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": message.reply_to}}
+    return content
+
+
 def file_content(message: Outgoing, content_uri: str) -> dict[str, Any]:
     """An `m.file` event for an uploaded file, threaded like any reply."""
     assert message.file is not None
@@ -88,9 +105,13 @@ def file_content(message: Outgoing, content_uri: str) -> dict[str, Any]:
         "info": {"mimetype": message.file.mimetype, "size": len(message.file.data)},
         "m.mentions": {},
     }
-    if message.reply_to:
-        content["m.relates_to"] = {"m.in_reply_to": {"event_id": message.reply_to}}
-    return content
+    return _finish(message, content)
+
+
+def reaction_content(message: Outgoing) -> dict[str, Any]:
+    """A small acknowledgement instead of a reply, for items recorded live."""
+    relation = {"rel_type": "m.annotation", "event_id": message.reply_to, "key": message.reaction}
+    return {"m.relates_to": relation}
 
 
 def message_content(message: Outgoing) -> dict[str, Any]:
@@ -103,6 +124,4 @@ def message_content(message: Outgoing) -> dict[str, Any]:
         "formatted_body": message.html,
         "m.mentions": {"user_ids": list(message.mentions)} if message.mentions else {},
     }
-    if message.reply_to:
-        content["m.relates_to"] = {"m.in_reply_to": {"event_id": message.reply_to}}
-    return content
+    return _finish(message, content)

@@ -28,7 +28,13 @@ from nio import (
 )
 
 from bot.config import Config, GroupConfig
-from bot.matrix_events import file_content, is_own_join, message_content, to_incoming
+from bot.matrix_events import (
+    file_content,
+    is_own_join,
+    message_content,
+    reaction_content,
+    to_incoming,
+)
 from bot.matrix_login import log_in
 from bot.transport import EventHandler, Outgoing, OutgoingFile, SendError
 from storage.db import Storage
@@ -207,13 +213,17 @@ class MatrixTransport:
 
     async def send(self, message: Outgoing, txn_id: str) -> str:
         """Send with a fixed txn id: a retry is deduplicated by the homeserver."""
-        content = message_content(message)
-        if message.file is not None:
+        event_type = "m.room.message"
+        if message.reaction is not None:
+            event_type, content = "m.reaction", reaction_content(message)
+        elif message.file is not None:
             content = file_content(message, await self._upload(message.file))
+        else:
+            content = message_content(message)
         for attempt in range(SEND_ATTEMPTS):
             response = await self.client.room_send(
                 message.room_id,
-                "m.room.message",
+                event_type,
                 content,
                 tx_id=txn_id,
                 ignore_unverified_devices=True,

@@ -72,6 +72,8 @@ class OutboxSender:
             reply_to=message.reply_to,
             mentions=message.mentions,
             file=file,
+            reaction=message.reaction,
+            replaces=message.replaces,
         )
         try:
             remote_id = await self.transport.send(outgoing, message.txn_id)

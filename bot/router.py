@@ -50,6 +50,17 @@ def role_of(group: GroupConfig, user_id: str) -> Role:
 
 
 @dataclass(frozen=True)
+class RoomPost:
+    """A message to the room on its own (not a reply). `txn_key` names it for
+    good; `replaces_key` names an earlier post of ours to edit instead."""
+
+    markdown: str
+    txn_key: str
+    file: OutgoingFile | None = None
+    replaces_key: str | None = None
+
+
+@dataclass(frozen=True)
 class Reply:
     """What a handler answers: Markdown (member text already escaped), plus
     optionally a file sent with it and an announcement posted to the room on
@@ -59,6 +70,8 @@ class Reply:
     mentions: tuple[str, ...] = ()
     file: OutgoingFile | None = None
     announcement: str | None = None
+    react: str | None = None  # acknowledge with a reaction (markdown may then be "")
+    room_posts: tuple[RoomPost, ...] = ()
 
 
 @dataclass

@@ -54,6 +54,8 @@ class Outgoing:
     reply_to: str | None = None
     mentions: tuple[str, ...] = field(default=())
     file: OutgoingFile | None = None
+    reaction: str | None = None  # an emoji reaction to `reply_to` instead of a message
+    replaces: str | None = None  # edit this earlier message of the bot's instead of posting
 
 
 class SendError(Exception):

@@ -3,9 +3,9 @@ because SQLite has no time zone type, and `storage.repo` re-attaches UTC."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Date, DateTime, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -65,6 +65,8 @@ class OutboxMessage(Base):
     file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     file_type: Mapped[str | None] = mapped_column(String(128), nullable=True)
     file_data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    reaction: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    replaces: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class BotState(Base):
@@ -130,3 +132,71 @@ class QuietMember(Base):
 
     group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class MeetingSession(Base):
+    """A live meeting run with !startmeeting … !endmeeting. `meeting_key` is the
+    scheduled meeting's key, or `adhoc-…` for a meeting outside the calendar."""
+
+    __tablename__ = "meeting_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[str] = mapped_column(String(64), index=True)
+    meeting_key: Mapped[str] = mapped_column(String(64))
+    start_local: Mapped[str] = mapped_column(String(16))
+    end_local: Mapped[str] = mapped_column(String(16))
+    started_by: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    closes_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    ended_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class MeetingNote(Base):
+    """Something recorded for a meeting: topic, info, decision, presence, apology."""
+
+    __tablename__ = "meeting_notes"
+    __table_args__ = (Index("ix_notes_group_meeting", "group_id", "meeting_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[str] = mapped_column(String(64))
+    meeting_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ActionItem(Base):
+    """An action item; it follows its owners from meeting to meeting until done."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (Index("ix_actions_group_status", "group_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[str] = mapped_column(String(64))
+    meeting_key: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    owners: Mapped[str] = mapped_column(Text)  # JSON list of Matrix ids or plain names
+    due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+
+
+class MinutesPost(Base):
+    """Where a meeting's minutes were posted, so `!minutes` again edits them."""
+
+    __tablename__ = "minutes_posts"
+
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    meeting_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    txn_ids: Mapped[str] = mapped_column(Text)  # JSON: outbox txn ids of the text parts, file last
+    markdown: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import BotState, OutboxMessage, ProcessedEvent, Update
+from storage.repo_meetings import MeetingRepo
 from storage.repo_schedule import ScheduleRepo
 from storage.times import from_db, to_db
 
@@ -41,6 +42,8 @@ class PendingMessage:
     file_name: str | None = None
     file_type: str | None = None
     file_data: bytes | None = None
+    reaction: str | None = None
+    replaces: str | None = None
 
 
 def _stored(row: Update) -> StoredUpdate:
@@ -57,7 +60,7 @@ def _stored(row: Update) -> StoredUpdate:
     )
 
 
-class Repo(ScheduleRepo):
+class Repo(ScheduleRepo, MeetingRepo):
     """Bound to one session inside one transaction (see Storage.transaction)."""
 
     def __init__(self, session: AsyncSession) -> None:
@@ -134,6 +137,8 @@ class Repo(ScheduleRepo):
         mentions: Sequence[str],
         now: datetime,
         file: tuple[str, str, bytes] | None = None,
+        reaction: str | None = None,
+        replaces: str | None = None,
     ) -> None:
         """Queue a message; `file` is (name, MIME type, content) for an upload."""
         name, mime, data = file or (None, None, None)
@@ -150,6 +155,8 @@ class Repo(ScheduleRepo):
                 file_name=name,
                 file_type=mime,
                 file_data=data,
+                reaction=reaction,
+                replaces=replaces,
             )
         )
         await self.session.flush()
@@ -174,6 +181,8 @@ class Repo(ScheduleRepo):
                 r.file_name,
                 r.file_type,
                 r.file_data,
+                r.reaction,
+                r.replaces,
             )
             for r in rows
         ]
