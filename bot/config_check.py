@@ -26,6 +26,7 @@ KNOWN_KEYS = {
         "standing_items",
         "languages",
         "date_order",
+        "auto_close",
     },
     "cadence": {"dates", "start", "every", "duration", "breaks", "until"},
     "announce": {"agenda_before", "reminders", "chase_updates", "grace"},

@@ -39,6 +39,9 @@ class GroupSchedule:
     standing_items: tuple[str, ...] = DEFAULT_STANDING_ITEMS
     languages: tuple[str, ...] = ("en",)
     date_order: str = "DMY"
+    auto_close: timedelta = timedelta(
+        hours=2
+    )  # an open live meeting closes this long after its end
 
 
 def parse_schedule(
@@ -62,7 +65,8 @@ def parse_schedule(
             DateSettings(timezone, languages, date_order)
         except ValueError as exc:
             check.fail(f"{prefix}.languages", f"{exc} (use codes like 'en', 'de', 'fr')")
-    return GroupSchedule(cadence, announce, call_link, items, languages, date_order)
+    auto_close = _duration_or(table, "auto_close", prefix, check, timedelta(hours=2))
+    return GroupSchedule(cadence, announce, call_link, items, languages, date_order, auto_close)
 
 
 def _string_list(

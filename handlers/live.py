@@ -1,0 +1,186 @@
+"""Live meetings, MeetBot style: `!startmeeting`, `!topic`, `!info`,
+`!decision` (`!agreed`), `!here`, `!apologies`, `!undo`, `!endmeeting`.
+
+Recorded items are acknowledged with a reaction, not a wall of replies.
+"""
+
+from __future__ import annotations
+
+from bot.agenda import describe_meeting
+from bot.live import item_meeting_key, local_key, meeting_to_start, session_meeting
+from bot.meetings import load_calendar
+from bot.router import CommandContext, Reply, Role, Router, UsageError
+from storage.repo_meetings import StoredSession
+
+RECORDED = "✅"
+MAX_NOTE_CHARS = 2000
+NO_MEETING = "No meeting is running. A chair or vice-chair starts one with `!startmeeting`."
+
+
+async def _open_session(ctx: CommandContext) -> StoredSession:
+    session = await ctx.repo.open_session(ctx.group.id)
+    if session is None:
+        raise UsageError(NO_MEETING)
+    return session
+
+
+async def target_meeting_key(ctx: CommandContext) -> str:
+    session = await ctx.repo.open_session(ctx.group.id)
+    calendar = await load_calendar(ctx.repo, ctx.group)
+    return item_meeting_key(session, calendar, ctx.now)
+
+
+async def record(ctx: CommandContext, kind: str, *, key: str | None = None) -> Reply:
+    """Store a note for the meeting (live, else the one it belongs to)."""
+    if kind != "here" and not ctx.args and kind != "apology":
+        raise UsageError("Please add the text.")
+    if len(ctx.args) > MAX_NOTE_CHARS:
+        raise UsageError(
+            f"That is {len(ctx.args):,} characters; notes are at most "
+            f"{MAX_NOTE_CHARS:,}. Please split it."
+        )
+    await ctx.repo.add_note(
+        group_id=ctx.group.id,
+        meeting_key=key or await target_meeting_key(ctx),
+        kind=kind,
+        text=ctx.args,
+        author=ctx.sender,
+        event_id=ctx.event_id,
+        now=ctx.now,
+    )
+    return Reply("", react=RECORDED)
+
+
+def register(router: Router) -> None:
+    @router.command(
+        "startmeeting",
+        role=Role.VICE_CHAIR,
+        usage="!startmeeting",
+        summary="start the meeting (live notes until !endmeeting)",
+    )
+    async def start(ctx: CommandContext) -> Reply:
+        running = await ctx.repo.open_session(ctx.group.id)
+        if running is not None:
+            raise UsageError("A meeting is already running; `!endmeeting` ends it first.")
+        meeting = meeting_to_start(await load_calendar(ctx.repo, ctx.group), ctx.now)
+        await ctx.repo.start_session(
+            group_id=ctx.group.id,
+            meeting_key=meeting.key,
+            start_local=local_key(meeting.start),
+            end_local=local_key(meeting.end),
+            started_by=ctx.sender,
+            now=ctx.now,
+            closes_at=meeting.end + ctx.group.schedule.auto_close,
+        )
+        await ctx.repo.add_note(
+            group_id=ctx.group.id,
+            meeting_key=meeting.key,
+            kind="here",
+            text="",
+            author=ctx.sender,
+            event_id=ctx.event_id,
+            now=ctx.now,
+        )
+        kind = "ad-hoc meeting" if meeting.status == "added" else "meeting"
+        return Reply(
+            f"**Meeting started:** {ctx.group.name} {kind}, {describe_meeting(meeting)}.\n\n"
+            "Record with `!topic`, `!info`, `!decision`, `!action`; say `!here` to be listed "
+            "as present. `!endmeeting` ends it, `!minutes` posts the minutes."
+        )
+
+    @router.command(
+        "endmeeting", role=Role.VICE_CHAIR, usage="!endmeeting", summary="end the running meeting"
+    )
+    async def end(ctx: CommandContext) -> Reply:
+        session = await _open_session(ctx)
+        await ctx.repo.end_session(session.id, ctx.sender, ctx.now)
+        notes = await ctx.repo.notes_for(ctx.group.id, session.meeting_key)
+        actions = await ctx.repo.actions_created_in(ctx.group.id, session.meeting_key)
+        present = {n.author for n in notes if n.kind == "here"}
+        decisions = sum(1 for n in notes if n.kind == "decision")
+        meeting = session_meeting(session, ctx.group.timezone)
+        return Reply(
+            f"**Meeting ended** ({describe_meeting(meeting)}): {len(present)} present, "
+            f"{decisions} decision(s), {len(actions)} action item(s). "
+            "`!minutes` posts the minutes."
+        )
+
+    @router.command(
+        "topic",
+        role=Role.VICE_CHAIR,
+        usage="!topic <text>",
+        summary="start a new topic in the running meeting",
+    )
+    async def topic(ctx: CommandContext) -> Reply:
+        return await record(ctx, "topic", key=(await _open_session(ctx)).meeting_key)
+
+    @router.command(
+        "info", role=Role.MEMBER, usage="!info <text>", summary="add a note to the current topic"
+    )
+    async def info(ctx: CommandContext) -> Reply:
+        return await record(ctx, "info")
+
+    for name in ("decision", "agreed"):
+        router.command(
+            name, role=Role.VICE_CHAIR, usage=f"!{name} <text>", summary="record a decision"
+        )(decision)
+
+    @router.command(
+        "here",
+        role=Role.MEMBER,
+        usage="!here",
+        summary="mark yourself present in the running meeting",
+    )
+    async def here(ctx: CommandContext) -> Reply:
+        return await record(ctx, "here", key=(await _open_session(ctx)).meeting_key)
+
+    @router.command(
+        "apologies",
+        role=Role.MEMBER,
+        usage="!apologies [text]",
+        summary="send your apologies (also before the meeting)",
+    )
+    async def apologies(ctx: CommandContext) -> Reply:
+        session = await ctx.repo.open_session(ctx.group.id)
+        calendar = await load_calendar(ctx.repo, ctx.group)
+        key = session.meeting_key if session else calendar.period(ctx.now)
+        return await record(ctx, "apology", key=key)
+
+    @router.command(
+        "undo",
+        role=Role.MEMBER,
+        usage="!undo",
+        summary="remove the last item you recorded (chairs: anyone's)",
+    )
+    async def undo(ctx: CommandContext) -> Reply:
+        return await undo_last(ctx)
+
+
+async def decision(ctx: CommandContext) -> Reply:
+    return await record(ctx, "decision")
+
+
+async def undo_last(ctx: CommandContext) -> Reply:
+    """The newest note or action of the sender (of anyone, for chairs) in the
+    meeting items currently go to."""
+    key = await target_meeting_key(ctx)
+    anyone = ctx.role >= Role.VICE_CHAIR
+    notes = [
+        n
+        for n in await ctx.repo.notes_for(ctx.group.id, key)
+        if n.kind != "here" and (anyone or n.author == ctx.sender)
+    ]
+    actions = [
+        a
+        for a in await ctx.repo.actions_created_in(ctx.group.id, key)
+        if a.status == "open" and (anyone or a.created_by == ctx.sender)
+    ]
+    last_note = notes[-1] if notes else None
+    last_action = actions[-1] if actions else None
+    if last_action and (last_note is None or last_action.created_at >= last_note.created_at):
+        await ctx.repo.set_action_status(last_action.id, "removed", ctx.sender, ctx.now)
+        return Reply(f"Removed action #{last_action.id}.")
+    if last_note is None:
+        return Reply("Nothing of yours to undo in this meeting.")
+    await ctx.repo.remove_note(last_note.id, ctx.now)
+    return Reply(f"Removed the last {last_note.kind}.")
