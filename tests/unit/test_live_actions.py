@@ -1,0 +1,115 @@
+"""Live meetings and action items through the real core, with a pinned clock."""
+
+from datetime import UTC, datetime, timedelta
+
+from bot.actions import parse_action
+
+ANNA, BO, CHAIR, VICE = (
+    "@anna:example.org",
+    "@bo:example.org",
+    "@chair:example.org",
+    "@vice:example.org",
+)
+MEETING = datetime(2026, 4, 3, 9, 0, tzinfo=UTC)  # Fri 3 April 2026, 11:00 Brussels
+
+
+async def notes(h, key="2026-04-03T11:00"):
+    async with h.core.storage.transaction() as repo:
+        return [(n.kind, n.text, n.author) for n in await repo.notes_for("allies", key)]
+
+
+async def test_meeting_attaches_to_the_scheduled_one_and_records_with_reactions(calendar_harness):
+    h = calendar_harness
+    h.clock = MEETING - timedelta(minutes=10)
+    [started] = await h.say(CHAIR, "!startmeeting")
+    assert started.body.startswith("**Meeting started:** ALLIES meeting, Friday 3 April 2026")
+    [again] = await h.say(VICE, "!startmeeting")
+    assert "already running" in again.body
+    [ack] = await h.say(ANNA, "!here")
+    assert ack.reaction == "✅" and ack.body == ""
+    await h.say(CHAIR, "!topic Mapping report")
+    await h.say(BO, "!info 12 offers mapped")
+    await h.say(VICE, "!agreed Publish in June")
+    [refused] = await h.say(ANNA, "!decision we all get cake")
+    assert refused.body == "Sorry, `!decision` is for chairs and vice-chairs only."
+    assert await notes(h) == [
+        ("here", "", CHAIR),
+        ("here", "", ANNA),
+        ("topic", "Mapping report", CHAIR),
+        ("info", "12 offers mapped", BO),
+        ("decision", "Publish in June", VICE),
+    ]
+    [ended] = await h.say(CHAIR, "!endmeeting")
+    assert "2 present, 1 decision(s), 0 action item(s)" in ended.body
+    [nothing] = await h.say(ANNA, "!here")
+    assert "No meeting is running" in nothing.body
+
+
+async def test_adhoc_meeting_when_nothing_is_scheduled_soon(calendar_harness):
+    h = calendar_harness
+    [started] = await h.say(VICE, "!startmeeting")
+    assert "ad-hoc meeting, Monday 2 March 2026, 10:00–11:00 CET" in started.body
+
+
+async def test_undo_removes_own_last_item_and_chairs_any(calendar_harness):
+    h = calendar_harness
+    h.clock = MEETING
+    await h.say(CHAIR, "!startmeeting")
+    await h.say(ANNA, "!info first")
+    await h.say(BO, "!info bo's note")
+    [undone] = await h.say(ANNA, "!undo")
+    assert undone.body == "Removed the last info."
+    assert [n[1] for n in await notes(h) if n[0] == "info"] == ["bo's note"]
+    [nothing] = await h.say(ANNA, "!undo")
+    assert nothing.body.startswith("Nothing of yours")
+    await h.say(ANNA, "!action bo send survey")
+    [chair_undo] = await h.say(CHAIR, "!undo")
+    assert chair_undo.body.startswith("Removed action #")
+
+
+async def test_actions_owners_due_dates_and_permissions(calendar_harness):
+    h = calendar_harness
+    h.clock = MEETING
+    [one] = await h.say(
+        ANNA, "!action @bo:example.org,Maria draft the <b>report</b> due 10.04.2026"
+    )
+    assert one.body == (
+        "Action #1 @bo:example.org, Maria: draft the <b>report</b>, due Fri 10 Apr 2026"
+    )
+    assert "&lt;b&gt;" in one.html
+    [two] = await h.say(CHAIR, "!action anna check the budget")
+    assert two.body.endswith("#2 @anna:example.org: check the budget, no due date")
+    [bad] = await h.say(ANNA, "!action bo something due someday")
+    assert "I could not use the due date" in bad.body and "Usage" in bad.body
+    h.clock = MEETING + timedelta(days=8)
+    [listing] = await h.say(ANNA, "!actions")
+    assert (
+        "#1 @bo:example.org, Maria: draft the <b>report</b>, due Fri 10 Apr 2026 **(overdue)**"
+        in listing.body
+    )
+    [mine] = await h.say(ANNA, "!actions mine")
+    assert "#2" in mine.body and "#1" not in mine.body
+    [refused] = await h.say("@stranger:example.org", "!done 1")
+    assert "members of the group" in refused.body
+    [not_owner] = await h.say(CHAIR.replace("chair", "anna"), "!done 1")
+    assert not_owner.body == "Done: #1 draft the <b>report</b>"  # anna recorded it
+    [edit] = await h.say(BO, "!action edit 2 check the budget twice")
+    assert "Only the owners of action #2" in edit.body
+    [ok] = await h.say(ANNA, "!action edit 2 check the budget twice due 20.04.2026")
+    assert ok.body.endswith("#2 @anna:example.org: check the budget twice, due Mon 20 Apr 2026")
+    [drop] = await h.say(ANNA, "!action drop 2")
+    assert "chairs and vice-chairs" in drop.body
+    [dropped] = await h.say(VICE, "!action drop 2")
+    assert dropped.body.startswith("Dropped: #2")
+    [empty] = await h.say(ANNA, "!actions")
+    assert empty.body == "No open action items."
+    [everything] = await h.say(ANNA, "!actions all")
+    assert "(done)" in everything.body and "(dropped)" in everything.body
+
+
+def test_parse_action_owner_forms(calendar_harness):
+    group = calendar_harness.config.groups[0]
+    parsed = parse_action("@anna:example.org @bo:example.org write it due Friday", group)
+    assert parsed.owners == (ANNA, BO) and parsed.task == "write it" and parsed.due_text == "Friday"
+    assert parse_action("Maria call EUCEN", group).owners == ("Maria",)
+    assert parse_action("bo,anna call EUCEN", group).owners == (BO, ANNA)
