@@ -15,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import Config
 from bot.console import ConsoleTransport
 from bot.core import BotCore, utc_now
+from bot.housekeeping import Housekeeper
 from bot.outbox import OutboxSender
 from bot.poster import Poster
 from bot.transport import Incoming
@@ -75,6 +76,7 @@ async def run_matrix(config: Config) -> None:
         sender = asyncio.create_task(core.outbox.run(transport), name="outbox")
         scheduler = AsyncIOScheduler(timezone=UTC)
         await Poster(core, scheduler).start()
+        await Housekeeper(core, scheduler).start()
         try:
             await transport.start(core.handle)
         finally:

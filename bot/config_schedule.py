@@ -100,8 +100,9 @@ def _parse_cadence(table: Any, prefix: str, timezone: ZoneInfo, check: Checker) 
     if not isinstance(dates, list):
         check.fail(f"{prefix}.dates", 'must be a list like ["2025-05-09 11:00"]')
         dates = []
-    one_off = [_parsed(check, f"{prefix}.dates[{i}]", parse_local_datetime, d)
-               for i, d in enumerate(dates)]  # fmt: skip
+    one_off = [
+        _parsed(check, f"{prefix}.dates[{i}]", parse_local_datetime, d) for i, d in enumerate(dates)
+    ]
     start = every = until = None
     if "start" in table:
         start = _parsed(check, f"{prefix}.start", parse_local_datetime, table["start"])
@@ -154,8 +155,10 @@ def _parse_announce(table: Any, prefix: str, check: Checker) -> Announce:
     if reminders is None:
         parsed = default.reminders
     elif isinstance(reminders, list):
-        parsed = tuple(_parsed(check, f"{prefix}.reminders[{i}]", parse_duration, r)
-                       for i, r in enumerate(reminders))  # fmt: skip
+        parsed = tuple(
+            _parsed(check, f"{prefix}.reminders[{i}]", parse_duration, r)
+            for i, r in enumerate(reminders)
+        )
     else:
         check.fail(f"{prefix}.reminders", 'must be a list like ["1d", "15m"]')
         parsed = default.reminders

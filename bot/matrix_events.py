@@ -7,12 +7,19 @@ homeserver.
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from bot.transport import Incoming, IncomingKind, Outgoing
 
 HTML_FORMAT = "org.matrix.custom.html"
+PILL_RE = re.compile(
+    r"""<a\s+href=["']https://matrix\.to/#/(?P<user>(?:@|%40)[^"'?/]+)["'][^>]*>(?P<name>.*?)</a>""",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -25,6 +32,20 @@ def strip_reply_fallback(body: str) -> str:
     while index < len(lines) and lines[index].startswith(">"):
         index += 1
     return "\n".join(lines[index:]).lstrip("\n")
+
+
+def pills_to_ids(body: str, formatted_body: str | None) -> str:
+    """Element sends a mention as a pill: its display name in `body`, the user
+    id only in the HTML link. Put the id back into the text, so `!action
+    <pill> …` names the person whatever their display name."""
+    if not formatted_body:
+        return body
+    for match in PILL_RE.finditer(formatted_body):
+        user_id = unquote(match["user"])
+        name = html.unescape(re.sub(r"<[^>]+>", "", match["name"])).strip()
+        if name and name in body and user_id not in body:
+            body = body.replace(name, user_id, 1)
+    return body
 
 
 def _timestamp(source: dict[str, Any]) -> datetime:
@@ -65,6 +86,8 @@ def to_incoming(source: dict[str, Any], room_id: str, own_user: str) -> Incoming
     body = content.get("body")
     if not isinstance(body, str):
         return None
+    formatted = content.get("formatted_body")
+    body = pills_to_ids(body, formatted if isinstance(formatted, str) else None)
     return Incoming(kind=IncomingKind.MESSAGE, body=strip_reply_fallback(body), **base)
 
 

@@ -69,6 +69,13 @@ class GroupCalendar:
         return meeting.key if meeting else OPEN_PERIOD
 
 
+async def open_action_lines(repo: Repo, group_id: str, today: date) -> list[str]:
+    """Open action items as agenda lines, overdue ones marked."""
+    from bot.actions import action_line
+
+    return [action_line(a.id, a.owners, a.text, a.due, today) for a in await repo.actions(group_id)]
+
+
 async def load_calendar(repo: Repo, group: GroupConfig) -> GroupCalendar:
     stored = await repo.overrides(group.id)
     return GroupCalendar(group, tuple(to_override(s) for s in stored))

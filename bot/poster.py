@@ -18,7 +18,7 @@ from bot.agenda import ProposedItem, render_agenda, render_chase, render_reminde
 from bot.cadence import Meeting
 from bot.config import GroupConfig
 from bot.core import BotCore
-from bot.meetings import load_calendar
+from bot.meetings import load_calendar, open_action_lines
 from bot.posts import Decision, PlannedPost, decide, plan_posts, superseded
 from bot.router import Reply
 from storage.repo import Repo
@@ -185,9 +185,16 @@ class Poster:
         if post.kind == "agenda":
             items = await repo.agenda_items(group.id, meeting.key)
             proposed = [ProposedItem(i.text, i.proposer) for i in items]
+            today = now.astimezone(group.timezone).date()
+            actions = await open_action_lines(repo, group.id, today)
             return Reply(
                 render_agenda(
-                    group.name, meeting, schedule.call_link, schedule.standing_items, proposed
+                    group.name,
+                    meeting,
+                    schedule.call_link,
+                    schedule.standing_items,
+                    proposed,
+                    actions,
                 )
             )
         updates = await repo.updates_for(group.id, meeting.key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.agenda import ProposedItem, agenda_lines, render_agenda
-from bot.meetings import load_calendar
+from bot.meetings import load_calendar, open_action_lines
 from bot.router import CommandContext, Reply, Role, Router, UsageError
 from handlers.schedule import NO_CADENCE
 
@@ -33,6 +33,8 @@ def register(router: Router) -> None:
             return Reply(NO_CADENCE if ctx.group.schedule.cadence is None else "No next meeting.")
         schedule = ctx.group.schedule
         proposed = [ProposedItem(i.text, i.proposer) for i in items]
+        today = ctx.now.astimezone(ctx.group.timezone).date()
+        actions = await open_action_lines(ctx.repo, ctx.group.id, today)
         return Reply(
             render_agenda(
                 ctx.group.name,
@@ -40,6 +42,7 @@ def register(router: Router) -> None:
                 schedule.call_link,
                 schedule.standing_items,
                 proposed,
+                actions,
                 draft=True,
             )
         )

@@ -1,4 +1,10 @@
-from bot.matrix_events import is_own_join, message_content, strip_reply_fallback, to_incoming
+from bot.matrix_events import (
+    is_own_join,
+    message_content,
+    pills_to_ids,
+    strip_reply_fallback,
+    to_incoming,
+)
 from bot.transport import IncomingKind, Outgoing
 
 BOT = "@bot:example.org"
@@ -78,3 +84,19 @@ def test_reply_content_is_notice_with_html_reply_and_empty_mentions():
     assert content["m.mentions"] == {}
     ping = message_content(Outgoing(ROOM, "x", "x", mentions=("@anna:example.org",)))
     assert ping["m.mentions"] == {"user_ids": ["@anna:example.org"]} and "m.relates_to" not in ping
+
+
+def test_mention_pills_become_user_ids():
+    content = {
+        "msgtype": "m.text",
+        "body": "!action Bo Berg send the survey",
+        "format": "org.matrix.custom.html",
+        "formatted_body": '!action <a href="https://matrix.to/#/@bo:example.org">Bo Berg</a>'
+        " send the survey",
+    }
+    incoming = to_incoming(event(content=content), ROOM, BOT)
+    assert incoming.body == "!action @bo:example.org send the survey"
+    assert pills_to_ids("hi Bo", '<a href="https://matrix.to/#/%40bo%3Aexample.org">Bo</a>') == (
+        "hi @bo:example.org"
+    )
+    assert pills_to_ids("plain", None) == "plain"
