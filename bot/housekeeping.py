@@ -77,7 +77,9 @@ class Housekeeper:
                     continue
                 await repo.record_post(group.id, f"action-{action.id}", post_kind, now)
                 users = tuple(o for o in action.owners if o.startswith("@") and ":" in o)
-                who = ", ".join(mention(u) for u in users) or owners_text(action.owners)
+                who = ", ".join(
+                    mention(o) if o in users else owners_text([o]) for o in action.owners
+                )
                 text = (
                     f"Due today: action #{action.id}, {escape(action.text)} ({who}). "
                     f"`!done {action.id}` closes it."

@@ -16,6 +16,8 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 _ROOM_PING = re.compile(r"@(room\b)", re.IGNORECASE)
 WORD_JOINER = "\u2060"
+# Only the bot writes unescaped links: mention pills from `agenda.mention`.
+_PILL_LINK = re.compile(r"\[((?:[^\]\\]|\\.)*)\]\(https://matrix\.to/#/[^)\s]+\)")
 MAX_CHUNK_CHARS = 16_000
 
 
@@ -31,8 +33,9 @@ def to_html(markdown: str) -> str:
 
 def to_plain(markdown: str) -> str:
     """The plain-text body: the Markdown with our own escapes undone, so
-    members read exactly what they wrote."""
-    return _ESCAPED.sub(r"\1", markdown)
+    members read exactly what they wrote, and mention links shown as the
+    name alone (as clients show pills)."""
+    return _ESCAPED.sub(r"\1", _PILL_LINK.sub(r"\1", markdown))
 
 
 def split_markdown(markdown: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
