@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     ics = sub.add_parser("ics", help="the calendar as .ics on stdout")
     ics.add_argument("--config", required=True)
     ics.add_argument("--group", help="the group (needed when there are several)")
+    minutes = sub.add_parser("minutes", help="print a meeting's minutes")
+    minutes.add_argument("--config", required=True)
+    minutes.add_argument("--group", help="the group (needed when there are several)")
+    minutes.add_argument("--meeting", help="the meeting's date, YYYY-MM-DD (default: latest)")
+    minutes.add_argument("--format", choices=("md", "html"), default="md")
     return parser
 
 
@@ -78,6 +83,10 @@ def _calendar_command(args: argparse.Namespace) -> int:
                     config, args.group, args.from_date, args.count, args.json
                 )
             )
+        elif args.command == "minutes":
+            output = asyncio.run(
+                cli_calendar.minutes_command(config, args.group, args.meeting, args.format)
+            )
         else:
             output = asyncio.run(cli_calendar.ics_command(config, args.group))
     except cli_calendar.CliError as exc:
@@ -92,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(summarise(_load(args.config, need_matrix=True)))
         return 0
-    if args.command in ("schedule", "ics"):
+    if args.command in ("schedule", "ics", "minutes"):
         return _calendar_command(args)
     if args.command == "console":
         config = _load(args.config, need_matrix=False)

@@ -93,3 +93,45 @@ async def ics_command(config: Config, group_id: str | None, count: int = 40) -> 
     now = utc_now()
     upcoming = calendar.upcoming(now, count)
     return render_ics(group.id, group.name, upcoming, call_link=group.schedule.call_link, now=now)
+
+
+async def minutes_command(
+    config: Config, group_id: str | None, meeting_date: str | None, fmt: str
+) -> str:
+    """The minutes of one meeting (default: the current or most recent), compiled
+    from what is stored, as Markdown or HTML."""
+    from bot.live import minutes_meeting, session_meeting
+    from bot.minutes import compile_minutes
+    from bot.minutes_data import gather_minutes
+    from bot.render import to_html
+
+    groups = _groups(config, group_id)
+    if len(groups) > 1:
+        raise CliError("--group: this config has several groups; name one")
+    storage = Storage(config.storage.url)
+    try:
+        await storage.migrate()
+        async with storage.transaction() as repo:
+            calendar = await load_calendar(repo, groups[0])
+            session = await repo.last_session(groups[0].id)
+            now = utc_now()
+            if meeting_date is None:
+                meeting = minutes_meeting(session, calendar, now)
+            else:
+                day = _day(meeting_date)
+                meeting = calendar.on_date(day)
+                if session and session_meeting(session, groups[0].timezone).start.date() == day:
+                    meeting = meeting or session_meeting(session, groups[0].timezone)
+            if meeting is None:
+                raise CliError("no meeting found (see `allies-bot schedule`)")
+            markdown = compile_minutes(await gather_minutes(repo, calendar, meeting, session, now))
+    finally:
+        await storage.close()
+    return to_html(markdown) if fmt == "html" else markdown
+
+
+def _day(text: str):
+    try:
+        return parse_date(text, "--meeting")
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
