@@ -1,7 +1,7 @@
 """One Markdown source for every reply: plain `body` and HTML from the same text.
 
-Member text is data. `escape` backslash-escapes every Markdown punctuation
-character so nothing a member typed becomes a link, image, heading or HTML,
+Member text is data. `escape` backslash-escapes every character that can
+start Markdown syntax, so nothing a member typed becomes a link, image, heading or HTML,
 and defuses `@room`. Raw HTML is disabled in the renderer as a second wall.
 """
 
@@ -12,8 +12,12 @@ import re
 from markdown_it import MarkdownIt
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+# The characters that can start Markdown syntax (emphasis, links, autolinks,
+# code, headings incl. setext `===`, lists, tables, entities). Others (`:`,
+# `@`, `'`) stay as typed so the .md file of the minutes reads naturally.
+_SYNTAX = r"\\`*_{}\[\]()#+\-.!<>|~&="
+_PUNCTUATION = re.compile(f"([{_SYNTAX}])")
+_ESCAPED = re.compile(f"\\\\([{_SYNTAX}])")
 _ROOM_PING = re.compile(r"@(room\b)", re.IGNORECASE)
 WORD_JOINER = "\u2060"
 # Only the bot writes unescaped links: mention pills from `agenda.mention`.

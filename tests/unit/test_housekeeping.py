@@ -25,7 +25,9 @@ async def test_owners_reminded_on_the_due_day_once(calendar_harness):
     assert await sent_by(h, lambda: keeper.remind_due_actions(ROOM, group)) == []
     h.clock = datetime(2026, 3, 10, 8, 30, tzinfo=UTC)  # 09:30 Brussels
     [reminder] = await sent_by(h, lambda: keeper.remind_due_actions(ROOM, group))
-    assert reminder.body.startswith("Due today: action #1, send the survey (@bo:example.org, Maria)")
+    assert reminder.body.startswith(
+        "Due today: action #1, send the survey (@bo:example.org, Maria)"
+    )
     assert "https://matrix.to/#/@bo:example.org" in reminder.html
     assert reminder.mentions == ("@bo:example.org",)
     assert await sent_by(h, lambda: keeper.remind_due_actions(ROOM, group)) == []
