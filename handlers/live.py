@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.agenda import describe_meeting
 from bot.live import item_meeting_key, local_key, meeting_to_start, session_meeting
-from bot.meetings import load_calendar
+from bot.meetings import OPEN_PERIOD, load_calendar
 from bot.router import CommandContext, Reply, Role, Router, UsageError
 from storage.repo_meetings import StoredSession
 
@@ -62,7 +62,10 @@ def register(router: Router) -> None:
         running = await ctx.repo.open_session(ctx.group.id)
         if running is not None:
             raise UsageError("A meeting is already running; `!endmeeting` ends it first.")
-        meeting = meeting_to_start(await load_calendar(ctx.repo, ctx.group), ctx.now)
+        calendar = await load_calendar(ctx.repo, ctx.group)
+        meeting = meeting_to_start(calendar, ctx.now)
+        if calendar.cadence is None:  # no calendar: the updates collected so far are for this one
+            await ctx.repo.move_updates(ctx.group.id, OPEN_PERIOD, meeting.key)
         await ctx.repo.start_session(
             group_id=ctx.group.id,
             meeting_key=meeting.key,

@@ -15,8 +15,12 @@ NO_ALLIANCE = "(no alliance)"
 
 
 async def current_period(ctx: CommandContext) -> str:
-    """Updates belong to the next meeting (the one in progress counts); a
-    group without a calendar collects into one open period."""
+    """Updates belong to the meeting running live, else to the next meeting
+    (the one in progress counts); a group without a calendar collects into
+    one open period until its next meeting starts."""
+    session = await ctx.repo.open_session(ctx.group.id)
+    if session is not None:
+        return session.meeting_key
     return (await load_calendar(ctx.repo, ctx.group)).period(ctx.now)
 
 

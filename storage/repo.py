@@ -117,6 +117,14 @@ class Repo(ScheduleRepo, MeetingRepo):
         result = await self.session.execute(delete(Update).where(Update.event_id == event_id))
         return result.rowcount > 0
 
+    async def move_updates(self, group_id: str, from_period: str, to_period: str) -> int:
+        result = await self.session.execute(
+            update(Update)
+            .where(Update.group_id == group_id, Update.period == from_period)
+            .values(period=to_period)
+        )
+        return result.rowcount
+
     async def updates_for(self, group_id: str, period: str) -> list[StoredUpdate]:
         rows = await self.session.scalars(
             select(Update)
