@@ -1,22 +1,28 @@
-"""Repository contract on a real SQLite file (PostgreSQL joins in issue 6)."""
+"""The repository contract, run against SQLite and a real PostgreSQL server."""
 
-import asyncio
 import sqlite3
 import threading
 import time
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
 
 from storage.db import Storage
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def storage(tmp_path):
-    store = Storage(f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'bot.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def storage(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'bot.db'}"
+    else:
+        server = request.getfixturevalue("postgres")
+        url = server.create_database(f"contract_{uuid.uuid4().hex[:12]}")
+    store = Storage(url)
     await store.migrate()
     yield store
     await store.close()
@@ -98,9 +104,11 @@ async def test_state_values(storage):
         assert await repo.get_state("k") == "v2"
 
 
-async def test_waits_out_a_lock_held_by_another_process(storage, tmp_path):
+async def test_sqlite_waits_out_a_lock_held_by_another_process(tmp_path):
     """Another writer holds the database for a second; the command still lands."""
     path = tmp_path / "sub" / "bot.db"
+    storage = Storage(f"sqlite+aiosqlite:///{path}")
+    await storage.migrate()
     locked = threading.Event()
 
     def hold_lock() -> None:
@@ -122,4 +130,66 @@ async def test_waits_out_a_lock_held_by_another_process(storage, tmp_path):
     holder.join()
     async with storage.transaction() as repo:
         assert await repo.get_state("written") == "yes"
-    await asyncio.sleep(0)
+    await storage.close()
+
+
+async def test_a_scheduled_post_is_recorded_at_most_once(storage):
+    async with storage.transaction() as repo:
+        await repo.record_post("g", "2026-04-03T11:00", "agenda", NOW)
+    with pytest.raises(IntegrityError):
+        async with storage.transaction() as repo:
+            await repo.record_post("g", "2026-04-03T11:00", "agenda", NOW)
+    async with storage.transaction() as repo:
+        assert await repo.was_posted("g", "2026-04-03T11:00", "agenda")
+        assert not await repo.was_posted("g", "2026-04-03T11:00", "reminder:15m")
+
+
+async def test_files_actions_and_sessions_round_trip(storage):
+    data = bytes(range(256)) * 10
+    async with storage.transaction() as repo:
+        await repo.enqueue(
+            txn_id="f",
+            room_id="!r",
+            body="a.ics",
+            html="",
+            reply_to=None,
+            mentions=[],
+            now=NOW,
+            file=("a.ics", "text/calendar", data),
+        )
+        action = await repo.add_action(
+            group_id="g",
+            meeting_key="k",
+            text="do it",
+            owners=("@a:x", "Maria"),
+            due=date(2026, 4, 10),
+            created_by="@c:x",
+            event_id="$a",
+            now=NOW,
+        )
+        await repo.start_session(
+            group_id="g",
+            meeting_key="k",
+            start_local="2026-04-03T11:00",
+            end_local="2026-04-03T12:00",
+            started_by="@c:x",
+            now=NOW,
+            closes_at=NOW + timedelta(hours=3),
+        )
+    async with storage.transaction() as repo:
+        [message] = await repo.pending_messages()
+        assert (message.file_name, message.file_data) == ("a.ics", data)
+        stored = await repo.action("g", action.id)
+        assert (stored.owners, stored.due, stored.status) == (
+            ("@a:x", "Maria"),
+            date(2026, 4, 10),
+            "open",
+        )
+        await repo.set_action_status(action.id, "done", "@a:x", NOW)
+        assert await repo.actions("g") == []
+        session = await repo.open_session("g")
+        assert session.closes_at == NOW + timedelta(hours=3)
+        assert await repo.sessions_due_to_close(NOW) == []
+        assert [s.id for _, s in await repo.sessions_due_to_close(NOW + timedelta(hours=4))] == [
+            session.id
+        ]

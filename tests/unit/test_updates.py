@@ -180,3 +180,22 @@ async def test_long_listing_is_split_into_several_messages(harness):
     assert all(len(r.body) <= 16_000 for r in replies)
     assert all(f"{i:02d} " in "".join(r.body for r in replies) for i in range(12))
     assert len({r.reply_to for r in replies}) == 1
+
+
+async def test_the_whole_flow_on_postgresql(postgres, tmp_path):
+    """Handlers, router and core on a real PostgreSQL server, as a deployment would run."""
+    from tests.unit.fakes import CONFIG, make_harness
+
+    url = postgres.create_database(f"flow_{tmp_path.name[-12:].replace('-', '_').lower()}")
+    h = await make_harness(
+        tmp_path, CONFIG.replace('url = "sqlite+aiosqlite:///bot.db"', f'url = "{url}"')
+    )
+    try:
+        assert h.core.storage.backend == "postgresql"
+        [ack] = await h.say(ANNA, "!update from PostgreSQL", "$pg1")
+        assert ack.body == "Thanks, your update for FORTHEM is recorded."
+        assert await h.say(ANNA, "!update from PostgreSQL", "$pg1") == []
+        [listing] = await h.say(BO, "!updates")
+        assert "from PostgreSQL" in listing.body
+    finally:
+        await h.core.storage.close()
