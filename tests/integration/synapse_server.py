@@ -113,7 +113,9 @@ class SynapseServer:
 
     server_name = "localhost"
 
-    def __init__(self) -> None:
+    def __init__(self, config_overrides: dict[str, Any] | None = None) -> None:
+        # e.g. {"rc_message": {...}} for a server that rate-limits, in fault tests
+        self.config_overrides = config_overrides or {}
         self.workdir: Path | None = None
         self.port: int | None = None
         self.shared_secret = secrets.token_hex(32)
@@ -217,6 +219,7 @@ class SynapseServer:
             "url_preview_enabled": False,
             "enable_metrics": False,
             **_RATE_LIMITS,
+            **self.config_overrides,
         }
         path = workdir / "homeserver.yaml"
         path.write_text(json.dumps(config, indent=2))

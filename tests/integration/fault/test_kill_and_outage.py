@@ -1,0 +1,71 @@
+"""Fault suite (a, b): SIGKILL mid-burst, and the homeserver going away."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import pytest
+
+from .helpers import READY, make_world, replies, wait_until
+
+pytestmark = pytest.mark.fault
+
+
+async def test_sigkill_mid_burst_loses_nothing_and_answers_once(synapse, make_member, tmp_path):
+    world = await make_world(synapse, make_member, tmp_path, count=10)
+    await world.bot.start()
+    await world.bot.wait_for_log(READY)
+    observer = world.members[0]
+    sent: list[str] = []
+
+    async def burst(member, index: int) -> None:
+        for n in range(30):
+            sent.append(await member.send_text(world.room, f"!update m{index} n{n}"))
+
+    senders = asyncio.gather(*(burst(m, i) for i, m in enumerate(world.members)))
+    await wait_until(
+        lambda: sum(replies(observer, world.room, sent).values()) >= 60,
+        60,
+        "the first 60 acknowledgements",
+    )
+    assert await world.bot.stop(signal.SIGKILL) == -signal.SIGKILL
+    await senders
+    assert len(sent) == 300
+    await world.bot.start()
+    await world.bot.wait_for_log(READY)
+    await wait_until(
+        lambda: all(replies(observer, world.room, sent).values()), 120, "an answer to every command"
+    )
+    await observer.sync_barrier()
+    await asyncio.sleep(2)
+    await observer.sync_barrier()
+    counts = replies(observer, world.room, sent)
+    assert sorted(set(counts.values())) == [1], {k: v for k, v in counts.items() if v != 1}
+    await world.bot.stop()
+    [(stored, distinct)] = world.db_rows("SELECT COUNT(*), COUNT(DISTINCT event_id) FROM updates")
+    assert stored == distinct == 300
+
+
+async def test_homeserver_down_ten_seconds(synapse, make_member, tmp_path):
+    world = await make_world(synapse, make_member, tmp_path, count=2)
+    member = world.members[1]
+    await world.bot.start()
+    await world.bot.wait_for_log(READY)
+    first = await member.send_text(world.room, "!update before")
+    await member.wait_for_reply(world.room, first)
+    await synapse.stop()
+
+    async def send_during_outage() -> list[str]:  # the client retries until the server is back
+        return [await member.send_text(world.room, f"!update during outage {n}") for n in range(3)]
+
+    sending = asyncio.create_task(send_during_outage())
+    await asyncio.sleep(10)
+    await synapse.start(synapse.workdir)
+    during = await asyncio.wait_for(sending, 60)
+    for event_id in during:
+        await member.wait_for_reply(world.room, event_id, timeout=40)
+    await member.sync_barrier()
+    assert list(replies(member, world.room, [first, *during]).values()) == [1, 1, 1, 1]
+    assert world.bot.process.returncode is None
+    await world.bot.stop()
