@@ -110,6 +110,12 @@ class UsageError(Exception):
     """Raised by a handler when arguments are wrong; the router adds usage."""
 
 
+def number_arg(text: str) -> int | None:
+    """An ASCII whole number (`"²".isdigit()` is true but `int("²")` fails)."""
+    text = text.strip().lstrip("#")
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
+
+
 def parse_command(body: str) -> tuple[str, str] | None:
     """`!Update  text` -> ("update", "text"); None for anything not a command."""
     match = COMMAND_RE.match(body.strip())

@@ -11,7 +11,7 @@ from datetime import date
 from bot.actions import action_line, parse_action, resolve_owner, split_due
 from bot.dates import DateParseError, DateSettings, parse_when
 from bot.render import escape
-from bot.router import CommandContext, Reply, Role, Router, UsageError
+from bot.router import CommandContext, Reply, Role, Router, UsageError, number_arg
 from handlers.live import target_meeting_key
 from storage.repo_meetings import StoredAction
 
@@ -36,11 +36,12 @@ def parse_due(ctx: CommandContext, text: str | None) -> date | None:
 
 async def _owned_action(ctx: CommandContext, text: str) -> StoredAction:
     """The open action `#id`, if the sender may change it."""
-    if not text.lstrip("#").isdigit():
+    number = number_arg(text)
+    if number is None:
         raise UsageError("Give the action's number, as shown by `!actions`.")
-    action = await ctx.repo.action(ctx.group.id, int(text.lstrip("#")))
-    if action is None or action.status not in ("open",):
-        raise UsageError(f"There is no open action #{text.lstrip('#')}. See `!actions`.")
+    action = await ctx.repo.action(ctx.group.id, number)
+    if action is None or action.status != "open":
+        raise UsageError(f"There is no open action #{number}. See `!actions`.")
     may = ctx.role >= Role.VICE_CHAIR or ctx.sender in (*action.owners, action.created_by)
     if not may:
         raise UsageError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.agenda import ProposedItem, agenda_lines, render_agenda
 from bot.meetings import load_calendar, open_action_lines
-from bot.router import CommandContext, Reply, Role, Router, UsageError
+from bot.router import CommandContext, Reply, Role, Router, UsageError, number_arg
 from handlers.schedule import NO_CADENCE
 
 MAX_ITEM_CHARS = 300
@@ -85,15 +85,16 @@ def register(router: Router) -> None:
         summary="remove a proposed item (n as numbered in !agenda)",
     )
     async def agenda_remove(ctx: CommandContext) -> Reply:
-        if not ctx.args.isdigit():
+        number = number_arg(ctx.args)
+        if number is None:
             raise UsageError("Give the item's number as shown by `!agenda`.")
         _, items = await _next_meeting_items(ctx)
         proposed = [ProposedItem(i.text, i.proposer) for i in items]
         lines = agenda_lines(ctx.group.schedule.standing_items, proposed)
-        line = next((ln for ln in lines if ln.number == int(ctx.args)), None)
+        line = next((ln for ln in lines if ln.number == number), None)
         if line is None or line.proposed_index is None:
             return Reply(
-                f"Item {ctx.args} is not a proposed item; standing items come from "
+                f"Item {number} is not a proposed item; standing items come from "
                 "the config (`standing_items`). See `!agenda` for the numbers."
             )
         await ctx.repo.remove_agenda_item(items[line.proposed_index].id, ctx.now)

@@ -6,7 +6,7 @@ from bot.agenda import call_line, describe_meeting, render_schedule
 from bot.ics import render_ics
 from bot.meetings import load_calendar
 from bot.render import escape
-from bot.router import CommandContext, Reply, Role, Router, UsageError
+from bot.router import CommandContext, Reply, Role, Router, UsageError, number_arg
 from bot.transport import OutgoingFile
 
 NO_CADENCE = "No meeting calendar is configured for this group yet (`[groups.cadence]`)."
@@ -79,6 +79,7 @@ def register(router: Router) -> None:
 def _count(args: str) -> int:
     if not args:
         return DEFAULT_COUNT
-    if not args.isdigit() or not 1 <= int(args) <= MAX_COUNT:
+    count = number_arg(args)
+    if count is None or not 1 <= count <= MAX_COUNT:
         raise UsageError(f"Give a number of meetings from 1 to {MAX_COUNT}.")
-    return int(args)
+    return count
