@@ -11,8 +11,9 @@ import re
 from datetime import time
 
 from bot.agenda import describe_meeting
-from bot.cadence import KEY_FORMAT, Meeting
+from bot.cadence import Meeting
 from bot.dates import DateParseError, DateSettings, When, describe, split_when
+from bot.live import local_key
 from bot.meetings import GroupCalendar, load_calendar
 from bot.render import escape
 from bot.router import CommandContext, Reply, Role, Router, UsageError
@@ -54,6 +55,22 @@ def _meeting_on(ctx: CommandContext, calendar: GroupCalendar, when: When) -> Mee
     return meeting
 
 
+async def _change(
+    ctx: CommandContext, kind: str, original: str | None, new: str | None, reason: str
+) -> None:
+    """Store a chair's calendar change and have the automatic posts re-planned."""
+    await ctx.repo.add_override(
+        group_id=ctx.group.id,
+        kind=kind,
+        original_local=original,
+        new_local=new,
+        reason=reason,
+        created_by=ctx.sender,
+        now=ctx.now,
+    )
+    ctx.calendar_changed = True
+
+
 def _reason(text: str) -> str:
     return f" Reason: {escape(text)}" if text else ""
 
@@ -71,16 +88,7 @@ def register(router: Router) -> None:
         calendar = await _calendar(ctx)
         when, reason = _read(ctx, ctx.args)
         meeting = _meeting_on(ctx, calendar, when)
-        await ctx.repo.add_override(
-            group_id=ctx.group.id,
-            kind="skip",
-            original_local=meeting.key,
-            new_local=None,
-            reason=reason,
-            created_by=ctx.sender,
-            now=ctx.now,
-        )
-        ctx.calendar_changed = True
+        await _change(ctx, "skip", meeting.key, None, reason)
         return Reply(
             f"Understood: skip the meeting of {describe_meeting(meeting)}.",
             announcement=f"**The {escape(ctx.group.name)} meeting of {describe_meeting(meeting)} "
@@ -105,17 +113,8 @@ def register(router: Router) -> None:
             raise UsageError(f"I could not read {rest!r} as part of the meeting's date.")
         meeting = _meeting_on(ctx, calendar, old)
         new, reason = _read(ctx, match["new"], default_time=meeting.start.time())
-        new_local = new.moment.replace(tzinfo=None).strftime(KEY_FORMAT)
-        await ctx.repo.add_override(
-            group_id=ctx.group.id,
-            kind="move",
-            original_local=meeting.key,
-            new_local=new_local,
-            reason=reason,
-            created_by=ctx.sender,
-            now=ctx.now,
-        )
-        ctx.calendar_changed = True
+        new_local = local_key(new.moment)
+        await _change(ctx, "move", meeting.key, new_local, reason)
         moved = describe_meeting(_reschedule(meeting, new))
         return Reply(
             f"Understood: move the meeting of {describe_meeting(meeting)} to {moved}.",
@@ -140,17 +139,8 @@ def register(router: Router) -> None:
         existing = calendar.on_date(when.moment.date())
         if existing is not None and existing.start == when.moment:
             raise UsageError(f"There is already a meeting at {describe_meeting(existing)}.")
-        new_local = when.moment.replace(tzinfo=None).strftime(KEY_FORMAT)
-        await ctx.repo.add_override(
-            group_id=ctx.group.id,
-            kind="add",
-            original_local=None,
-            new_local=new_local,
-            reason=reason,
-            created_by=ctx.sender,
-            now=ctx.now,
-        )
-        ctx.calendar_changed = True
+        new_local = local_key(when.moment)
+        await _change(ctx, "add", None, new_local, reason)
         added = (await load_calendar(ctx.repo, ctx.group)).on_date(when.moment.date())
         text = describe_meeting(added) if added else describe(when.moment)
         return Reply(
