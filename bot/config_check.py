@@ -10,7 +10,7 @@ USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-:\[\]]+$")
 
 KNOWN_KEYS = {
     "": {"matrix", "storage", "groups"},
-    "matrix": {"homeserver", "user_id", "password", "access_token", "device_name"},
+    "matrix": {"homeserver", "user_id", "password", "access_token", "device_name", "trust"},
     "storage": {"url", "data_dir"},
     "group": {
         "id",

@@ -61,6 +61,8 @@ class BotCore:
             await self._on_message(group, event)
         elif event.kind is IncomingKind.EDIT:
             await self._on_edit(group, event)
+        elif event.kind is IncomingKind.UNREADABLE:
+            await self._on_unreadable(event)
         else:
             await self._on_redaction(group, event)
         self.outbox.wake()
@@ -127,6 +129,24 @@ class BotCore:
             await self._finish(repo, event, "redaction", reply, reply_to=None)
 
         await self._run_safely(work, event)
+
+    async def _on_unreadable(self, event: Incoming) -> None:
+        """Tell the sender once per `once_key` (a marker that survives restarts),
+        never once per message: a key problem would otherwise be a flood. The
+        event is not marked processed, so if its key arrives later it is
+        still read and answered."""
+        marker = f"undecryptable:{event.once_key}"
+
+        async def work(repo: Repo) -> None:
+            if await repo.get_state(marker) is not None:
+                log.info("unreadable %s: sender already told, no new notice", event.event_id)
+                return
+            await repo.set_state(marker, event.event_id)
+            reply = Reply(event.body, mentions=(event.sender,))
+            key = f"{event.event_id}:unreadable"
+            await self.queue(repo, event.room_id, key, reply, reply_to=event.event_id)
+
+        await self.storage.run_in_transaction(work)
 
     def _context(
         self, group: GroupConfig, event: Incoming, args: str, repo: Repo, event_id: str

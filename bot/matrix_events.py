@@ -7,6 +7,7 @@ homeserver.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from datetime import UTC, datetime
@@ -16,6 +17,11 @@ from urllib.parse import unquote
 from bot.transport import Incoming, IncomingKind, Outgoing
 
 HTML_FORMAT = "org.matrix.custom.html"
+ENCRYPTED = "m.room.encrypted"
+UNDECRYPTABLE_NOTICE = (
+    "I could not decrypt your message, so I could not act on it. Please check that your "
+    "client shares its keys with my device `{device}`, then send it again."
+)
 PILL_RE = re.compile(
     r"""<a\s+href=["']https://matrix\.to/#/(?P<user>(?:@|%40)[^"'?/]+)["'][^>]*>(?P<name>.*?)</a>""",
     re.IGNORECASE | re.DOTALL,
@@ -91,6 +97,30 @@ def to_incoming(source: dict[str, Any], room_id: str, own_user: str) -> Incoming
     return Incoming(kind=IncomingKind.MESSAGE, body=strip_reply_fallback(body), **base)
 
 
+def undecryptable_incoming(
+    source: dict[str, Any], room_id: str, own_user: str, device_id: str
+) -> Incoming | None:
+    """The notice for an encrypted message the bot cannot read, counted once
+    per room, sender and Megolm session: one session covers many messages, so
+    the sender hears about a key problem once, not once per message."""
+    sender = source.get("sender")
+    event_id = source.get("event_id")
+    if not sender or not event_id or sender == own_user:
+        return None
+    session = (source.get("content") or {}).get("session_id")
+    session = session if isinstance(session, str) else "no session"
+    digest = hashlib.sha256(f"{room_id}\0{sender}\0{session}".encode()).hexdigest()[:40]
+    return Incoming(
+        kind=IncomingKind.UNREADABLE,
+        event_id=event_id,
+        room_id=room_id,
+        sender=sender,
+        timestamp=_timestamp(source),
+        body=UNDECRYPTABLE_NOTICE.format(device=device_id),
+        once_key=digest,
+    )
+
+
 def is_own_join(source: dict[str, Any], own_user: str) -> bool:
     """The bot's own arrival in a room (not a later profile change)."""
     if source.get("type") != "m.room.member" or source.get("state_key") != own_user:
@@ -117,17 +147,25 @@ def _finish(message: Outgoing, content: dict[str, Any]) -> dict[str, Any]:
     return content
 
 
-def file_content(message: Outgoing, content_uri: str) -> dict[str, Any]:
-    """An `m.file` event for an uploaded file, threaded like any reply."""
+def file_content(
+    message: Outgoing, content_uri: str, decryption: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An `m.file` event for an uploaded file, threaded like any reply. In an
+    encrypted room the upload is ciphertext: the event then carries the key,
+    IV and hash (`file`) instead of a plain `url`, so only members can read it."""
     assert message.file is not None
     content: dict[str, Any] = {
         "msgtype": "m.file",
         "body": message.file.name,
         "filename": message.file.name,
-        "url": content_uri,
         "info": {"mimetype": message.file.mimetype, "size": len(message.file.data)},
         "m.mentions": {},
     }
+    if decryption is None:
+        content["url"] = content_uri
+    else:
+        keys = {k: decryption[k] for k in ("key", "iv", "hashes", "v")}
+        content["file"] = {"url": content_uri, "mimetype": message.file.mimetype, **keys}
     return _finish(message, content)
 
 

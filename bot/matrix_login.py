@@ -2,8 +2,9 @@
 
 The device id and access token are kept in `data_dir/matrix-session.json`
 (mode 0600). A restart restores them instead of logging in again, so the
-homeserver does not collect a new device per start and, later, encryption
-keys stay valid.
+homeserver does not collect a new device per start and the encryption keys
+in the crypto store (opened by nio for exactly this device id, when the
+login is restored) stay valid.
 """
 
 from __future__ import annotations
@@ -50,14 +51,27 @@ def _write_session(path: Path, config: MatrixConfig, device_id: str, token: str)
     os.replace(tmp, path)
 
 
-async def _token_works(client: AsyncClient) -> bool:
+async def _token_works(client: AsyncClient, user_id: str, token: str) -> bool:
+    """Ask the homeserver whether `token` is valid; learn its device id.
+
+    Only the token is set here, not a restored login: restoring opens the
+    crypto store, which must be opened for the right device id only."""
+    client.user_id, client.access_token = user_id, token
     response = await client.whoami()
     if isinstance(response, WhoamiResponse):
         if response.device_id:
             client.device_id = response.device_id
         return True
+    client.access_token = ""
     log.warning("stored access token rejected (%s)", getattr(response, "status_code", "error"))
     return False
+
+
+def _restore(client: AsyncClient, config: MatrixConfig, token: str) -> None:
+    """Adopt the checked login; nio opens the crypto store of this device."""
+    if not client.device_id:
+        raise LoginFailed("the access token is not bound to a device; encryption needs one")
+    client.restore_login(config.user_id, client.device_id, token)
 
 
 async def log_in(client: AsyncClient, config: MatrixConfig, data_dir: Path) -> None:
@@ -66,15 +80,16 @@ async def log_in(client: AsyncClient, config: MatrixConfig, data_dir: Path) -> N
     path = data_dir / SESSION_FILE
     saved = _read_session(path, config)
     if config.access_token and not (saved and saved["access_token"] == config.access_token):
-        client.restore_login(config.user_id, "", config.access_token)
-        if not await _token_works(client):
+        if not await _token_works(client, config.user_id, config.access_token):
             raise LoginFailed("the configured access_token was rejected by the homeserver")
+        _restore(client, config, config.access_token)
         _write_session(path, config, client.device_id, config.access_token)
         log.info("logged in with access token as %s (device %s)", config.user_id, client.device_id)
         return
     if saved:
-        client.restore_login(config.user_id, saved["device_id"], saved["access_token"])
-        if await _token_works(client):
+        client.device_id = saved["device_id"]
+        if await _token_works(client, config.user_id, saved["access_token"]):
+            _restore(client, config, saved["access_token"])
             log.info("resumed session of %s (device %s)", config.user_id, client.device_id)
             return
         client.device_id = saved["device_id"]

@@ -4,39 +4,34 @@ Resumes from the stored sync token so commands sent while the bot was down
 are answered once; on its very first start it answers nothing from before
 it arrived. Network errors and 429s are retried by nio with backoff (capped
 so the bot is back within seconds of the homeserver); 5xx answers to sync
-and send are retried here.
+and send are retried here. Encrypted rooms work like the others: nio
+decrypts what arrives (the crypto store lives in `data_dir`), what it
+cannot decrypt gets one notice per session (`bot.matrix_crypto`), and
+sending encrypts (`bot.matrix_send`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
 from typing import Any
 
 from nio import (
-    AsyncClient,
     AsyncClientConfig,
-    ErrorResponse,
     JoinResponse,
+    MegolmEvent,
     RoomMessagesResponse,
     RoomResolveAliasResponse,
-    RoomSendResponse,
     SyncResponse,
-    UploadResponse,
 )
 
 from bot.config import Config, GroupConfig
-from bot.matrix_events import (
-    file_content,
-    is_own_join,
-    message_content,
-    reaction_content,
-    to_incoming,
-)
+from bot.matrix_crypto import BotClient, Crypto, store_path
+from bot.matrix_events import ENCRYPTED, is_own_join, to_incoming, undecryptable_incoming
 from bot.matrix_login import log_in
-from bot.transport import EventHandler, Outgoing, OutgoingFile, SendError
+from bot.matrix_send import MatrixSender, backoff, sleep_unless, status_of
+from bot.transport import EventHandler, Outgoing
 from storage.db import Storage
 
 log = logging.getLogger(__name__)
@@ -47,16 +42,6 @@ SYNC_FILTER = {
     "presence": {"types": []},
 }
 MAX_BACKFILL_PAGES = 50
-SEND_ATTEMPTS = 6
-
-
-def _status(response: Any) -> int:
-    transport = getattr(response, "transport_response", None)
-    return getattr(transport, "status", 0) or 0
-
-
-def _backoff(attempt: int) -> float:
-    return min(0.5 * 2**attempt, 15.0)
 
 
 class MatrixTransport:
@@ -69,17 +54,27 @@ class MatrixTransport:
             max_timeout_retry_wait_time=10,
             backoff_factor=0.5,
             request_timeout=SYNC_TIMEOUT_MS / 1000 + 30,
+            encryption_enabled=True,
+            store_sync_tokens=False,  # the sync token lives in the database
         )
-        self.client = AsyncClient(
-            config.matrix.homeserver, config.matrix.user_id, config=client_config
+        self.client = BotClient(
+            config.matrix.homeserver,
+            config.matrix.user_id,
+            store_path=str(store_path(config.storage.data_dir)),
+            config=client_config,
         )
+        self.crypto = Crypto(self.client, config.matrix.trust)
         self.rooms: dict[str, GroupConfig] = {}
         self._stopping = asyncio.Event()
+        self._ready = asyncio.Event()  # the first sync is handled: rooms are known
         self._listening = False
+        self.sender = MatrixSender(self.client, self.crypto, self._ready, self._sleep)
 
     async def connect(self) -> dict[str, GroupConfig]:
-        """Log in, resolve configured rooms to ids and join them."""
+        """Log in, upload encryption keys, resolve configured rooms to ids and
+        join them (keys first, so members can encrypt for the bot at once)."""
         await log_in(self.client, self.config.matrix, self.config.storage.data_dir)
+        await self.crypto.maintain(())
         for group in self.config.groups:
             room_id = await self._resolve(group.room)
             if room_id:
@@ -110,14 +105,19 @@ class MatrixTransport:
             )
 
     async def start(self, on_event: EventHandler) -> None:
-        """Sync until stop(): each batch is handled, then its token stored."""
+        """Sync until stop(): each batch is handled, then its token stored.
+
+        The first sync of every run asks for the full room state: nio keeps
+        rooms (and whether they are encrypted) in memory only, and the bot must
+        know both before it sends anything."""
         token = await self._load_token()
         first_start = token is None
         failures = 0
         if first_start:
             log.info("first start: earlier messages will not be answered")
         while not self._stopping.is_set():
-            response = await self._sync_unless_stopped(token, full_state=first_start)
+            full_state = not self._ready.is_set()
+            response = await self._sync_unless_stopped(token, full_state=full_state)
             if response is None:
                 return
             if not isinstance(response, SyncResponse):
@@ -125,7 +125,7 @@ class MatrixTransport:
                 log.warning(
                     "sync failed (%s, HTTP %s); retrying in %.1fs",
                     getattr(response, "status_code", "?"),
-                    _status(response),
+                    status_of(response),
                     wait,
                 )
                 await self._sleep(wait)
@@ -136,17 +136,26 @@ class MatrixTransport:
             except Exception:
                 failures += 1
                 log.exception(
-                    "handling a sync batch failed; retrying it in %.0fs", _backoff(failures)
+                    "handling a sync batch failed; retrying it in %.0fs", backoff(failures)
                 )
-                await self._sleep(_backoff(failures))
+                await self._sleep(backoff(failures))
                 continue  # the token is not advanced: the batch comes again
             failures = 0
             token = response.next_batch
             await self._save_token(token)
+            await self._maintain_crypto()
+            self._ready.set()
             if first_start or not self._listening:
                 log.info("sync loop running; listening in %d room(s)", len(self.rooms))
                 self._listening = True
             first_start = False
+
+    async def _maintain_crypto(self) -> None:
+        """Keys and trust between syncs; a failure here must not stop the loop."""
+        try:
+            await self.crypto.maintain(self.rooms)
+        except Exception:
+            log.exception("encryption key maintenance failed; trying again after the next sync")
 
     async def _sync_unless_stopped(self, token: str | None, *, full_state: bool) -> Any:
         """One long-poll sync, abandoned at once when stop() is called."""
@@ -181,30 +190,53 @@ class MatrixTransport:
         *,
         skip_timeline: bool,
     ) -> None:
+        """Timeline events (already decrypted by nio where it could) to the core;
+        then earlier undecryptable ones whose keys came with this batch."""
         for room_id, info in response.rooms.join.items():
             if room_id not in self.rooms or skip_timeline:
                 continue
-            sources = [event.source for event in info.timeline.events]
-            joined_here = [i for i, s in enumerate(sources) if is_own_join(s, self.user_id)]
+            events = list(info.timeline.events)
+            joined_here = [i for i, e in enumerate(events) if is_own_join(e.source, self.user_id)]
             if joined_here:
-                sources = sources[joined_here[-1] + 1 :]
+                events = events[joined_here[-1] + 1 :]
             elif info.timeline.limited and since:
-                sources = await self._backfill(room_id, info.timeline.prev_batch, since) + sources
-            for source in sources:
-                incoming = to_incoming(source, room_id, self.user_id)
-                if incoming is not None:
-                    await on_event(incoming)
+                events = await self._backfill(room_id, info.timeline.prev_batch, since) + events
+            for event in events:
+                await self._deliver(room_id, event, on_event)
+        for room_id, event in self.crypto.retry(response.to_device_events):
+            if room_id in self.rooms and not skip_timeline:
+                await self._deliver(room_id, event, on_event)
 
-    async def _backfill(self, room_id: str, prev_batch: str | None, since: str) -> list[dict]:
+    async def _deliver(self, room_id: str, event: Any, on_event: EventHandler) -> None:
+        source = event.source
+        if source.get("sender") == self.user_id:
+            return
+        if isinstance(event, MegolmEvent) or source.get("type") == ENCRYPTED:
+            if isinstance(event, MegolmEvent):
+                await self.crypto.undecryptable(room_id, event)
+            else:
+                log.warning("unreadable encrypted event %s in %s", source.get("event_id"), room_id)
+            device = self.client.device_id or "?"
+            notice = undecryptable_incoming(source, room_id, self.user_id, device)
+            if notice is not None:
+                await on_event(notice)
+            return
+        if self.crypto.refuses(event):
+            return
+        incoming = to_incoming(source, room_id, self.user_id)
+        if incoming is not None:
+            await on_event(incoming)
+
+    async def _backfill(self, room_id: str, prev_batch: str | None, since: str) -> list[Any]:
         """Fetch what a limited sync left out between our last token and this
-        batch, so a long outage loses no command."""
-        older: list[dict] = []
+        batch, so a long outage loses no command (nio decrypts these too)."""
+        older: list[Any] = []
         start = prev_batch
         for _ in range(MAX_BACKFILL_PAGES):
             response = await self.client.room_messages(room_id, start=start, end=since, limit=100)
             if not isinstance(response, RoomMessagesResponse) or not response.chunk:
                 break
-            older.extend(event.source for event in response.chunk)
+            older.extend(response.chunk)
             if not response.end or response.end == start:
                 break
             start = response.end
@@ -212,52 +244,10 @@ class MatrixTransport:
         return list(reversed(older))
 
     async def send(self, message: Outgoing, txn_id: str) -> str:
-        """Send with a fixed txn id: a retry is deduplicated by the homeserver."""
-        event_type = "m.room.message"
-        if message.reaction is not None:
-            event_type, content = "m.reaction", reaction_content(message)
-        elif message.file is not None:
-            content = file_content(message, await self._upload(message.file))
-        else:
-            content = message_content(message)
-        for attempt in range(SEND_ATTEMPTS):
-            response = await self.client.room_send(
-                message.room_id,
-                event_type,
-                content,
-                tx_id=txn_id,
-                ignore_unverified_devices=True,
-            )
-            if isinstance(response, RoomSendResponse):
-                return response.event_id
-            status = _status(response)
-            reason = f"{getattr(response, 'status_code', '?')} (HTTP {status})"
-            if isinstance(response, ErrorResponse) and 400 <= status < 500 and status != 429:
-                raise SendError(reason, permanent=True)
-            await self._sleep(_backoff(attempt))
-        raise SendError(f"gave up after {SEND_ATTEMPTS} attempts: {reason}", permanent=False)
-
-    async def _upload(self, file: OutgoingFile) -> str:
-        """Upload to the media repository; the mxc:// URI goes into the event."""
-        for attempt in range(SEND_ATTEMPTS):
-            response, _keys = await self.client.upload(
-                io.BytesIO(file.data),
-                content_type=file.mimetype,
-                filename=file.name,
-                filesize=len(file.data),
-            )
-            if isinstance(response, UploadResponse):
-                return response.content_uri
-            status = _status(response)
-            if 400 <= status < 500 and status != 429:
-                raise SendError(f"upload refused (HTTP {status})", permanent=True)
-            await self._sleep(_backoff(attempt))
-        raise SendError(f"upload of {file.name} failed {SEND_ATTEMPTS} times", permanent=False)
+        return await self.sender.send(message, txn_id)
 
     async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake at once when the bot is stopping."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+        await sleep_unless(self._stopping, seconds)
 
     async def _load_token(self) -> str | None:
         async with self.storage.transaction() as repo:

@@ -19,11 +19,14 @@ class IncomingKind(Enum):
     MESSAGE = "message"
     EDIT = "edit"
     REDACTION = "redaction"
+    UNREADABLE = "unreadable"  # an encrypted message the bot could not decrypt
 
 
 @dataclass(frozen=True)
 class Incoming:
-    """A member's message, an edit of one, or the removal of one."""
+    """A member's message, an edit of one, the removal of one, or a message the
+    bot could not read (then `body` is the notice for the sender, and
+    `once_key` what "notify only once" is counted by)."""
 
     kind: IncomingKind
     event_id: str
@@ -32,6 +35,7 @@ class Incoming:
     timestamp: datetime
     body: str = ""
     target_event_id: str | None = None  # the message an edit or redaction is about
+    once_key: str | None = None  # UNREADABLE: e.g. a hash of room, sender and session
 
 
 @dataclass(frozen=True)

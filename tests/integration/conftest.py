@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from .encrypted_member import EncryptedMember
 from .matrix_member import MatrixMember
 from .synapse_server import SynapseServer, SynapseUnavailable
 
@@ -70,14 +71,23 @@ async def synapse(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Syn
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def make_member(synapse: SynapseServer) -> AsyncIterator[MakeMember]:
-    """Factory: ``await make_member("alice")`` -> a new, logged-in, syncing user."""
+async def make_member(
+    synapse: SynapseServer, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[MakeMember]:
+    """Factory: ``await make_member("alice")`` -> a new, logged-in, syncing user;
+    ``encrypted=True`` gives one whose client encrypts like Element."""
     created: list[MatrixMember] = []
 
-    async def make(prefix: str = "member", *, admin: bool = False) -> MatrixMember:
+    async def make(
+        prefix: str = "member", *, admin: bool = False, encrypted: bool = False
+    ) -> MatrixMember:
         localpart = f"{prefix}-{secrets.token_hex(4)}"
         user = await synapse.register_user(localpart, secrets.token_urlsafe(16), admin=admin)
-        member = MatrixMember(synapse.base_url, user.user_id, user.password)
+        if encrypted:
+            store = tmp_path_factory.mktemp(f"{prefix}-crypto")
+            member = EncryptedMember(synapse.base_url, user.user_id, user.password, store)
+        else:
+            member = MatrixMember(synapse.base_url, user.user_id, user.password)
         created.append(member)
         await member.login()
         return member

@@ -51,16 +51,18 @@ def reply_target(event: Event) -> str | None:
 class MatrixMember:
     """One logged-in test user with a recorded view of its rooms' timelines."""
 
+    encrypted = False  # EncryptedMember (encrypted_member.py) encrypts like Element
+
     def __init__(self, homeserver: str, user_id: str, password: str) -> None:
         config = AsyncClientConfig(
-            encryption_enabled=False,  # the bot's rooms are unencrypted
+            encryption_enabled=self.encrypted,
             store_sync_tokens=False,
             max_timeout_retry_wait_time=2,  # recover fast after a Synapse restart
             request_timeout=30,
         )
         self.user_id = user_id
         self.password = password
-        self.client = AsyncClient(homeserver, user_id, config=config)
+        self.client = self._make_client(homeserver, user_id, config)
         self.timeline: dict[str, list[Event]] = {}  # every timeline event, per room
         self.invites: set[str] = set()
         self.gaps: set[str] = set()  # rooms whose sync was "limited" (events missed)
@@ -71,6 +73,9 @@ class MatrixMember:
 
     def __repr__(self) -> str:
         return f"MatrixMember({self.user_id})"
+
+    def _make_client(self, homeserver: str, user_id: str, config: AsyncClientConfig) -> AsyncClient:
+        return AsyncClient(homeserver, user_id, config=config)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -111,15 +116,20 @@ class MatrixMember:
             if room.timeline.limited and self.client.next_batch and room_id in self.timeline:
                 log.warning("%s: limited timeline in %s, events missed", self.user_id, room_id)
                 self.gaps.add(room_id)
-            self._record(room_id, (getattr(ev, "source", None) for ev in room.timeline.events))
+            self._record(room_id, room.timeline.events)
         self.invites.update(resp.rooms.invite)
+        await self._after_sync()
         async with self._changed:
             self._syncs += 1
             self._changed.notify_all()
 
-    def _record(self, room_id: str, sources: Iterable[Event | None]) -> None:
+    async def _after_sync(self) -> None:
+        """Hook for work between syncs (an encrypting member's key upkeep)."""
+
+    def _record(self, room_id: str, timeline: Iterable[Any]) -> None:
         events = self.timeline.setdefault(room_id, [])
-        for source in sources:
+        for event in timeline:
+            source = getattr(event, "source", None)
             if not source or source.get("event_id") in self._seen:
                 continue
             self._seen.add(source["event_id"])
@@ -132,10 +142,22 @@ class MatrixMember:
         name: str,
         invite: Iterable[str] = (),
         power_levels: dict[str, Any] | None = None,
+        *,
+        encrypted: bool = False,
     ) -> str:
-        """Private room; ``power_levels`` overrides e.g. {"users": {bot: 50}}."""
+        """Private room; ``power_levels`` overrides e.g. {"users": {bot: 50}};
+        ``encrypted`` creates it the way Element does by default."""
+        initial_state = []
+        if encrypted:
+            algorithm = {"algorithm": "m.megolm.v1.aes-sha2"}
+            initial_state.append(
+                {"type": "m.room.encryption", "state_key": "", "content": algorithm}
+            )
         resp = await self.client.room_create(
-            name=name, invite=list(invite), power_level_override=power_levels
+            name=name,
+            invite=list(invite),
+            power_level_override=power_levels,
+            initial_state=initial_state,
         )
         return str(_ok(resp, "create_room").room_id)
 

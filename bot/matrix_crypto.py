@@ -1,0 +1,221 @@
+"""End-to-end encryption for the Matrix adapter: keys, trust, unreadable messages.
+
+nio does the cryptography (vodozemac) and keeps the Olm account, the room
+keys and what it knows of members' devices in a store under `data_dir`,
+opened for the bot's one device id, so a restart still reads what was sent
+while the bot was down. What nio's own `sync_forever` would do between
+syncs (upload and top up keys, query changed device lists, claim one-time
+keys, send queued to-device messages) is done here, because the bot runs its
+own sync loop; so is the trust policy, and the bookkeeping for messages nio
+could not decrypt. Nothing here logs message content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from nio import AsyncClient, ErrorResponse, MegolmEvent, RoomKeyEvent
+from nio.crypto import OlmDevice
+from nio.exceptions import EncryptionError, LocalProtocolError
+
+log = logging.getLogger(__name__)
+STORE_DIR = "crypto"
+TOFU = "tofu"
+VERIFIED = "verified"
+
+
+def store_path(data_dir: Path) -> Path:
+    """The crypto store's folder: private, like the session file beside it."""
+    path = data_dir / STORE_DIR
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+class BotClient(AsyncClient):
+    """nio's client, with relations also in the clear of encrypted events.
+
+    Element reads replies, edits and reactions from the `m.relates_to` of the
+    wire (`m.room.encrypted`) content, and servers aggregate edits from it;
+    nio only puts it inside the ciphertext. It is copied out, and also kept
+    inside so clients that read the decrypted payload see it too."""
+
+    def encrypt(
+        self, room_id: str, message_type: str, content: dict[Any, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        event_type, payload = super().encrypt(room_id, message_type, content)
+        relation = content.get("m.relates_to")
+        if relation is not None:
+            payload = {**payload, "m.relates_to": relation}
+        return event_type, payload
+
+
+def _failed(response: Any, what: str) -> bool:
+    if isinstance(response, ErrorResponse):
+        log.warning("%s failed (%s)", what, getattr(response, "status_code", response))
+        return True
+    return False
+
+
+class Crypto:
+    """Key maintenance and the trust policy for one logged-in client."""
+
+    def __init__(self, client: AsyncClient, policy: str) -> None:
+        self.client = client
+        self.policy = policy
+        # One crypto operation at a time: a key query racing a send's own
+        # key sharing would do the work twice.
+        self.lock = asyncio.Lock()
+        self._waiting: dict[str, list[MegolmEvent]] = {}  # session id -> undecrypted events
+        self._refused_sessions: set[str] = set()
+
+    @property
+    def enabled(self) -> bool:
+        return self.client.olm is not None
+
+    @property
+    def ignore_unverified(self) -> bool:
+        """What nio's room_send should do with a device it meets unverified:
+        with TOFU share keys with it (it is trusted on the next round), with
+        "verified" refuse."""
+        return self.policy == TOFU
+
+    async def maintain(self, room_ids: Iterable[str]) -> None:
+        """Between syncs, as nio's sync_forever does, then the trust policy."""
+        if not self.enabled:
+            return
+        client = self.client
+        async with self.lock:
+            if client.should_upload_keys:
+                await self._upload_keys()
+            if client.should_query_keys:
+                _failed(await client.keys_query(), "querying members' device keys")
+            if client.should_claim_keys:
+                users = client.get_users_for_key_claiming()
+                _failed(await client.keys_claim(users), "claiming one-time keys")
+            if client.outgoing_to_device_messages:
+                for response in await client.send_to_device_messages():
+                    _failed(response, "sending a to-device message")
+            self.apply_policy(room_ids)
+
+    async def _upload_keys(self) -> None:
+        """The device keys once in the device's life, then one-time keys
+        whenever members have claimed enough of them."""
+        client = self.client
+        assert client.olm is not None
+        first = not client.olm.account.shared
+        if _failed(await client.keys_upload(), "uploading encryption keys"):
+            return
+        if first:
+            log.info("device keys uploaded for device %s", client.device_id)
+        else:
+            log.info("one-time keys topped up for device %s", client.device_id)
+
+    async def before_send(self, room_id: str) -> None:
+        """Know every member's devices before the room key is shared."""
+        client = self.client
+        if client.should_query_keys:
+            _failed(await client.keys_query(), "querying members' device keys")
+        self.apply_policy([room_id])
+
+    def apply_policy(self, room_ids: Iterable[str]) -> None:
+        """TOFU: a member's device seen for the first time is trusted (nio
+        ignores later key changes of a known device). "verified": a device not
+        verified by the operator is blacklisted, so it gets no room keys."""
+        for device in self._member_devices(room_ids):
+            if device.verified or device.blacklisted:
+                continue
+            if self.policy == TOFU:
+                self.client.verify_device(device)
+                log.info(
+                    "trusting device %s of %s on first use (ed25519 %s)",
+                    device.id,
+                    device.user_id,
+                    device.ed25519,
+                )
+            else:
+                self.refuse_device(device)
+
+    def refuse_device(self, device: OlmDevice) -> None:
+        """Under "verified": no room keys for this device until it is verified."""
+        if self.client.blacklist_device(device):
+            log.warning(
+                "device %s of %s is not verified: it gets no room keys (trust = verified); "
+                "verify it with `allies-bot devices verify %s %s`",
+                device.id,
+                device.user_id,
+                device.user_id,
+                device.id,
+            )
+
+    def _member_devices(self, room_ids: Iterable[str]) -> list[OlmDevice]:
+        client = self.client
+        users: set[str] = set()
+        for room_id in room_ids:
+            room = client.rooms.get(room_id)
+            if room is not None and room.encrypted:
+                users.update(room.users)
+        devices = []
+        for user in sorted(users):
+            for device in client.device_store.active_user_devices(user):
+                if not (user == client.user_id and device.id == client.device_id):
+                    devices.append(device)
+        return devices
+
+    def refuses(self, event: Any) -> bool:
+        """Under "verified", a message from a device nobody verified is not
+        acted on (logged once per session): it could be anyone's."""
+        if self.policy != VERIFIED or not getattr(event, "decrypted", False):
+            return False
+        if getattr(event, "verified", False):
+            return False
+        session = getattr(event, "session_id", "") or ""
+        if session not in self._refused_sessions:
+            self._refused_sessions.add(session)
+            log.warning(
+                "ignoring %s from an unverified device of %s (session %s; trust = verified)",
+                getattr(event, "event_id", "?"),
+                getattr(event, "sender", "?"),
+                session,
+            )
+        return True
+
+    async def undecryptable(self, room_id: str, event: MegolmEvent) -> None:
+        """Log it (session id, never content), keep it for a retry when its key
+        arrives, and ask for the key once per session."""
+        log.warning(
+            "cannot decrypt %s from %s in %s (device %s, session %s); key requested",
+            event.event_id,
+            event.sender,
+            room_id,
+            event.device_id,
+            event.session_id,
+        )
+        event.room_id = room_id
+        self._waiting.setdefault(event.session_id, []).append(event)
+        if event.session_id in self.client.outgoing_key_requests:
+            return
+        try:
+            _failed(await self.client.request_room_key(event), "requesting a room key")
+        except LocalProtocolError as exc:  # already requested (the store remembers)
+            log.info("room key for session %s: %s", event.session_id, exc)
+
+    def retry(self, to_device_events: Iterable[Any]) -> list[tuple[str, Any]]:
+        """Events that can be decrypted now that their room key has arrived."""
+        ready: list[tuple[str, Any]] = []
+        for key_event in to_device_events:
+            if not isinstance(key_event, RoomKeyEvent):
+                continue
+            for event in self._waiting.pop(key_event.session_id, []):
+                try:
+                    ready.append((event.room_id, self.client.decrypt_event(event)))
+                except EncryptionError:
+                    log.warning("still cannot decrypt %s after its key arrived", event.event_id)
+        if ready:
+            log.info("decrypted %d earlier message(s) after their keys arrived", len(ready))
+        return ready
