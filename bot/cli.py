@@ -1,4 +1,4 @@
-"""`allies-bot run | check-config | console`."""
+"""`allies-bot run | check-config | console | schedule | ics | minutes | devices`."""
 
 from __future__ import annotations
 
@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     minutes.add_argument("--group", help="the group (needed when there are several)")
     minutes.add_argument("--meeting", help="the meeting's date, YYYY-MM-DD (default: latest)")
     minutes.add_argument("--format", choices=("md", "html"), default="md")
+    devices = sub.add_parser("devices", help="members' devices and their trust (bot stopped)")
+    devices.add_argument("--config", required=True)
+    devices.add_argument("action", nargs="?", default="list", choices=("list", "verify", "block"))
+    devices.add_argument("user", nargs="?", help="the member's user id (verify, block)")
+    devices.add_argument("device", nargs="?", help="the device id (verify, block)")
     return parser
 
 
@@ -96,8 +101,23 @@ def _calendar_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _devices_command(args: argparse.Namespace) -> int:
+    from bot.matrix_devices import DevicesError, devices_command
+
+    config = _load(args.config, need_matrix=True)
+    setup_logging("WARNING")
+    try:
+        print(devices_command(config, args.action, args.user, args.device))
+    except DevicesError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "devices":
+        return _devices_command(args)
     if args.command == "check-config":
         print(summarise(_load(args.config, need_matrix=True)))
         return 0

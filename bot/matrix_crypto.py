@@ -73,6 +73,7 @@ class Crypto:
         self.lock = asyncio.Lock()
         self._waiting: dict[str, list[MegolmEvent]] = {}  # session id -> undecrypted events
         self._refused_sessions: set[str] = set()
+        self.upload_refused = False
 
     @property
     def enabled(self) -> bool:
@@ -91,7 +92,7 @@ class Crypto:
             return
         client = self.client
         async with self.lock:
-            if client.should_upload_keys:
+            if client.should_upload_keys and not self.upload_refused:
                 await self._upload_keys()
             if client.should_query_keys:
                 _failed(await client.keys_query(), "querying members' device keys")
@@ -109,12 +110,24 @@ class Crypto:
         client = self.client
         assert client.olm is not None
         first = not client.olm.account.shared
-        if _failed(await client.keys_upload(), "uploading encryption keys"):
+        response = await client.keys_upload()
+        if not isinstance(response, ErrorResponse):
+            what = "device keys uploaded" if first else "one-time keys topped up"
+            log.info("%s for device %s", what, client.device_id)
             return
-        if first:
-            log.info("device keys uploaded for device %s", client.device_id)
+        transport = getattr(response, "transport_response", None)
+        if first and getattr(transport, "status", 0) == 400:
+            self.upload_refused = True  # retrying would fail the same way after every sync
+            log.error(
+                "the homeserver refused new keys for device %s (%s): it holds other keys for "
+                "this device, so the crypto store in data_dir is not the one the device was "
+                "created with. Encrypted rooms cannot work: stop the bot, delete "
+                "matrix-session.json in data_dir and start it again, as a new device",
+                client.device_id,
+                getattr(response, "status_code", "?"),
+            )
         else:
-            log.info("one-time keys topped up for device %s", client.device_id)
+            _failed(response, "uploading encryption keys")
 
     async def before_send(self, room_id: str) -> None:
         """Know every member's devices before the room key is shared."""

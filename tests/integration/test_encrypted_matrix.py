@@ -8,14 +8,17 @@ that something was answered also checks that it went over the wire as
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import shutil
+import sys
 import time
 from datetime import timedelta
 
 import pytest_asyncio
 from icalendar import Calendar
 
-from .bot_process import BotProcess, GroupSpec, render_config
+from .bot_process import REPO, BotProcess, GroupSpec, render_config
 from .test_calendar_matrix import cadence_soon
 
 READY = "sync loop running"
@@ -34,7 +37,7 @@ async def secret_room(synapse, make_member, tmp_path):
     )
     for person in (anna, bo):
         await person.join(room)
-    toml, start = cadence_soon(timedelta(seconds=20))
+    toml, start = cadence_soon(timedelta(seconds=8))
     members = {chair.user_id: "FORTHEM", anna.user_id: "FORTHEM", bo.user_id: "CIVIS"}
     spec = GroupSpec("allies", room, [chair.user_id], members, extra_toml=toml)
     bot = BotProcess(tmp_path, render_config(synapse.base_url, bot_user, [spec]), password)
@@ -50,6 +53,18 @@ async def start_bot(world) -> None:
     await world["bot"].wait_for_log(READY, timeout=30)
     for person in ("chair", "anna", "bo"):
         await world[person].wait_for_devices_of(world["room"], world["bot_user"])
+
+
+async def restart(bot) -> None:
+    """Start again and wait for this run's own "sync loop running" (the log
+    file keeps the earlier runs' lines)."""
+    runs = bot.log().count(READY)
+    await bot.start()
+    for _ in range(300):
+        if bot.log().count(READY) > runs:
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"bot did not come back:\n{bot.log()[-3000:]}")
 
 
 async def ask(member, room: str, body: str, timeout: float = 15.0) -> dict:
@@ -138,8 +153,7 @@ async def test_restart_reads_and_answers_what_was_sent_while_down(secret_room):
     # bo has never written here: his room key reaches the bot's device while it is down
     while_down = await bo.send_text(room, "!update sent while the bot was down")
     asked_down = await anna.send_text(room, "!updates")
-    await bot.start()
-    await bot.wait_for_log(READY, timeout=30)
+    await restart(bot)
     listing = await anna.wait_for_reply(room, asked_down, timeout=20)
     assert "sent while the bot was down" in listing["body"]
     await anna.wait_for_reply(room, while_down, timeout=20)
@@ -170,8 +184,7 @@ async def test_an_undecryptable_message_gets_one_notice_not_a_loop(secret_room):
 
     assert await bot.stop() == 0
     third = await anna.send_undecryptable(room, session)  # once, even across a restart
-    await bot.start()
-    await bot.wait_for_log(READY, timeout=30)
+    await restart(bot)
     assert "Commands you can" in (await ask(anna, room, "!help"))["body"]
     await anna.sync_barrier()
     await asyncio.sleep(1)
@@ -232,3 +245,74 @@ async def test_a_live_meeting_reactions_minutes_file_and_edit(secret_room):
     assert edit["content"]["m.new_content"]["body"].startswith("# Minutes:")
     wire = await assert_encrypted_on_the_wire(chair, room, edit["event_id"])
     assert wire["content"]["m.relates_to"]["rel_type"] == "m.replace"
+
+
+async def run_cli(bot, *args: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        args[0],
+        "--config",
+        str(bot.config_path),
+        *args[1:],
+        cwd=REPO,
+        env={**os.environ, "ALLIES_BOT_PASSWORD": bot.password},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    assert process.returncode == 0, output.decode()
+    return output.decode()
+
+
+async def test_verified_policy_serves_only_devices_the_operator_verified(secret_room):
+    world = secret_room
+    anna, bo, room, bot = world["anna"], world["bo"], world["room"], world["bot"]
+    config = bot.config_path.read_text()
+    bot.config_path.write_text(config.replace("[storage]", 'trust = "verified"\n[storage]', 1))
+    await start_bot(world)
+    refused = await anna.send_text(room, "!help")
+    await bot.wait_for_log(f"ignoring {refused} from an unverified device of {anna.user_id}")
+    await bot.wait_for_log(f"device {anna.client.device_id} of {anna.user_id} is not verified")
+    assert await bot.stop() == 0
+
+    anna_device = anna.client.device_id
+    listing = await run_cli(bot, "devices")
+    assert f"{anna.user_id} {anna_device}" in listing and "blocked" in listing
+    verified = await run_cli(bot, "devices", "verify", anna.user_id, anna_device)
+    assert f"{anna_device} is now verified" in verified
+    await restart(bot)
+    reply = await ask(anna, room, "!help")
+    assert "Commands you can" in reply["body"]
+    assert reply["event_id"] in anna.decrypted_ids
+    await bo.wait_for(room, lambda e: e.get("event_id") == reply["event_id"])
+    assert reply["event_id"] not in bo.decrypted_ids  # bo's device got no room key
+    assert anna.replies_to(room, refused) == []
+
+
+async def test_a_lost_crypto_store_is_reported_once_and_a_new_device_recovers(secret_room):
+    world = secret_room
+    anna, room, bot = world["anna"], world["room"], world["bot"]
+    await start_bot(world)
+    await ask(anna, room, "!help")
+    old_device = bot.session()["device_id"]
+    assert await bot.stop() == 0
+    shutil.rmtree(bot.workdir / "data" / "crypto")
+    await bot.start()
+    await bot.wait_for_log("the homeserver refused new keys", timeout=30)
+    await ask(anna, room, "!help")  # answered (with the could-not-decrypt notice)
+    await asyncio.sleep(1)
+    assert bot.log().count("the homeserver refused new keys") == 1
+    assert await bot.stop() == 0
+
+    (bot.workdir / "data" / "matrix-session.json").unlink()  # the documented recovery
+    await restart(bot)
+    new_device = bot.session()["device_id"]
+    assert new_device != old_device
+    for _ in range(40):
+        if new_device in anna.client.device_store[world["bot_user"]]:
+            break
+        await anna.sync_barrier()
+    reply = await ask(anna, room, "!help")
+    assert "Commands you can" in reply["body"] and reply["event_id"] in anna.decrypted_ids

@@ -1,0 +1,175 @@
+"""The pure parts of encrypted-room support: config, event building, once-only
+notices, the trust policy (on a fake nio client)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import pytest
+
+from bot.config import ConfigError, load_config
+from bot.matrix_crypto import Crypto
+from bot.matrix_events import file_content, undecryptable_incoming
+from bot.transport import Incoming, IncomingKind, Outgoing, OutgoingFile
+from tests.unit.fakes import ROOM
+from tests.unit.test_config import GOOD, write
+
+BOT = "@bot:example.org"
+KEYS = {
+    "v": "v2",
+    "key": {"kty": "oct", "alg": "A256CTR", "ext": True, "k": "abc", "key_ops": ["decrypt"]},
+    "iv": "AAAAAAAAAAAAAAAAAAAAAA",
+    "hashes": {"sha256": "h4sh"},
+}
+
+
+def test_trust_defaults_to_tofu_and_accepts_verified(tmp_path):
+    assert load_config(write(tmp_path, GOOD), environ={}).matrix.trust == "tofu"
+    verified = GOOD.replace('password = "s3cret-pass"', 'password = "x"\ntrust = "verified"')
+    assert load_config(write(tmp_path, verified), environ={}).matrix.trust == "verified"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"paranoid"', "matrix.trust: 'paranoid' is not a trust policy; use \"tofu\""),
+        ('"TOFU"', "matrix.trust: 'TOFU' is not a trust policy"),
+        ("true", "matrix.trust: must be a non-empty string"),
+    ],
+)
+def test_unknown_trust_policy_is_reported_naming_the_key(tmp_path, value, expected):
+    text = GOOD.replace('password = "s3cret-pass"', f'password = "x"\ntrust = {value}')
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), environ={})
+    assert len(caught.value.problems) == 1
+    assert caught.value.problems[0].startswith(expected)
+
+
+def outgoing_file(reply_to: str | None = "$cmd") -> Outgoing:
+    data = b"BEGIN:VCALENDAR"
+    file = OutgoingFile("allies.ics", "text/calendar", data)
+    return Outgoing(ROOM, "allies.ics", "", reply_to=reply_to, file=file)
+
+
+def test_file_in_a_clear_room_has_a_plain_url():
+    content = file_content(outgoing_file(), "mxc://hs/plain")
+    assert content["url"] == "mxc://hs/plain" and "file" not in content
+    assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$cmd"}}
+
+
+def test_file_in_an_encrypted_room_carries_its_key_instead_of_a_url():
+    content = file_content(outgoing_file(), "mxc://hs/cipher", KEYS)
+    assert "url" not in content
+    assert content["file"] == {"url": "mxc://hs/cipher", "mimetype": "text/calendar", **KEYS}
+    assert content["info"] == {"mimetype": "text/calendar", "size": 15}
+    assert content["msgtype"] == "m.file" and content["m.mentions"] == {}
+    assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$cmd"}}
+
+
+def encrypted(sender="@anna:example.org", session="S1", event_id="$x1", room=ROOM):
+    source = {
+        "type": "m.room.encrypted",
+        "sender": sender,
+        "event_id": event_id,
+        "origin_server_ts": 1_767_225_600_000,
+        "content": {"algorithm": "m.megolm.v1.aes-sha2", "session_id": session},
+    }
+    return undecryptable_incoming(source, room, BOT, "BOTDEVICE")
+
+
+def test_undecryptable_notice_is_counted_per_room_sender_and_session():
+    first = encrypted()
+    assert first.kind is IncomingKind.UNREADABLE and first.event_id == "$x1"
+    assert "`BOTDEVICE`" in first.body and first.body.startswith("I could not decrypt")
+    assert encrypted(event_id="$x2").once_key == first.once_key
+    others = [encrypted(session="S2"), encrypted(sender="@bo:example.org"), encrypted(room="!o:x")]
+    assert first.once_key not in {o.once_key for o in others}
+    assert len(f"undecryptable:{first.once_key}") <= 64  # fits bot_state.key
+    assert encrypted(sender=BOT) is None
+
+
+async def test_core_tells_the_sender_once_and_can_still_answer_the_message(harness):
+    notice = encrypted(event_id="$x1")
+    [sent] = await harness.deliver(notice)
+    assert sent.body.startswith("I could not decrypt") and sent.reply_to == "$x1"
+    assert sent.mentions == ("@anna:example.org",)
+    assert await harness.deliver(encrypted(event_id="$x2")) == []
+    assert await harness.deliver(notice) == []
+    # its key arrived after all: the same event, now readable, is answered
+    [answer] = await harness.say("@anna:example.org", "!update decrypted at last", "$x1")
+    assert answer.body == "Thanks, your update for FORTHEM is recorded."
+
+
+@dataclass
+class FakeDevice:
+    user_id: str
+    id: str
+    verified: bool = False
+    blacklisted: bool = False
+    ed25519: str = "fingerprint"
+
+
+@dataclass
+class FakeClient:
+    devices: list[FakeDevice]
+    rooms: dict = field(default_factory=dict)
+    user_id: str = BOT
+    device_id: str = "BOTDEVICE"
+
+    def __post_init__(self) -> None:
+        users = {d.user_id: None for d in self.devices if d.user_id != "@eve:x"}
+        self.rooms = {ROOM: SimpleNamespace(encrypted=True, users=users)}
+        self.rooms["!clear:x"] = SimpleNamespace(encrypted=False, users={"@eve:x": None})
+        store = SimpleNamespace(active_user_devices=self._of)
+        self.device_store = store
+
+    def _of(self, user: str) -> list[FakeDevice]:
+        return [d for d in self.devices if d.user_id == user]
+
+    def verify_device(self, device: FakeDevice) -> bool:
+        changed, device.verified = not device.verified, True
+        return changed
+
+    def blacklist_device(self, device: FakeDevice) -> bool:
+        changed, device.blacklisted = not device.blacklisted, True
+        return changed
+
+
+def devices() -> list[FakeDevice]:
+    return [
+        FakeDevice("@anna:example.org", "PHONE"),
+        FakeDevice("@anna:example.org", "LAPTOP", verified=True),
+        FakeDevice("@bo:example.org", "OLD", blacklisted=True),
+        FakeDevice(BOT, "BOTDEVICE"),
+        FakeDevice("@eve:x", "EVE"),  # only in a clear room
+    ]
+
+
+def test_tofu_trusts_members_devices_once_but_not_blacklisted_ones_or_its_own():
+    client = FakeClient(devices())
+    Crypto(client, "tofu").apply_policy([ROOM, "!clear:x"])
+    state = {d.id: (d.verified, d.blacklisted) for d in client.devices}
+    assert state["PHONE"] == (True, False) and state["LAPTOP"] == (True, False)
+    assert state["OLD"] == (False, True) and state["BOTDEVICE"] == (False, False)
+    assert state["EVE"] == (False, False)
+
+
+def test_verified_policy_refuses_unverified_devices_keys_and_commands():
+    client = FakeClient(devices())
+    crypto = Crypto(client, "verified")
+    crypto.apply_policy([ROOM])
+    state = {d.id: (d.verified, d.blacklisted) for d in client.devices}
+    assert state["PHONE"] == (False, True) and state["LAPTOP"] == (True, False)
+    assert not crypto.ignore_unverified
+    unverified = SimpleNamespace(decrypted=True, verified=False, session_id="S", event_id="$e")
+    verified = SimpleNamespace(decrypted=True, verified=True, session_id="S", event_id="$f")
+    clear = SimpleNamespace(source={})
+    assert crypto.refuses(unverified) and not crypto.refuses(verified)
+    assert not crypto.refuses(clear)
+    assert not Crypto(client, "tofu").refuses(unverified)
+
+
+def test_incoming_kinds_stay_network_neutral():
+    assert {k.value for k in IncomingKind} == {"message", "edit", "redaction", "unreadable"}
+    assert Incoming.__dataclass_fields__["once_key"].default is None
