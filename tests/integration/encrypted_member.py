@@ -139,6 +139,40 @@ class EncryptedMember(MatrixMember):
         }
         return await self.send_raw(room_id, "m.room.encrypted", content)
 
+    async def send_key_withheld(self, room_id: str, body: str) -> tuple[str, dict[str, Any]]:
+        """A message in a fresh Megolm session shared with nobody; returns its
+        event id and the session's key (at the message's index) for
+        `send_room_key`, as when a client's key share is delayed or lost."""
+        olm = self.client.olm
+        assert olm is not None
+        olm.create_outbound_group_session(room_id)
+        session = olm.outbound_group_sessions[room_id]
+        key = {
+            "algorithm": "m.megolm.v1.aes-sha2",
+            "room_id": room_id,
+            "session_id": session.id,
+            "session_key": session.session_key,
+        }
+        session.shared = True  # so nio encrypts without sharing it first
+        try:
+            event_id = await self.send(room_id, {"msgtype": "m.text", "body": body})
+        finally:
+            olm.outbound_group_sessions.pop(room_id, None)  # later messages: a shared one
+        return event_id, key
+
+    async def send_room_key(self, user_id: str, key: dict[str, Any]) -> None:
+        """Olm-encrypt an m.room_key to every device of `user_id` we have a session with."""
+        olm = self.client.olm
+        assert olm is not None
+        messages: dict[str, Any] = {}
+        for device in olm.device_store.active_user_devices(user_id):
+            session = olm.session_store.get(device.curve25519)
+            if session is not None:
+                messages[device.id] = olm._olm_encrypt(session, device, "m.room_key", key)
+        assert messages, f"no Olm session with any device of {user_id}"
+        path = f"/sendToDevice/m.room.encrypted/{secrets.token_hex(8)}"
+        await self._http("PUT", path, {"messages": {user_id: messages}})
+
     async def download(self, content: dict[str, Any]) -> bytes:
         """A file event's data, decrypted if it was uploaded encrypted."""
         encrypted = content.get("file")

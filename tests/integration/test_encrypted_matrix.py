@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -19,6 +20,7 @@ import pytest_asyncio
 from icalendar import Calendar
 
 from .bot_process import REPO, BotProcess, GroupSpec, render_config
+from .matrix_member import reply_target
 from .test_calendar_matrix import cadence_soon
 
 READY = "sync loop running"
@@ -316,3 +318,44 @@ async def test_a_lost_crypto_store_is_reported_once_and_a_new_device_recovers(se
         await anna.sync_barrier()
     reply = await ask(anna, room, "!help")
     assert "Commands you can" in reply["body"] and reply["event_id"] in anna.decrypted_ids
+
+
+async def test_a_message_whose_key_comes_late_is_answered_when_it_arrives(secret_room):
+    world = secret_room
+    anna, room, bot = world["anna"], world["room"], world["bot"]
+    await start_bot(world)
+    await ask(anna, room, "!help")  # anna's client now has an Olm session with the bot
+    late, key = await anna.send_key_withheld(room, "!update the key came late")
+    notice = await anna.wait_for_reply(room, late, timeout=15)
+    assert notice["body"].startswith("I could not decrypt")
+    await anna.send_room_key(world["bot_user"], key)
+    await anna.wait_for(
+        room,
+        lambda e: (
+            e.get("sender") == world["bot_user"]
+            and reply_target(e) == late
+            and e["content"].get("body") == "Thanks, your update for FORTHEM is recorded."
+        ),
+        timeout=45,
+    )
+    assert "decrypted 1 earlier message(s) after their keys arrived" in bot.log()
+    assert "the key came late" not in bot.log()
+
+
+async def test_a_long_outage_is_backfilled_and_decrypted(secret_room):
+    """More than a sync's timeline limit (100) while down: the rest comes from
+    /messages, which nio decrypts too."""
+    world = secret_room
+    anna, room, bot = world["anna"], world["room"], world["bot"]
+    await start_bot(world)
+    await ask(anna, room, "!help")
+    assert await bot.stop() == 0
+    early = await anna.send_text(room, "!update sent before a lot of chatter")
+    for n in range(110):
+        await anna.send_text(room, f"chatter {n}")
+    await restart(bot)
+    ack = await anna.wait_for_reply(room, early, timeout=30)
+    assert ack["body"] == "Thanks, your update for FORTHEM is recorded."
+    backfilled = re.findall(r"backfilled (\d+) events", bot.log())
+    assert backfilled and int(backfilled[-1]) > 0, backfilled
+    assert "cannot decrypt" not in bot.log()
