@@ -121,14 +121,7 @@ class MatrixTransport:
             if response is None:
                 return
             if not isinstance(response, SyncResponse):
-                wait = (getattr(response, "retry_after_ms", None) or 2000) / 1000
-                log.warning(
-                    "sync failed (%s, HTTP %s); retrying in %.1fs",
-                    getattr(response, "status_code", "?"),
-                    status_of(response),
-                    wait,
-                )
-                await self._sleep(wait)
+                await self._sync_failed(response)
                 continue
             try:
                 await self._handle_invites(response)
@@ -149,6 +142,16 @@ class MatrixTransport:
                 log.info("sync loop running; listening in %d room(s)", len(self.rooms))
                 self._listening = True
             first_start = False
+
+    async def _sync_failed(self, response: Any) -> None:
+        wait = (getattr(response, "retry_after_ms", None) or 2000) / 1000
+        log.warning(
+            "sync failed (%s, HTTP %s); retrying in %.1fs",
+            getattr(response, "status_code", "?"),
+            status_of(response),
+            wait,
+        )
+        await self._sleep(wait)
 
     async def _maintain_crypto(self) -> None:
         """Keys and trust between syncs; a failure here must not stop the loop."""

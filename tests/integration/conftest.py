@@ -20,6 +20,7 @@ import pytest
 import pytest_asyncio
 
 from .encrypted_member import EncryptedMember
+from .encrypted_world import secret_room  # noqa: F401 (a fixture: the encrypted-room tests')
 from .matrix_member import MatrixMember
 from .synapse_server import SynapseServer, SynapseUnavailable
 
