@@ -63,7 +63,10 @@ def summarise(config: Config) -> str:
     lines = [f"config OK: {config.path}"]
     if config.matrix:
         auth = "access token" if config.matrix.access_token else "password"
-        lines.append(f"matrix: {config.matrix.user_id} on {config.matrix.homeserver} ({auth})")
+        lines.append(
+            f"matrix: {config.matrix.user_id} on {config.matrix.homeserver} ({auth}; "
+            f"encrypted rooms: trust {config.matrix.trust})"
+        )
     url = make_url(config.storage.url).render_as_string(hide_password=True)
     lines.append(f"storage: {url}; data in {config.storage.data_dir}")
     for group in config.groups:
