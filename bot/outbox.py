@@ -19,6 +19,7 @@ from storage.repo import PendingMessage
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+PENDING_BATCH = 100
 IDLE_POLL_SECONDS = 30.0
 
 
@@ -55,11 +56,13 @@ class OutboxSender:
                     if not await self._send_one(message):
                         return sent
                     sent += 1
+                if len(batch) < PENDING_BATCH:
+                    break  # that was all; anything queued since calls wake() again
         return sent
 
     async def _pending(self) -> list[PendingMessage]:
         async with self.storage.transaction() as repo:
-            return await repo.pending_messages()
+            return await repo.pending_messages(limit=PENDING_BATCH)
 
     async def _send_one(self, message: PendingMessage) -> bool:
         file = None
