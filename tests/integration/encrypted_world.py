@@ -66,8 +66,8 @@ async def restart(bot) -> None:
 
 
 async def ask(member, room: str, body: str, timeout: float = 15.0) -> dict:
-    event_id = await member.send_text(room, body)
-    return await member.wait_for_reply(room, event_id, timeout)
+    """Encrypted rooms get a longer default: the first reply waits for key exchange."""
+    return await member.ask(room, body, timeout)
 
 
 async def assert_encrypted_on_the_wire(member, room: str, event_id: str) -> dict:

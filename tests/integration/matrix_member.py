@@ -258,6 +258,22 @@ class MatrixMember:
         assert found is not None
         return found
 
+    async def ask(self, room_id: str, body: str, timeout: float = 10.0) -> Event:
+        """Send `body` and wait for someone's reply to it (a command and its answer)."""
+        return await self.wait_for_reply(room_id, await self.send_text(room_id, body), timeout)
+
+    async def send_and_wait_reaction(self, room_id: str, body: str, by: str) -> Event:
+        """Send `body`; return `by`'s reaction to it (items recorded live get ✅, no reply)."""
+        event_id = await self.send_text(room_id, body)
+        return await self.wait_for(
+            room_id,
+            lambda e: (
+                e.get("type") == "m.reaction"
+                and e.get("sender") == by
+                and e["content"]["m.relates_to"]["event_id"] == event_id
+            ),
+        )
+
     async def wait_for_reply(self, room_id: str, event_id: str, timeout: float = 10.0) -> Event:
         """Wait for someone else's rich reply to ``event_id``.
 

@@ -41,11 +41,6 @@ async def world(synapse, make_member, tmp_path):
         await bot.stop()
 
 
-async def ask(member, room: str, body: str, timeout: float = 10.0) -> dict:
-    event_id = await member.send_text(room, body)
-    return await member.wait_for_reply(room, event_id, timeout)
-
-
 async def start_bot(world) -> None:
     await world["bot"].start()
     await world["bot"].wait_for_log(READY)
@@ -60,24 +55,24 @@ async def test_members_updates_end_to_end(world):
     await start_bot(world)
 
     started = time.monotonic()
-    ack = await ask(anna, room, "!update Launched a micro-credential pilot <b>now</b> @room")
+    ack = await anna.ask(room, "!update Launched a micro-credential pilot <b>now</b> @room")
     print(f"!update acknowledged after {time.monotonic() - started:.2f}s")
     assert ack["msgtype"] == "m.notice" and ack["sender"] == world["bot_user"]
     assert ack["body"] == "Thanks, your update for FORTHEM is recorded."
     assert ack["format"] == "org.matrix.custom.html" and ack["m.mentions"] == {}
-    await ask(bo, room, "!update CIVIS mapped 12 ULLL offers")
+    await bo.ask(room, "!update CIVIS mapped 12 ULLL offers")
 
-    listing = await ask(bo, room, "!updates")
+    listing = await bo.ask(room, "!updates")
     assert "FORTHEM" in listing["body"] and "CIVIS mapped 12 ULLL offers" in listing["body"]
     assert "<b>" not in listing["formatted_body"] and "&lt;b&gt;" in listing["formatted_body"]
     assert "@room" not in listing["body"] and listing["m.mentions"] == {}
 
-    assert "`!update <text>`" in (await ask(anna, room, "!help"))["body"]
-    assert "!help" in (await ask(anna, room, "!frobnicate"))["body"]
-    assert "Usage: `!update <text>`" in (await ask(anna, room, "!update"))["body"]
-    huge = await ask(anna, room, "!update " + "x" * 60_000)
+    assert "`!update <text>`" in (await anna.ask(room, "!help"))["body"]
+    assert "!help" in (await anna.ask(room, "!frobnicate"))["body"]
+    assert "Usage: `!update <text>`" in (await anna.ask(room, "!update"))["body"]
+    huge = await anna.ask(room, "!update " + "x" * 60_000)
     assert "60,000 characters; the limit is 4,000" in huge["body"]
-    refused = await ask(outsider, room, "!update let me in")
+    refused = await outsider.ask(room, "!update let me in")
     assert refused["body"] == "Sorry, `!update` is for members of the group only."
 
     await outsider.send(room, {"msgtype": "m.notice", "body": "!help"})  # another bot
@@ -100,11 +95,11 @@ async def test_edit_and_redaction_change_the_collection(world):
     await anna.wait_for_reply(room, original)
     await anna.edit(room, original, "!update final text")
     await anna.wait_for(room, lambda e: "is changed" in e.get("content", {}).get("body", ""))
-    listing = await ask(anna, room, "!updates")
+    listing = await anna.ask(room, "!updates")
     assert "final text" in listing["body"] and "first draft" not in listing["body"]
     await anna.redact(room, original)
     await anna.wait_for(room, lambda e: "removed it" in e.get("content", {}).get("body", ""))
-    assert (await ask(anna, room, "!updates"))["body"].startswith("No updates yet")
+    assert (await anna.ask(room, "!updates"))["body"].startswith("No updates yet")
 
 
 async def test_restart_answers_missed_commands_once_on_the_same_device(world):
@@ -145,7 +140,7 @@ async def test_invites_to_unconfigured_rooms_are_ignored(world, make_member):
             and e["content"].get("membership") == "join"
         ),
     )
-    assert (await ask(world["anna"], room, "!help"))["sender"] == world["bot_user"]
+    assert (await world["anna"].ask(room, "!help"))["sender"] == world["bot_user"]
     await chair.sync_barrier()
     joined_other = [
         e
@@ -162,10 +157,10 @@ async def test_sync_loop_survives_the_homeserver_going_away(world, synapse):
     anna, room, bot = world["anna"], world["room"], world["bot"]
     await world["chair"].invite(room, world["bot_user"])
     await start_bot(world)
-    await ask(anna, room, "!update before the outage")
+    await anna.ask(room, "!update before the outage")
     await synapse.stop()
     await asyncio.sleep(3)
     await synapse.start(synapse.workdir)
-    reply = await ask(anna, room, "!updates", timeout=30)
+    reply = await anna.ask(room, "!updates", timeout=30)
     assert "before the outage" in reply["body"]
     assert bot.process.returncode is None

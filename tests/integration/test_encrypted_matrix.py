@@ -133,26 +133,13 @@ async def test_an_undecryptable_message_gets_one_notice_not_a_loop(secret_room):
     assert bot.process.returncode is None and "Traceback" not in log
 
 
-async def reacted(member, room: str, body: str, bot_user: str) -> dict:
-    """Send `body`; the bot's reaction to it (items recorded live get ✅, no reply)."""
-    event_id = await member.send_text(room, body)
-    return await member.wait_for(
-        room,
-        lambda e: (
-            e.get("type") == "m.reaction"
-            and e.get("sender") == bot_user
-            and e["content"]["m.relates_to"]["event_id"] == event_id
-        ),
-    )
-
-
 async def test_a_live_meeting_reactions_minutes_file_and_edit(secret_room):
     world = secret_room
     chair, anna, room, bot_user = world["chair"], world["anna"], world["room"], world["bot_user"]
     await start_bot(world)
     await ask(chair, room, "!startmeeting")
     for member, command in ((chair, "!topic The confidential survey"), (anna, "!here")):
-        reaction = await reacted(member, room, command, bot_user)
+        reaction = await member.send_and_wait_reaction(room, command, bot_user)
         assert reaction["content"]["m.relates_to"]["key"] == "✅"
     await ask(chair, room, "!endmeeting")
     await ask(chair, room, "!minutes", timeout=20)

@@ -30,42 +30,26 @@ async def meeting_room(synapse, make_member, tmp_path):
     await bot.stop()
 
 
-async def reply(member, room, body, timeout=10.0):
-    return await member.wait_for_reply(room, await member.send_text(room, body), timeout)
-
-
-async def reacted(member, room, body, bot_user):
-    event_id = await member.send_text(room, body)
-    return await member.wait_for(
-        room,
-        lambda e: (
-            e.get("type") == "m.reaction"
-            and e.get("sender") == bot_user
-            and e["content"]["m.relates_to"]["event_id"] == event_id
-        ),
-    )
-
-
 async def test_a_meeting_end_to_end(meeting_room):
     chair, anna, bo, room, bot_user = meeting_room
-    await reply(anna, room, "!update FORTHEM: survey <b>drafted</b> @room")
-    await reply(bo, room, "!update CIVIS: 12 offers mapped")
-    started = await reply(chair, room, "!startmeeting")
+    await anna.ask(room, "!update FORTHEM: survey <b>drafted</b> @room")
+    await bo.ask(room, "!update CIVIS: 12 offers mapped")
+    started = await chair.ask(room, "!startmeeting")
     assert started["body"].startswith("**Meeting started:** ALLIES ad-hoc meeting")
     for member in (anna, bo):
-        await reacted(member, room, "!here", bot_user)
-    await reacted(chair, room, "!topic Joint survey", bot_user)
-    await reacted(bo, room, "!info CIVIS can pilot it", bot_user)
-    await reacted(chair, room, "!decision Survey goes out on 15 April", bot_user)
-    one = await reply(chair, room, f"!action {bo.user_id} send the survey due 15.04.2027")
+        await member.send_and_wait_reaction(room, "!here", bot_user)
+    await chair.send_and_wait_reaction(room, "!topic Joint survey", bot_user)
+    await bo.send_and_wait_reaction(room, "!info CIVIS can pilot it", bot_user)
+    await chair.send_and_wait_reaction(room, "!decision Survey goes out on 15 April", bot_user)
+    one = await chair.ask(room, f"!action {bo.user_id} send the survey due 15.04.2027")
     assert one["body"].startswith(f"Action #1 {bo.user_id}: send the survey, due Thu 15 Apr 2027")
-    two = await reply(anna, room, f"!action {anna.user_id},Maria compare frameworks due 20.05.2027")
+    two = await anna.ask(room, f"!action {anna.user_id},Maria compare frameworks due 20.05.2027")
     assert "#2" in two["body"] and "Maria" in two["body"]
-    await reply(chair, room, "!endmeeting")
+    await chair.ask(room, "!endmeeting")
 
-    refused = await reply(anna, room, "!minutes")
+    refused = await anna.ask(room, "!minutes")
     assert refused["body"] == "Sorry, `!minutes` is for chairs and vice-chairs only."
-    ack = await reply(chair, room, "!minutes", timeout=15)
+    ack = await chair.ask(room, "!minutes", timeout=15)
     assert "posted below" in ack["body"]
     minutes = await chair.wait_for(
         room,
@@ -94,7 +78,7 @@ async def test_a_meeting_end_to_end(meeting_room):
     assert isinstance(download, DownloadResponse)
     assert download.body.decode().startswith("# Minutes: ALLIES")
 
-    again = await reply(chair, room, "!minutes", timeout=15)
+    again = await chair.ask(room, "!minutes", timeout=15)
     assert "updated: I edited the earlier post" in again["body"]
     edit = await chair.wait_for(
         room,
@@ -114,9 +98,9 @@ async def test_a_meeting_end_to_end(meeting_room):
     ]
     assert len(posted) == 1  # the second run edited, it did not post a copy
 
-    agenda = await reply(anna, room, "!actions")
+    agenda = await anna.ask(room, "!actions")
     assert "#1" in agenda["body"] and "#2" in agenda["body"]
-    done = await reply(bo, room, "!done 1")
+    done = await bo.ask(room, "!done 1")
     assert done["body"] == "Done: #1 send the survey"
-    after = await reply(anna, room, "!actions")
+    after = await anna.ask(room, "!actions")
     assert "#1" not in after["body"] and "#2" in after["body"]
