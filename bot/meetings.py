@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from bot.actions import action_line
 from bot.cadence import KEY_FORMAT, Meeting, Override, meeting_by_date, meetings, next_meeting
 from bot.config import GroupConfig
 from storage.repo import Repo
@@ -71,8 +72,6 @@ class GroupCalendar:
 
 async def open_action_lines(repo: Repo, group_id: str, today: date) -> list[str]:
     """Open action items as agenda lines, overdue ones marked."""
-    from bot.actions import action_line
-
     return [action_line(a.id, a.owners, a.text, a.due, today) for a in await repo.actions(group_id)]
 
 
