@@ -30,7 +30,7 @@ from nio import (
 )
 
 log = logging.getLogger("floor")
-# Same values as bot/matrix_transport.py (copied, not imported: importing the
+# Same values as bot/chat/matrix/transport.py (copied, not imported: importing the
 # bot would load its storage and handlers, which the floor must not pay for).
 SYNC_TIMEOUT_MS = 30_000
 SYNC_FILTER = {

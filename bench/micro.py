@@ -77,10 +77,10 @@ def _schedule_config(sizes: MicroSizes) -> str:
 
 
 def bench_schedule(sizes: MicroSizes, workdir: Path) -> dict[str, Any]:
-    from bot import cadence as cadence_module
-    from bot.cadence import Override
+    from bot.calendar import cadence as cadence_module
+    from bot.calendar.cadence import Override
     from bot.config import load_config
-    from bot.meetings import GroupCalendar
+    from bot.meeting.group_calendar import GroupCalendar
 
     path = workdir / "schedule.toml"
     path.write_text(_schedule_config(sizes))
@@ -134,8 +134,8 @@ def bench_schedule(sizes: MicroSizes, workdir: Path) -> dict[str, Any]:
 
 
 def _minutes_data(sizes: MicroSizes):
-    from bot.cadence import Meeting
-    from bot.minutes import ActionView, MinutesData, Note, Person, UpdateView
+    from bot.calendar.cadence import Meeting
+    from bot.meeting.minutes import ActionView, MinutesData, Note, Person, UpdateView
 
     brussels = __import__("zoneinfo").ZoneInfo("Europe/Brussels")
     start = datetime(2026, 4, 3, 11, tzinfo=brussels)
@@ -181,8 +181,8 @@ def _minutes_data(sizes: MicroSizes):
 
 
 def bench_minutes_pure(sizes: MicroSizes) -> dict[str, Any]:
-    from bot.minutes import compile_minutes, split_for_messages
-    from bot.render import MAX_CHUNK_CHARS, to_html, to_plain
+    from bot.meeting.minutes import compile_minutes
+    from bot.meeting.render import MAX_CHUNK_CHARS, split_for_messages, to_html, to_plain
 
     data = _minutes_data(sizes)
     times = []
@@ -214,8 +214,8 @@ async def _harness(workdir: Path):
 async def bench_minutes_handler(sizes: MicroSizes, workdir: Path) -> dict[str, Any]:
     """`!minutes` through the real core on SQLite, for a meeting with the same
     numbers of updates, actions and notes stored."""
-    from bot.live import last_started
-    from bot.meetings import GroupCalendar
+    from bot.meeting.group_calendar import GroupCalendar
+    from bot.meeting.live import last_started
 
     harness = await _harness(workdir)
     group = harness.config.groups[0]
@@ -276,7 +276,7 @@ async def bench_minutes_handler(sizes: MicroSizes, workdir: Path) -> dict[str, A
 async def _filled_harness(workdir: Path, stored: int):
     """A harness whose database already holds `stored` updates (1% of them
     in the current period, the rest spread over ten years of meetings)."""
-    from bot.meetings import GroupCalendar
+    from bot.meeting.group_calendar import GroupCalendar
 
     harness = await _harness(workdir)
     group = harness.config.groups[0]

@@ -1,6 +1,6 @@
 """Command handlers, one module per command family, each with `register(router)`."""
 
-from bot.router import Router
+from bot.runtime.router import Router
 from handlers import actions, agenda, calendar_admin, live, minutes, schedule, updates
 from handlers import help as help_commands
 

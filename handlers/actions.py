@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.actions import action_line, parse_action, resolve_owner, split_due
-from bot.dates import DateParseError, DateSettings, parse_when
-from bot.render import escape
-from bot.router import CommandContext, Reply, Role, Router, UsageError, number_arg
+from bot.calendar.dates import DateParseError, DateSettings, parse_when
+from bot.meeting.actions import action_line, parse_action, resolve_owner, split_due
+from bot.meeting.render import escape
+from bot.runtime.router import CommandContext, Reply, Role, Router, UsageError, number_arg
 from handlers.live import target_meeting_key
 from storage.repo_meetings import StoredAction
 

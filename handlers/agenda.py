@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.agenda import ProposedItem, agenda_lines, render_agenda
-from bot.meetings import load_calendar, open_action_lines
-from bot.router import CommandContext, Reply, Role, Router, UsageError, number_arg
+from bot.meeting.agenda import ProposedItem, agenda_lines, render_agenda
+from bot.runtime.calendars import load_calendar, open_action_lines
+from bot.runtime.router import CommandContext, Reply, Role, Router, UsageError, number_arg
 from handlers.schedule import NO_CADENCE
 
 MAX_ITEM_CHARS = 300

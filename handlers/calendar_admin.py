@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from bot.agenda import describe_meeting
-from bot.cadence import Meeting
-from bot.dates import DateParseError, DateSettings, When, describe, split_when
-from bot.live import local_key
-from bot.meetings import GroupCalendar, load_calendar
-from bot.render import escape
-from bot.router import CommandContext, Reply, Role, Router, UsageError
+from bot.calendar.cadence import Meeting
+from bot.calendar.dates import DateParseError, DateSettings, When, describe, split_when
+from bot.meeting.agenda import describe_meeting
+from bot.meeting.group_calendar import GroupCalendar
+from bot.meeting.live import local_key
+from bot.meeting.render import escape
+from bot.runtime.calendars import load_calendar
+from bot.runtime.router import CommandContext, Reply, Role, Router, UsageError
 from handlers.schedule import NO_CADENCE
 
 MOVE_RE = re.compile(r"^(?P<old>.+?)\s+to\s+(?P<new>.+)$", re.IGNORECASE | re.DOTALL)

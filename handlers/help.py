@@ -1,6 +1,6 @@
 """`!help`: the commands the sender may use, one line each."""
 
-from bot.router import CommandContext, Reply, Role, Router
+from bot.runtime.router import CommandContext, Reply, Role, Router
 
 
 def register(router: Router) -> None:

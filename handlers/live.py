@@ -6,10 +6,11 @@ Recorded items are acknowledged with a reaction, not a wall of replies.
 
 from __future__ import annotations
 
-from bot.agenda import describe_meeting
-from bot.live import item_meeting_key, local_key, meeting_to_start, session_meeting
-from bot.meetings import OPEN_PERIOD, load_calendar
-from bot.router import CommandContext, Reply, Role, Router, UsageError
+from bot.meeting.agenda import describe_meeting
+from bot.meeting.group_calendar import OPEN_PERIOD
+from bot.meeting.live import item_meeting_key, local_key, meeting_to_start, session_meeting
+from bot.runtime.calendars import load_calendar
+from bot.runtime.router import CommandContext, Reply, Role, Router, UsageError
 from storage.repo_meetings import StoredSession
 
 RECORDED = "✅"

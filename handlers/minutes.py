@@ -7,14 +7,13 @@ a second copy.
 
 from __future__ import annotations
 
-from bot.cadence import Meeting
-from bot.live import minutes_meeting
-from bot.meetings import load_calendar
-from bot.minutes import compile_minutes, minutes_filename, split_for_messages
-from bot.minutes_data import gather_minutes
-from bot.render import MAX_CHUNK_CHARS
-from bot.router import CommandContext, Reply, Role, RoomPost, Router
-from bot.transport import OutgoingFile
+from bot.calendar.cadence import Meeting
+from bot.meeting.live import minutes_meeting
+from bot.meeting.minutes import compile_minutes, minutes_filename
+from bot.meeting.render import MAX_CHUNK_CHARS, split_for_messages
+from bot.runtime.calendars import load_calendar
+from bot.runtime.minutes_data import gather_minutes
+from bot.runtime.router import CommandContext, OutgoingFile, Reply, Role, RoomPost, Router
 
 
 def minutes_posts(

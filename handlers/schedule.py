@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from bot.agenda import call_line, describe_meeting, render_schedule
-from bot.ics import render_ics
-from bot.meetings import load_calendar
-from bot.render import escape
-from bot.router import CommandContext, Reply, Role, Router, UsageError, number_arg
-from bot.transport import OutgoingFile
+from bot.calendar.ics import render_ics
+from bot.meeting.agenda import call_line, describe_meeting, render_schedule
+from bot.meeting.render import escape
+from bot.runtime.calendars import load_calendar
+from bot.runtime.router import (
+    CommandContext,
+    OutgoingFile,
+    Reply,
+    Role,
+    Router,
+    UsageError,
+    number_arg,
+)
 
 NO_CADENCE = "No meeting calendar is configured for this group yet (`[groups.cadence]`)."
 DEFAULT_COUNT = 5

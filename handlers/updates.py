@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from itertools import groupby
 
-from bot.meetings import load_calendar
-from bot.render import escape
-from bot.router import CommandContext, Reply, Role, Router, UsageError
+from bot.meeting.render import escape
+from bot.runtime.calendars import load_calendar
+from bot.runtime.router import CommandContext, MessageChange, Reply, Role, Router, UsageError
 from storage.repo import Repo
 
+log = logging.getLogger(__name__)
 MAX_UPDATE_CHARS = 4000
 NO_ALLIANCE = "(no alliance)"
 
@@ -38,6 +40,8 @@ def register(router: Router) -> None:
         role=Role.MEMBER,
         usage="!update <text>",
         summary="send your update for the next meeting (edit or delete the message to change it)",
+        on_edit=edit_update,
+        on_redact=redact_update,
     )
     async def update_command(ctx: CommandContext) -> Reply:
         if not ctx.args:
@@ -62,6 +66,29 @@ def register(router: Router) -> None:
     )
     async def updates_command(ctx: CommandContext) -> Reply:
         return Reply(await render_updates(ctx.repo, ctx.group.id, await current_period(ctx)))
+
+
+async def edit_update(change: MessageChange) -> Reply | None:
+    """A member edits their `!update` message: the stored text follows. Only
+    the author may change it (an edit event from anyone else is ignored)."""
+    repo, event_id = change.ctx.repo, change.ctx.event_id
+    existing = await repo.update_by_event(event_id)
+    if existing is None:
+        return None
+    if existing.sender != change.ctx.sender:
+        log.warning("%s tried to edit %s's update; ignored", change.ctx.sender, existing.sender)
+        return Reply("")
+    return await apply_edit(repo, event_id, change.command, change.at)
+
+
+async def redact_update(change: MessageChange) -> Reply | None:
+    """A deleted `!update` message takes the update with it."""
+    repo, event_id = change.ctx.repo, change.ctx.event_id
+    if await repo.update_by_event(event_id) is None:
+        return None
+    await repo.delete_update(event_id)
+    log.info("update %s removed by a redaction", event_id)
+    return Reply("An update was deleted, so I removed it from the collection.")
 
 
 async def apply_edit(

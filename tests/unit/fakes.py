@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.chat.transport import Incoming, IncomingKind, Outgoing
 from bot.config import Config, load_config
-from bot.core import BotCore
-from bot.outbox import OutboxSender
-from bot.transport import Incoming, IncomingKind, Outgoing
+from bot.runtime.core import BotCore
+from bot.runtime.outbox import OutboxSender
 from handlers import build_router
 from storage.db import Storage
 

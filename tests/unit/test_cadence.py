@@ -13,7 +13,7 @@ from dateutil.rrule import MONTHLY, WEEKLY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.cadence import (
+from bot.calendar.cadence import (
     Cadence,
     Meeting,
     Override,
@@ -23,7 +23,13 @@ from bot.cadence import (
     meetings,
     next_meeting,
 )
-from bot.timeparse import Every, parse_date, parse_duration, parse_every, parse_local_datetime
+from bot.calendar.timeparse import (
+    Every,
+    parse_date,
+    parse_duration,
+    parse_every,
+    parse_local_datetime,
+)
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)

@@ -1,6 +1,6 @@
 import io
 
-from bot.app import run_console
+from bot.cli.app import run_console
 from bot.config import load_config
 from tests.unit.fakes import CONFIG
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.dates import (
+from bot.calendar.dates import (
     DateParseError,
     DateSettings,
     When,
@@ -17,7 +17,7 @@ from bot.dates import (
     parse_when,
     split_when,
 )
-from bot.dates_day import _names, _names_fit
+from bot.calendar.dates_day import _names, _names_fit
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 EN = DateSettings(BRUSSELS)

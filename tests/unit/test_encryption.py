@@ -8,10 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from bot.chat.matrix.crypto import Crypto
+from bot.chat.matrix.events import file_content, undecryptable_incoming
+from bot.chat.transport import Incoming, IncomingKind, Outgoing, OutgoingFile
 from bot.config import ConfigError, load_config
-from bot.matrix_crypto import Crypto
-from bot.matrix_events import file_content, undecryptable_incoming
-from bot.transport import Incoming, IncomingKind, Outgoing, OutgoingFile
 from tests.unit.fakes import ROOM
 from tests.unit.test_config import GOOD, write
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core import FAILURE_REPLY
-from bot.router import Role, parse_command
+from bot.runtime.core import FAILURE_REPLY
+from bot.runtime.router import Role, parse_command
 from tests.unit.fakes import CONFIG_WITH_CADENCE, make_harness
 
 pytestmark = pytest.mark.fault

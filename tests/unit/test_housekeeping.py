@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from bot.housekeeping import Housekeeper
+from bot.runtime.housekeeping import Housekeeper
 from tests.unit.fakes import ROOM
 
 ANNA, CHAIR = "@anna:example.org", "@chair:example.org"

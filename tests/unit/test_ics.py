@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar, Component
 
-from bot.cadence import Cadence, Meeting, Override, meetings
-from bot.ics import PRODID, render_ics, vtimezone
-from bot.timeparse import parse_every, parse_local_datetime
+from bot.calendar.cadence import Cadence, Meeting, Override, meetings
+from bot.calendar.ics import PRODID, render_ics, vtimezone
+from bot.calendar.timeparse import parse_every, parse_local_datetime
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 NOW = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)

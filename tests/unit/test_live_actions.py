@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from bot.actions import parse_action
+from bot.meeting.actions import parse_action
 
 ANNA, BO, CHAIR, VICE = (
     "@anna:example.org",

@@ -1,11 +1,11 @@
-from bot.matrix_events import (
+from bot.chat.matrix.events import (
     is_own_join,
     message_content,
     pills_to_ids,
     strip_reply_fallback,
     to_incoming,
 )
-from bot.transport import IncomingKind, Outgoing
+from bot.chat.transport import IncomingKind, Outgoing
 
 BOT = "@bot:example.org"
 ROOM = "!r:example.org"

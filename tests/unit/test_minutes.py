@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.agenda import ProposedItem, agenda_lines
-from bot.cadence import Meeting, meeting_key
-from bot.minutes import (
+from bot.calendar.cadence import Meeting, meeting_key
+from bot.meeting.agenda import ProposedItem, agenda_lines
+from bot.meeting.minutes import (
     ActionView,
     MinutesData,
     Note,
@@ -24,11 +24,10 @@ from bot.minutes import (
     UpdateView,
     compile_minutes,
     minutes_filename,
-    split_for_messages,
 )
-from bot.render import to_html, to_plain
+from bot.meeting.render import split_for_messages, to_html, to_plain
 
-ROOM_PING = re.compile(r"@room\b", re.IGNORECASE)  # what bot.render.escape defuses
+ROOM_PING = re.compile(r"@room\b", re.IGNORECASE)  # what bot.meeting.render.escape defuses
 GOLDEN = Path(__file__).parent / "golden"
 BRUSSELS = ZoneInfo("Europe/Brussels")
 ANNA, BEN, CARLA, DORA = (f"@{n}:example.org" for n in ("anna", "ben", "carla", "dora"))

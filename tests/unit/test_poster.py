@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.poster import Poster, lead_text
+from bot.runtime.poster import Poster, lead_text
 
 MEETING_UTC = datetime(2026, 4, 3, 9, 0, tzinfo=UTC)  # Fri 3 April 2026, 11:00 Brussels
 AGENDA_DUE = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)  # a week earlier, before the DST switch

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.cadence import Meeting
-from bot.config_schedule import Announce
-from bot.posts import Decision, decide, offset_label, plan_posts, superseded
+from bot.calendar.cadence import Meeting
+from bot.config.schedule import Announce
+from bot.meeting.posts import Decision, decide, offset_label, plan_posts, superseded
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 START = datetime(2026, 4, 3, 11, 0, tzinfo=BRUSSELS)  # after the DST switch: 09:00 UTC

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.render import escape, split_markdown, to_html, to_plain
+from bot.meeting.render import escape, split_markdown, to_html, to_plain
 
 
 @given(st.text(max_size=300))

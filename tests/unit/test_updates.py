@@ -1,7 +1,7 @@
 """Handler behaviour through the real core, router, handlers and SQLite."""
 
-from bot.meetings import OPEN_PERIOD
-from bot.router import Reply, Role
+from bot.meeting.group_calendar import OPEN_PERIOD
+from bot.runtime.router import Reply, Role
 from handlers.updates import MAX_UPDATE_CHARS
 
 ANNA = "@anna:example.org"

@@ -1,0 +1,1 @@
+"""The Matrix adapter on matrix-nio: login, sync, sending, encryption, devices."""

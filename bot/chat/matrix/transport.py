@@ -1,0 +1,267 @@
+"""The Matrix adapter (matrix-nio): sync loop in, replies out.
+
+Resumes from the stored sync token so commands sent while the bot was down
+are answered once; on its very first start it answers nothing from before
+it arrived. Network errors and 429s are retried by nio with backoff (capped
+so the bot is back within seconds of the homeserver); 5xx answers to sync
+and send are retried here. Encrypted rooms work like the others: nio
+decrypts what arrives (the crypto store lives in `data_dir`), what it
+cannot decrypt gets one notice per session (`bot.chat.matrix.crypto`), and
+sending encrypts (`bot.chat.matrix.send`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from nio import (
+    AsyncClientConfig,
+    JoinResponse,
+    MegolmEvent,
+    RoomMessagesResponse,
+    RoomResolveAliasResponse,
+    SyncResponse,
+)
+
+from bot.chat.matrix.crypto import BotClient, Crypto, store_path
+from bot.chat.matrix.events import ENCRYPTED, is_own_join, to_incoming, undecryptable_incoming
+from bot.chat.matrix.login import log_in
+from bot.chat.matrix.send import MatrixSender, backoff, sleep_unless, status_of
+from bot.chat.transport import EventHandler, Outgoing
+from bot.config import Config, GroupConfig
+from storage.db import Storage
+
+log = logging.getLogger(__name__)
+SYNC_TOKEN_KEY = "matrix.sync_token"
+SYNC_TIMEOUT_MS = 30_000
+SYNC_FILTER = {
+    "room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": True}},
+    "presence": {"types": []},
+}
+MAX_BACKFILL_PAGES = 50
+
+
+class MatrixTransport:
+    def __init__(self, config: Config, storage: Storage) -> None:
+        assert config.matrix is not None
+        self.config = config
+        self.storage = storage
+        self.user_id = config.matrix.user_id
+        client_config = AsyncClientConfig(
+            max_timeout_retry_wait_time=10,
+            backoff_factor=0.5,
+            request_timeout=SYNC_TIMEOUT_MS / 1000 + 30,
+            encryption_enabled=True,
+            store_sync_tokens=False,  # the sync token lives in the database
+        )
+        self.client = BotClient(
+            config.matrix.homeserver,
+            config.matrix.user_id,
+            store_path=str(store_path(config.storage.data_dir)),
+            config=client_config,
+        )
+        self.crypto = Crypto(self.client, config.matrix.trust)
+        self.rooms: dict[str, GroupConfig] = {}
+        self._stopping = asyncio.Event()
+        self._ready = asyncio.Event()  # the first sync is handled: rooms are known
+        self._listening = False
+        self.sender = MatrixSender(self.client, self.crypto, self._ready, self._sleep)
+
+    async def connect(self) -> dict[str, GroupConfig]:
+        """Log in, upload encryption keys, resolve configured rooms to ids and
+        join them (keys first, so members can encrypt for the bot at once)."""
+        await log_in(self.client, self.config.matrix, self.config.storage.data_dir)
+        await self.crypto.maintain(())
+        for group in self.config.groups:
+            room_id = await self._resolve(group.room)
+            if room_id:
+                self.rooms[room_id] = group
+                await self._join(room_id, group)
+        return dict(self.rooms)
+
+    async def _resolve(self, room: str) -> str | None:
+        if room.startswith("!"):
+            return room
+        response = await self.client.room_resolve_alias(room)
+        if isinstance(response, RoomResolveAliasResponse):
+            return response.room_id
+        log.error("cannot resolve room alias %s (%s); that group is not served", room, response)
+        return None
+
+    async def _join(self, room_id: str, group: GroupConfig) -> None:
+        response = await self.client.join(room_id)
+        if isinstance(response, JoinResponse):
+            log.info("in room %s for group %s", room_id, group.id)
+        else:
+            log.warning(
+                "cannot join %s for group %s yet (%s); invite %s to the room",
+                room_id,
+                group.id,
+                getattr(response, "message", response),
+                self.user_id,
+            )
+
+    async def start(self, on_event: EventHandler) -> None:
+        """Sync until stop(): each batch is handled, then its token stored.
+
+        The first sync of every run asks for the full room state: nio keeps
+        rooms (and whether they are encrypted) in memory only, and the bot must
+        know both before it sends anything."""
+        token = await self._load_token()
+        first_start = token is None
+        failures = 0
+        if first_start:
+            log.info("first start: earlier messages will not be answered")
+        while not self._stopping.is_set():
+            full_state = not self._ready.is_set()
+            response = await self._sync_unless_stopped(token, full_state=full_state)
+            if response is None:
+                return
+            if not isinstance(response, SyncResponse):
+                await self._sync_failed(response)
+                continue
+            try:
+                await self._handle_invites(response)
+                await self._handle_rooms(response, on_event, token, skip_timeline=first_start)
+            except Exception:
+                failures += 1
+                log.exception(
+                    "handling a sync batch failed; retrying it in %.0fs", backoff(failures)
+                )
+                await self._sleep(backoff(failures))
+                continue  # the token is not advanced: the batch comes again
+            failures = 0
+            token = response.next_batch
+            await self._save_token(token)
+            await self._maintain_crypto()
+            self._ready.set()
+            if first_start or not self._listening:
+                log.info("sync loop running; listening in %d room(s)", len(self.rooms))
+                self._listening = True
+            first_start = False
+
+    async def _sync_failed(self, response: Any) -> None:
+        wait = (getattr(response, "retry_after_ms", None) or 2000) / 1000
+        log.warning(
+            "sync failed (%s, HTTP %s); retrying in %.1fs",
+            getattr(response, "status_code", "?"),
+            status_of(response),
+            wait,
+        )
+        await self._sleep(wait)
+
+    async def _maintain_crypto(self) -> None:
+        """Keys and trust between syncs; a failure here must not stop the loop."""
+        try:
+            await self.crypto.maintain(self.rooms)
+        except Exception:
+            log.exception("encryption key maintenance failed; trying again after the next sync")
+
+    async def _sync_unless_stopped(self, token: str | None, *, full_state: bool) -> Any:
+        """One long-poll sync, abandoned at once when stop() is called."""
+        sync = asyncio.ensure_future(
+            self.client.sync(
+                timeout=SYNC_TIMEOUT_MS, since=token, sync_filter=SYNC_FILTER, full_state=full_state
+            )
+        )
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({sync, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not sync.done():
+            sync.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sync
+            return None
+        return sync.result()
+
+    async def _handle_invites(self, response: SyncResponse) -> None:
+        for room_id in response.rooms.invite:
+            group = self.rooms.get(room_id)
+            if group is None:
+                log.info("ignoring invite to unconfigured room %s", room_id)
+                continue
+            await self._join(room_id, group)
+
+    async def _handle_rooms(
+        self,
+        response: SyncResponse,
+        on_event: EventHandler,
+        since: str | None,
+        *,
+        skip_timeline: bool,
+    ) -> None:
+        """Timeline events (already decrypted by nio where it could) to the core;
+        then earlier undecryptable ones whose keys came with this batch."""
+        for room_id, info in response.rooms.join.items():
+            if room_id not in self.rooms or skip_timeline:
+                continue
+            events = list(info.timeline.events)
+            joined_here = [i for i, e in enumerate(events) if is_own_join(e.source, self.user_id)]
+            if joined_here:
+                events = events[joined_here[-1] + 1 :]
+            elif info.timeline.limited and since:
+                events = await self._backfill(room_id, info.timeline.prev_batch, since) + events
+            for event in events:
+                await self._deliver(room_id, event, on_event)
+        for room_id, event in self.crypto.retry(response.to_device_events):
+            if room_id in self.rooms and not skip_timeline:
+                await self._deliver(room_id, event, on_event)
+
+    async def _deliver(self, room_id: str, event: Any, on_event: EventHandler) -> None:
+        source = event.source
+        if source.get("sender") == self.user_id:
+            return
+        if isinstance(event, MegolmEvent) or source.get("type") == ENCRYPTED:
+            if isinstance(event, MegolmEvent):
+                await self.crypto.undecryptable(room_id, event)
+            else:
+                log.warning("unreadable encrypted event %s in %s", source.get("event_id"), room_id)
+            device = self.client.device_id or "?"
+            notice = undecryptable_incoming(source, room_id, self.user_id, device)
+            if notice is not None:
+                await on_event(notice)
+            return
+        if self.crypto.refuses(event):
+            return
+        incoming = to_incoming(source, room_id, self.user_id)
+        if incoming is not None:
+            await on_event(incoming)
+
+    async def _backfill(self, room_id: str, prev_batch: str | None, since: str) -> list[Any]:
+        """Fetch what a limited sync left out between our last token and this
+        batch, so a long outage loses no command (nio decrypts these too)."""
+        older: list[Any] = []
+        start = prev_batch
+        for _ in range(MAX_BACKFILL_PAGES):
+            response = await self.client.room_messages(room_id, start=start, end=since, limit=100)
+            if not isinstance(response, RoomMessagesResponse) or not response.chunk:
+                break
+            older.extend(response.chunk)
+            if not response.end or response.end == start:
+                break
+            start = response.end
+        log.info("backfilled %d events in %s after a gap", len(older), room_id)
+        return list(reversed(older))
+
+    async def send(self, message: Outgoing, txn_id: str) -> str:
+        return await self.sender.send(message, txn_id)
+
+    async def _sleep(self, seconds: float) -> None:
+        await sleep_unless(self._stopping, seconds)
+
+    async def _load_token(self) -> str | None:
+        async with self.storage.transaction() as repo:
+            return await repo.get_state(SYNC_TOKEN_KEY)
+
+    async def _save_token(self, token: str) -> None:
+        async with self.storage.transaction() as repo:
+            await repo.set_state(SYNC_TOKEN_KEY, token)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+    async def close(self) -> None:
+        await self.client.close()

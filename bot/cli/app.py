@@ -1,0 +1,90 @@
+"""Wiring: real storage, router, core and a transport, for each CLI mode."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from datetime import UTC
+from typing import TextIO
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.chat.console import ConsoleTransport
+from bot.chat.transport import Incoming
+from bot.config import Config
+from bot.runtime.core import BotCore, utc_now
+from bot.runtime.housekeeping import Housekeeper
+from bot.runtime.outbox import OutboxSender
+from bot.runtime.poster import Poster
+from handlers import build_router
+from storage.db import Storage
+
+log = logging.getLogger(__name__)
+
+
+async def build_core(config: Config) -> BotCore:
+    """Storage migrated to head, every command registered."""
+    config.storage.data_dir.mkdir(parents=True, exist_ok=True)
+    storage = Storage(config.storage.url)
+    await storage.migrate()
+    return BotCore(storage, build_router(), OutboxSender(storage, utc_now))
+
+
+async def run_console(
+    config: Config,
+    as_user: str | None,
+    group_id: str | None = None,
+    *,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+) -> None:
+    group = next((g for g in config.groups if group_id in (None, g.id)), None)
+    if group is None:
+        raise SystemExit(f"no group with id {group_id!r} in {config.path}")
+    sender = as_user or (group.members[0].user if group.members else "@guest:localhost")
+    core = await build_core(config)
+    transport = ConsoleTransport(group.room, sender, stdin, stdout)
+    core.bind_room(group.room, group)
+    core.outbox.attach(transport)
+    await core.outbox.flush()
+
+    async def on_event(event: Incoming) -> None:
+        await core.handle(event)
+        await core.outbox.flush()
+
+    try:
+        await transport.start(on_event)
+    finally:
+        await core.storage.close()
+
+
+async def run_matrix(config: Config) -> None:
+    """The bot proper: runs until SIGINT/SIGTERM."""
+    from bot.chat.matrix.transport import MatrixTransport
+
+    core = await build_core(config)
+    transport = MatrixTransport(config, core.storage)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(transport.stop()))
+    try:
+        for room_id, group in (await transport.connect()).items():
+            core.bind_room(room_id, group)
+        sender = asyncio.create_task(core.outbox.run(transport), name="outbox")
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        await Poster(core, scheduler).start()
+        await Housekeeper(core, scheduler).start()
+        try:
+            await transport.start(core.handle)
+        finally:
+            scheduler.shutdown(wait=False)
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+    finally:
+        await transport.close()
+        await core.storage.close()
+        log.info("stopped")

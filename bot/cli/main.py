@@ -1,0 +1,142 @@
+"""`allies-bot run | check-config | console | schedule | ics | minutes | devices`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from sqlalchemy.engine import make_url
+
+from bot.cli.logs import setup_logging
+from bot.config import Config, ConfigError, load_config
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="allies-bot", description=__doc__)
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bot on Matrix")
+    run.add_argument("--config", required=True)
+    check = sub.add_parser("check-config", help="validate a config file and summarise it")
+    check.add_argument("--config", required=True)
+    console = sub.add_parser("console", help="try the bot in the terminal, no homeserver needed")
+    console.add_argument("--config", required=True)
+    console.add_argument("--as", dest="as_user", help="the member you type as (default: first)")
+    console.add_argument("--group", help="group id (default: the first group)")
+    schedule = sub.add_parser("schedule", help="upcoming meetings, local time and UTC")
+    schedule.add_argument("--config", required=True)
+    schedule.add_argument("--group", help="only this group")
+    schedule.add_argument("--from", dest="from_date", help="YYYY-MM-DD (default: now)")
+    schedule.add_argument("--count", type=int, default=10, help="meetings that take place")
+    schedule.add_argument("--json", action="store_true", help="a JSON list instead of text")
+    ics = sub.add_parser("ics", help="the calendar as .ics on stdout")
+    ics.add_argument("--config", required=True)
+    ics.add_argument("--group", help="the group (needed when there are several)")
+    minutes = sub.add_parser("minutes", help="print a meeting's minutes")
+    minutes.add_argument("--config", required=True)
+    minutes.add_argument("--group", help="the group (needed when there are several)")
+    minutes.add_argument("--meeting", help="the meeting's date, YYYY-MM-DD (default: latest)")
+    minutes.add_argument("--format", choices=("md", "html"), default="md")
+    devices = sub.add_parser("devices", help="members' devices and their trust (bot stopped)")
+    devices.add_argument("--config", required=True)
+    devices.add_argument("action", nargs="?", default="list", choices=("list", "verify", "block"))
+    devices.add_argument("user", nargs="?", help="the member's user id (verify, block)")
+    devices.add_argument("device", nargs="?", help="the device id (verify, block)")
+    return parser
+
+
+def _load(path: str, *, need_matrix: bool) -> Config:
+    """Load or exit 2 with one line per problem."""
+    try:
+        return load_config(path, require_matrix=need_matrix)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) in {path}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def summarise(config: Config) -> str:
+    lines = [f"config OK: {config.path}"]
+    if config.matrix:
+        auth = "access token" if config.matrix.access_token else "password"
+        lines.append(
+            f"matrix: {config.matrix.user_id} on {config.matrix.homeserver} ({auth}; "
+            f"encrypted rooms: trust {config.matrix.trust})"
+        )
+    url = make_url(config.storage.url).render_as_string(hide_password=True)
+    lines.append(f"storage: {url}; data in {config.storage.data_dir}")
+    for group in config.groups:
+        lines.append(
+            f"group {group.id} ({group.name}): room {group.room}, {group.timezone.key}, "
+            f"{len(group.chairs)} chair(s), {len(group.vice_chairs)} vice-chair(s), "
+            f"{len(group.members)} member(s) from "
+            f"{len({m.alliance for m in group.members})} alliance(s)"
+        )
+    return "\n".join(lines)
+
+
+def _calendar_command(args: argparse.Namespace) -> int:
+    from bot.cli import calendar_commands as cli_calendar
+
+    config = _load(args.config, need_matrix=False)
+    setup_logging("WARNING")
+    try:
+        if args.command == "schedule":
+            output = asyncio.run(
+                cli_calendar.schedule_command(
+                    config, args.group, args.from_date, args.count, args.json
+                )
+            )
+        elif args.command == "minutes":
+            output = asyncio.run(
+                cli_calendar.minutes_command(config, args.group, args.meeting, args.format)
+            )
+        else:
+            output = asyncio.run(cli_calendar.ics_command(config, args.group))
+    except cli_calendar.CliError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    sys.stdout.write(output if output.endswith("\n") else output + "\n")
+    return 0
+
+
+def _devices_command(args: argparse.Namespace) -> int:
+    from bot.chat.matrix.devices import DevicesError, devices_command
+
+    config = _load(args.config, need_matrix=True)
+    setup_logging("WARNING")
+    try:
+        print(devices_command(config, args.action, args.user, args.device))
+    except DevicesError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "devices":
+        return _devices_command(args)
+    if args.command == "check-config":
+        print(summarise(_load(args.config, need_matrix=True)))
+        return 0
+    if args.command in ("schedule", "ics", "minutes"):
+        return _calendar_command(args)
+    if args.command == "console":
+        config = _load(args.config, need_matrix=False)
+        setup_logging("WARNING" if args.log_level == "INFO" else args.log_level)
+        from bot.cli.app import run_console
+
+        asyncio.run(run_console(config, args.as_user, args.group))
+        return 0
+    config = _load(args.config, need_matrix=True)
+    assert config.matrix is not None
+    setup_logging(args.log_level, [config.matrix.password, config.matrix.access_token])
+    from bot.cli.app import run_matrix
+
+    asyncio.run(run_matrix(config))
+    return 0

@@ -1,0 +1,264 @@
+"""Configuration: TOML in, validated frozen dataclasses out.
+
+Every problem is collected and reported at once, each naming the exact key
+(`groups[0].timezone: unknown time zone 'CET+1'`), because a chair fixing a
+config file should not have to run the checker ten times.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.config.problems import Checker
+from bot.config.schedule import GroupSchedule, parse_schedule
+
+USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-:\[\]]+$")
+# Room ids from room version 12 on carry no server part (`!hash`), older ones do.
+ROOM_RE = re.compile(r"^(![^:\s]+(:[A-Za-z0-9.\-:\[\]]+)?|#[^:\s]+:[A-Za-z0-9.\-:\[\]]+)$")
+GROUP_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+# "tofu": members' devices are trusted the first time the bot sees them (their
+# keys may not change later); "verified": only devices verified with
+# `allies-bot devices verify` get room keys and are listened to.
+TRUST_POLICIES = ("tofu", "verified")
+
+PASSWORD_ENV = "ALLIES_BOT_PASSWORD"
+TOKEN_ENV = "ALLIES_BOT_ACCESS_TOKEN"
+
+
+class ConfigError(Exception):
+    """Raised with every problem found; `problems` holds one line per key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class MatrixConfig:
+    homeserver: str
+    user_id: str
+    password: str | None = field(default=None, repr=False)
+    access_token: str | None = field(default=None, repr=False)
+    device_name: str = "allies-bot"
+    trust: str = "tofu"  # which devices get room keys in encrypted rooms: see TRUST_POLICIES
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    url: str
+    data_dir: Path
+
+
+@dataclass(frozen=True)
+class Member:
+    user: str
+    alliance: str
+
+
+@dataclass(frozen=True)
+class GroupConfig:
+    id: str
+    name: str
+    room: str
+    timezone: ZoneInfo
+    chairs: tuple[str, ...] = ()
+    vice_chairs: tuple[str, ...] = ()
+    members: tuple[Member, ...] = ()
+    schedule: GroupSchedule = field(default_factory=GroupSchedule)
+
+    def alliance_of(self, user_id: str) -> str | None:
+        """The alliance a roster member represents, None for non-members."""
+        for member in self.members:
+            if member.user == user_id:
+                return member.alliance
+        return None
+
+
+@dataclass(frozen=True)
+class Config:
+    matrix: MatrixConfig | None
+    storage: StorageConfig
+    groups: tuple[GroupConfig, ...]
+    path: Path
+
+    def group_for_room(self, room: str) -> GroupConfig | None:
+        for group in self.groups:
+            if group.room == room:
+                return group
+        return None
+
+
+def load_config(
+    path: str | Path, environ: dict[str, str] | None = None, *, require_matrix: bool = True
+) -> Config:
+    """Read and validate a config file; raise ConfigError listing every problem.
+
+    The console try-out passes require_matrix=False: it needs no homeserver,
+    so a [matrix] table without a password must not stop it."""
+    path = Path(path).resolve()
+    environ = os.environ if environ is None else environ
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    return parse_config(raw, path, environ, require_matrix=require_matrix)
+
+
+def parse_config(
+    raw: dict[str, Any], path: Path, environ: dict[str, str], *, require_matrix: bool = True
+) -> Config:
+    check = Checker()
+    check.unknown_keys(raw, "", "")
+    matrix = None
+    if require_matrix:
+        matrix = _parse_matrix(raw.get("matrix"), environ, check)
+    storage = _parse_storage(raw.get("storage", {}), path.parent, check)
+    groups = _parse_groups(raw.get("groups"), check)
+    if check.problems:
+        raise ConfigError(check.problems)
+    assert storage is not None
+    return Config(matrix=matrix, storage=storage, groups=tuple(groups), path=path)
+
+
+def _parse_matrix(table: Any, environ: dict[str, str], check: Checker) -> MatrixConfig | None:
+    if table is None:
+        check.fail("matrix", "missing [matrix] table (needed to run on Matrix)")
+        return None
+    if not isinstance(table, dict):
+        check.fail("matrix", "must be a table")
+        return None
+    check.unknown_keys(table, "matrix", "matrix")
+    homeserver = check.string(table, "homeserver", "matrix")
+    if homeserver and not homeserver.startswith(("http://", "https://")):
+        check.fail("matrix.homeserver", f"{homeserver!r} must start with https:// or http://")
+    user_id = check.string(table, "user_id", "matrix")
+    if user_id and not USER_ID_RE.match(user_id):
+        check.fail("matrix.user_id", f"{user_id!r} must be in the form @name:server")
+    password = environ.get(PASSWORD_ENV) or table.get("password")
+    token = environ.get(TOKEN_ENV) or table.get("access_token")
+    if not password and not token:
+        check.fail("matrix.password", f"set password or access_token (or {PASSWORD_ENV})")
+    device_name = check.string(table, "device_name", "matrix", required=False) or "allies-bot"
+    trust = check.string(table, "trust", "matrix", required=False) or "tofu"
+    if trust not in TRUST_POLICIES:
+        check.fail(
+            "matrix.trust",
+            f'{trust!r} is not a trust policy; use "tofu" (trust members\' devices on first use) '
+            'or "verified" (only devices verified with `allies-bot devices verify`)',
+        )
+    if not (homeserver and user_id):
+        return None
+    return MatrixConfig(homeserver.rstrip("/"), user_id, password, token, device_name, trust)
+
+
+def _parse_storage(table: Any, base: Path, check: Checker) -> StorageConfig | None:
+    if not isinstance(table, dict):
+        check.fail("storage", "must be a table")
+        return None
+    check.unknown_keys(table, "storage", "storage")
+    data_dir = base / (check.string(table, "data_dir", "storage", required=False) or "data")
+    url = check.string(table, "url", "storage", required=False)
+    if url is None:
+        url = f"sqlite+aiosqlite:///{data_dir / 'allies-bot.db'}"
+    elif "://" not in url:
+        check.fail(
+            "storage.url", f"{url!r} is not an SQLAlchemy URL like sqlite+aiosqlite:///data/bot.db"
+        )
+    else:
+        url = _resolve_sqlite_path(url, base)
+    return StorageConfig(url=url, data_dir=data_dir)
+
+
+def _resolve_sqlite_path(url: str, base: Path) -> str:
+    """Relative SQLite paths resolve against the config file's folder, not the cwd."""
+    prefix, sep, rest = url.partition(":///")
+    if not prefix.startswith("sqlite") or not sep or rest.startswith("/") or rest == ":memory:":
+        return url
+    return f"{prefix}:///{base / rest}"
+
+
+def _parse_groups(value: Any, check: Checker) -> list[GroupConfig]:
+    if not isinstance(value, list) or not value:
+        check.fail("groups", "at least one [[groups]] table is required")
+        return []
+    groups = [g for i, t in enumerate(value) if (g := _parse_group(t, f"groups[{i}]", check))]
+    seen_ids: set[str] = set()
+    seen_rooms: set[str] = set()
+    for index, group in enumerate(groups):
+        if group.id in seen_ids:
+            check.fail(f"groups[{index}].id", f"duplicate group id {group.id!r}")
+        if group.room in seen_rooms:
+            check.fail(f"groups[{index}].room", f"room {group.room!r} is used by two groups")
+        seen_ids.add(group.id)
+        seen_rooms.add(group.room)
+    return groups
+
+
+def _parse_group(table: Any, prefix: str, check: Checker) -> GroupConfig | None:
+    if not isinstance(table, dict):
+        check.fail(prefix, "must be a table")
+        return None
+    check.unknown_keys(table, "group", prefix)
+    group_id = check.string(table, "id", prefix)
+    if group_id and not GROUP_ID_RE.match(group_id):
+        check.fail(f"{prefix}.id", f"{group_id!r} must be lower-case letters, digits, - or _")
+    name = check.string(table, "name", prefix, required=False) or group_id
+    room = check.string(table, "room", prefix)
+    if room and not ROOM_RE.match(room):
+        check.fail(
+            f"{prefix}.room", f"{room!r} must be a room id (!id:server) or alias (#name:server)"
+        )
+    timezone = _parse_timezone(
+        table.get("timezone", "Europe/Brussels"), f"{prefix}.timezone", check
+    )
+    chairs = check.user_list(table, "chairs", prefix)
+    vice_chairs = check.user_list(table, "vice_chairs", prefix)
+    members = _parse_members(table.get("members", []), prefix, check)
+    schedule = parse_schedule(table, prefix, timezone, check)
+    if not (group_id and room and timezone and name):
+        return None
+    return GroupConfig(group_id, name, room, timezone, chairs, vice_chairs, members, schedule)
+
+
+def _parse_timezone(value: Any, key: str, check: Checker) -> ZoneInfo | None:
+    if not isinstance(value, str):
+        check.fail(key, "must be an IANA time zone name like 'Europe/Brussels'")
+        return None
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        check.fail(key, f"unknown time zone {value!r} (use an IANA name like 'Europe/Brussels')")
+        return None
+
+
+def _parse_members(value: Any, prefix: str, check: Checker) -> tuple[Member, ...]:
+    if not isinstance(value, list):
+        check.fail(f"{prefix}.members", "must be a list of [[groups.members]] tables")
+        return ()
+    members = []
+    seen: set[str] = set()
+    for index, table in enumerate(value):
+        where = f"{prefix}.members[{index}]"
+        if not isinstance(table, dict):
+            check.fail(where, "must be a table with user and alliance")
+            continue
+        check.unknown_keys(table, "member", where)
+        user = check.string(table, "user", where)
+        alliance = check.string(table, "alliance", where)
+        if user and not USER_ID_RE.match(user):
+            check.fail(f"{where}.user", f"{user!r} is not a Matrix user ID like @name:server")
+        elif user in seen:
+            check.fail(f"{where}.user", f"{user} is listed twice")
+        elif user and alliance:
+            seen.add(user)
+            members.append(Member(user, alliance))
+    return tuple(members)

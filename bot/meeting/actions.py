@@ -1,0 +1,90 @@
+"""Action items as people type and read them: owners, due dates, one-line views.
+
+Pure. `!action @bo:example.org,maria draft the mapping report due next Friday`
+names its owners first (Matrix ids, roster members by their name, or plain
+names kept as text, never dropped), then the task, then an optional due date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.config import GroupConfig
+from bot.meeting.render import escape
+
+DUE_RE = re.compile(r"^(?P<task>.*\S)\s+due\s+(?P<due>\S.*)$", re.IGNORECASE | re.DOTALL)
+USER_RE = re.compile(r"^@[^\s:,]+:[^\s,]+$")
+MAX_OWNERS = 10
+
+
+@dataclass(frozen=True)
+class ActionText:
+    owners: tuple[str, ...]
+    task: str
+    due_text: str | None
+
+
+def split_due(text: str) -> tuple[str, str | None]:
+    """`draft the report due next Friday` -> ("draft the report", "next Friday")."""
+    match = DUE_RE.match(text.strip())
+    if match is None:
+        return text.strip(), None
+    return match["task"].strip(), match["due"].strip()
+
+
+def resolve_owner(name: str, group: GroupConfig) -> str:
+    """A Matrix id stays as it is; a roster member's name (the part before the
+    colon, with or without @) becomes their id; anything else stays plain text."""
+    if USER_RE.match(name):
+        return name
+    wanted = name.lstrip("@").lower()
+    for member in group.members:
+        if member.user[1:].split(":")[0].lower() == wanted:
+            return member.user
+    return name
+
+
+def parse_action(text: str, group: GroupConfig) -> ActionText:
+    """Owners are the first word (comma-separated names) plus any Matrix ids
+    right after it; the rest is the task, with an optional `due …` at the end."""
+    words = list(re.finditer(r"\S+", text))
+    if len(words) < 2:
+        raise ValueError("Say who and what, e.g. `!action @bo:example.org send the survey`.")
+    owners = [resolve_owner(n, group) for n in words[0][0].split(",") if n.strip()]
+    first_task_word = 1
+    while first_task_word < len(words) and USER_RE.match(words[first_task_word][0].rstrip(",")):
+        owners.append(words[first_task_word][0].rstrip(","))
+        first_task_word += 1
+    if first_task_word == len(words):
+        raise ValueError("What is the task? Add it after the owner(s).")
+    if len(owners) > MAX_OWNERS:
+        raise ValueError(f"At most {MAX_OWNERS} owners per action.")
+    task, due = split_due(text[words[first_task_word].start() :])
+    return ActionText(tuple(dict.fromkeys(owners)), task, due)
+
+
+def owners_text(owners: Iterable[str]) -> str:
+    """Owners as inert text: ids are shown, never turned into pings."""
+    return ", ".join(escape(owner) for owner in owners)
+
+
+def due_text(due: date | None, today: date) -> str:
+    if due is None:
+        return "no due date"
+    overdue = " **(overdue)**" if due < today else ""
+    return f"due {due:%a} {due.day} {due:%b %Y}{overdue}"
+
+
+def action_line(
+    action_id: int,
+    owners: Sequence[str],
+    task: str,
+    due: date | None,
+    today: date,
+    status: str = "open",
+) -> str:
+    closed = "" if status == "open" else f" ({status})"
+    return f"#{action_id} {owners_text(owners)}: {escape(task)}, {due_text(due, today)}{closed}"

@@ -1,0 +1,33 @@
+"""Domain values loaded from storage: a group's calendar with its stored
+overrides, and its open action items as agenda lines."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot.calendar.cadence import KEY_FORMAT, Override
+from bot.config import GroupConfig
+from bot.meeting.actions import action_line
+from bot.meeting.group_calendar import GroupCalendar
+from storage.repo import Repo
+from storage.repo_schedule import StoredOverride
+
+
+def _local(text: str | None) -> datetime | None:
+    return None if text is None else datetime.strptime(text, KEY_FORMAT)
+
+
+def to_override(stored: StoredOverride) -> Override:
+    return Override(
+        stored.kind, _local(stored.original_local), _local(stored.new_local), stored.reason
+    )
+
+
+async def load_calendar(repo: Repo, group: GroupConfig) -> GroupCalendar:
+    stored = await repo.overrides(group.id)
+    return GroupCalendar(group, tuple(to_override(s) for s in stored))
+
+
+async def open_action_lines(repo: Repo, group_id: str, today: date) -> list[str]:
+    """Open action items as agenda lines, overdue ones marked."""
+    return [action_line(a.id, a.owners, a.text, a.due, today) for a in await repo.actions(group_id)]

@@ -1,0 +1,135 @@
+"""Time-driven chores besides the meeting posts: reminding action owners on
+their due day (once) and closing live meetings left open.
+
+Like the poster, jobs only wake the bot; each chore decides and records in
+the transaction that queues its message, so it happens exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.config import GroupConfig
+from bot.meeting.actions import owners_text
+from bot.meeting.agenda import describe_meeting, mention
+from bot.meeting.live import session_meeting
+from bot.meeting.render import escape
+from bot.runtime.core import BotCore
+from bot.runtime.router import Reply
+from storage.repo import Repo
+
+log = logging.getLogger(__name__)
+DUE_REMINDER_HOUR = 9  # local time on the due day
+CLOSE_CHECK_MINUTES = 5
+AUTO_CLOSER = "allies-bot"
+
+
+class Housekeeper:
+    def __init__(self, core: BotCore, scheduler: AsyncIOScheduler | None = None) -> None:
+        self.core = core
+        self.scheduler = scheduler
+
+    def _groups(self) -> dict[str, tuple[str, GroupConfig]]:
+        return {group.id: (room, group) for room, group in self.core.rooms.items()}
+
+    async def start(self) -> None:
+        assert self.scheduler is not None
+        for room, group in self._groups().values():
+            self.scheduler.add_job(
+                self.remind_due_actions,
+                "cron",
+                hour=DUE_REMINDER_HOUR,
+                timezone=group.timezone,
+                args=[room, group],
+                id=f"actions:{group.id}",
+                replace_existing=True,
+            )
+        self.scheduler.add_job(
+            self.close_stale_meetings,
+            "interval",
+            minutes=CLOSE_CHECK_MINUTES,
+            id="auto-close",
+            replace_existing=True,
+        )
+        await self.close_stale_meetings()
+        for room, group in self._groups().values():
+            await self.remind_due_actions(room, group)
+
+    async def remind_due_actions(self, room: str, group: GroupConfig) -> int:
+        """Mention the owners of actions due today, once per action and day."""
+        now = self.core.clock()
+        local = now.astimezone(group.timezone)
+        if local.hour < DUE_REMINDER_HOUR:
+            return 0
+        sent = 0
+
+        async def work(repo: Repo) -> None:
+            nonlocal sent
+            sent = 0
+            for action in await repo.actions(group.id):
+                post_kind = f"due:{action.due}"
+                if action.due != local.date() or await repo.was_posted(
+                    group.id, f"action-{action.id}", post_kind
+                ):
+                    continue
+                await repo.record_post(group.id, f"action-{action.id}", post_kind, now)
+                users = tuple(o for o in action.owners if o.startswith("@") and ":" in o)
+                who = ", ".join(
+                    mention(o) if o in users else owners_text([o]) for o in action.owners
+                )
+                text = (
+                    f"Due today: action #{action.id}, {escape(action.text)} ({who}). "
+                    f"`!done {action.id}` closes it."
+                )
+                await self.core.queue(
+                    repo,
+                    room,
+                    f"due:{group.id}:{action.id}:{action.due}",
+                    Reply(text, mentions=users),
+                )
+                sent += 1
+
+        await self.core.storage.run_in_transaction(work)
+        if sent:
+            self.core.outbox.wake()
+            log.info("group %s: %d due-day action reminders", group.id, sent)
+        return sent
+
+    async def close_stale_meetings(self) -> int:
+        """End live meetings still open `auto_close` after their scheduled end."""
+        now = self.core.clock()
+        groups = self._groups()
+        closed = 0
+
+        async def work(repo: Repo) -> None:
+            nonlocal closed
+            closed = 0
+            for group_id, session in await repo.sessions_due_to_close(now):
+                if group_id not in groups:
+                    continue
+                room, group = groups[group_id]
+                await repo.end_session(session.id, AUTO_CLOSER, now)
+                meeting = session_meeting(session, group.timezone)
+                late = group.schedule.auto_close
+                text = (
+                    f"The meeting of {describe_meeting(meeting)} was still open "
+                    f"{_hours(late)} after its end, so I closed it. `!minutes` posts the minutes."
+                )
+                await self.core.queue(
+                    repo, room, f"auto-close:{group_id}:{session.id}", Reply(text)
+                )
+                closed += 1
+
+        await self.core.storage.run_in_transaction(work)
+        if closed:
+            self.core.outbox.wake()
+            log.info("closed %d meeting(s) left open", closed)
+        return closed
+
+
+def _hours(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:g} hour{'s' if hours != 1 else ''}"

@@ -1,0 +1,75 @@
+"""Collects what was recorded for a meeting into the pure `MinutesData`.
+
+The only place minutes touch storage; `bot.meeting.minutes` stays pure, so the
+handler, the CLI and the tests all compile minutes the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.calendar.cadence import Meeting
+from bot.config import GroupConfig
+from bot.meeting.agenda import ProposedItem, agenda_lines
+from bot.meeting.group_calendar import GroupCalendar
+from bot.meeting.minutes import ActionView, MinutesData, Note, Person, UpdateView
+from storage.repo import Repo
+from storage.repo_meetings import StoredAction, StoredSession
+
+NOTE_KINDS = ("topic", "info", "decision")
+
+
+def _person(group: GroupConfig, user: str) -> Person:
+    return Person(user, group.alliance_of(user))
+
+
+def _action_view(action: StoredAction, today) -> ActionView:
+    overdue = action.status == "open" and action.due is not None and action.due < today
+    return ActionView(
+        action.id,
+        action.text,
+        action.owners,
+        action.due,
+        action.status,  # type: ignore[arg-type]
+        action.meeting_key,
+        overdue,
+    )
+
+
+async def gather_minutes(
+    repo: Repo,
+    calendar: GroupCalendar,
+    meeting: Meeting,
+    session: StoredSession | None,
+    now: datetime,
+) -> MinutesData:
+    group = calendar.group
+    live = session is not None and session.meeting_key == meeting.key
+    notes = await repo.notes_for(group.id, meeting.key)
+    present = tuple(dict.fromkeys(_person(group, n.author) for n in notes if n.kind == "here"))
+    apologies = tuple((_person(group, n.author), n.text) for n in notes if n.kind == "apology")
+    items = await repo.agenda_items(group.id, meeting.key)
+    proposed = [ProposedItem(i.text, i.proposer) for i in items]
+    agenda = tuple(agenda_lines(group.schedule.standing_items, proposed))
+    updates = tuple(
+        UpdateView(u.alliance, u.sender, u.text)
+        for u in await repo.updates_for(group.id, meeting.key)
+    )
+    today = now.astimezone(group.timezone).date()
+    new = [a for a in await repo.actions_created_in(group.id, meeting.key) if a.status != "removed"]
+    carried = [a for a in await repo.actions(group.id) if a.meeting_key != meeting.key]
+    chairs = (session.started_by,) if live and session else group.chairs
+    return MinutesData(
+        group_name=group.name,
+        meeting=meeting,
+        chairs=tuple(chairs),
+        present=present,
+        apologies=apologies,
+        agenda=agenda,
+        updates=updates,
+        notes=tuple(Note(n.kind, n.text, n.author) for n in notes if n.kind in NOTE_KINDS),  # type: ignore[arg-type]
+        new_actions=tuple(_action_view(a, today) for a in new),
+        carried_actions=tuple(_action_view(a, today) for a in carried),
+        next_meeting=calendar.next(max(now, meeting.end)),
+        live=live,
+    )

@@ -1,0 +1,212 @@
+"""Automatic posts before meetings: agenda, reminders, the update chase.
+
+APScheduler only wakes the bot at due times (deterministic job ids, so a
+reschedule replaces instead of duplicating). What to send is decided by
+`run_due` from the calendar, the clock and the `scheduled_posts` table, in the
+transaction that queues the post: a post is sent exactly once, also when a
+job fires twice, the bot restarts, or it was down when the post fell due.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.calendar.cadence import Meeting
+from bot.config import GroupConfig
+from bot.meeting.agenda import ProposedItem, render_agenda, render_chase, render_reminder
+from bot.meeting.posts import Decision, PlannedPost, decide, plan_posts, superseded
+from bot.runtime.calendars import load_calendar, open_action_lines
+from bot.runtime.core import BotCore
+from bot.runtime.router import Reply
+from storage.repo import Repo
+
+log = logging.getLogger(__name__)
+JOB_WINDOW = timedelta(days=60)
+REFRESH_HOURS = 6
+
+
+def post_meeting_id(meeting: Meeting) -> str:
+    """The meeting part of a post's identity. A moved meeting keeps its key
+    (its updates stay with it) but gets fresh posts for its new time."""
+    if meeting.status != "moved":
+        return meeting.key
+    return f"{meeting.key}>{meeting.start.replace(tzinfo=None):%Y-%m-%dT%H:%M}"
+
+
+def lead_text(until_start: timedelta) -> str:
+    """How far away the meeting is, as a person would say it."""
+    minutes = max(1, round(until_start.total_seconds() / 60))
+    if minutes < 90:
+        return f"in {minutes} minute{'s' if minutes != 1 else ''}"
+    hours = round(minutes / 60)
+    if hours < 20:
+        return f"in {hours} hours"
+    days = round(hours / 24)
+    return "tomorrow" if days == 1 else f"in {days} days"
+
+
+class Poster:
+    def __init__(self, core: BotCore, scheduler: AsyncIOScheduler | None = None) -> None:
+        self.core = core
+        self.scheduler = scheduler
+        self._logged_stale: set[tuple[str, str, str]] = set()
+
+    def _room_of(self, group: GroupConfig) -> str | None:
+        return next((room for room, g in self.core.rooms.items() if g.id == group.id), None)
+
+    async def start(self) -> None:
+        """Catch up on what fell due while the bot was down, then schedule."""
+        assert self.scheduler is not None
+        self.core.calendar_listeners.append(self.refresh_group)
+        self.scheduler.add_job(
+            self.refresh_all, "interval", hours=REFRESH_HOURS, id="refresh", replace_existing=True
+        )
+        self.scheduler.start()
+        await self.refresh_all()
+
+    async def refresh_all(self) -> None:
+        for group in {g.id: g for g in self.core.rooms.values()}.values():
+            await self.refresh_group(group)
+
+    async def refresh_group(self, group: GroupConfig) -> None:
+        await self.run_due(group)
+        await self.reschedule(group)
+
+    async def reschedule(self, group: GroupConfig) -> None:
+        """Replace this group's wake-up jobs with the current calendar's."""
+        if self.scheduler is None or group.schedule.cadence is None:
+            return
+        prefix = f"post:{group.id}:"
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(prefix):
+                job.remove()
+        now = self.core.clock()
+        async with self.core.storage.transaction() as repo:
+            calendar = await load_calendar(repo, group)
+        count = 0
+        for meeting in calendar.between(now, now + JOB_WINDOW):
+            for post in plan_posts(meeting, group.schedule.announce):
+                if post.due > now:
+                    self.scheduler.add_job(
+                        self.run_due,
+                        "date",
+                        run_date=post.due,
+                        args=[group],
+                        id=f"{prefix}{meeting.key}:{post.kind}",
+                        replace_existing=True,
+                        misfire_grace_time=None,
+                        coalesce=True,
+                    )
+                    count += 1
+        log.info("group %s: %d automatic posts scheduled", group.id, count)
+
+    async def run_due(self, group: GroupConfig) -> list[str]:
+        """Queue every post that is due and still useful; return their kinds."""
+        room = self._room_of(group)
+        if room is None or group.schedule.cadence is None:
+            return []
+        sent: list[str] = []
+
+        async def work(repo: Repo) -> None:
+            sent.clear()
+            now = self.core.clock()
+            announce = group.schedule.announce
+            reach = max(
+                [
+                    announce.agenda_before,
+                    *announce.reminders,
+                    announce.chase_updates or timedelta(0),
+                ]
+            )
+            calendar = await load_calendar(repo, group)
+            for meeting in calendar.between(now, now + reach):
+                posts = plan_posts(meeting, announce)
+                pointless = superseded(posts, now)
+                for post in posts:
+                    if await self._post_if_due(repo, group, room, post, now, pointless):
+                        sent.append(f"{post_meeting_id(meeting)}:{post.kind}")
+
+        await self.core.storage.run_in_transaction(work)
+        if sent:
+            self.core.outbox.wake()
+        return sent
+
+    async def _post_if_due(
+        self,
+        repo: Repo,
+        group: GroupConfig,
+        room: str,
+        post: PlannedPost,
+        now: datetime,
+        pointless: set[str],
+    ) -> bool:
+        decision = decide(post, now, group.schedule.announce.grace)
+        meeting_id = post_meeting_id(post.meeting)
+        if decision is Decision.WAIT or await repo.was_posted(group.id, meeting_id, post.kind):
+            return False
+        if decision is Decision.STALE or post.kind in pointless:
+            self._log_stale(group, post, now)
+            return False
+        reply = await self._content(repo, group, post, now)
+        await repo.record_post(group.id, meeting_id, post.kind, now)
+        if reply is not None:
+            key = f"post:{group.id}:{meeting_id}:{post.kind}"
+            await self.core.queue(repo, room, key, reply)
+        late = now - post.due
+        log.info(
+            "group %s: %s for %s posted%s",
+            group.id,
+            post.kind,
+            post.meeting.key,
+            f" late by {late}" if late > timedelta(minutes=1) else "",
+        )
+        return reply is not None
+
+    def _log_stale(self, group: GroupConfig, post: PlannedPost, now: datetime) -> None:
+        marker = (group.id, post.meeting.key, post.kind)
+        if marker not in self._logged_stale:
+            self._logged_stale.add(marker)
+            log.info(
+                "group %s: %s for %s skipped, too late to be useful (due %s, now %s)",
+                group.id,
+                post.kind,
+                post.meeting.key,
+                post.due,
+                now,
+            )
+
+    async def _content(
+        self, repo: Repo, group: GroupConfig, post: PlannedPost, now: datetime
+    ) -> Reply | None:
+        meeting, schedule = post.meeting, group.schedule
+        if post.kind == "agenda":
+            items = await repo.agenda_items(group.id, meeting.key)
+            proposed = [ProposedItem(i.text, i.proposer) for i in items]
+            today = now.astimezone(group.timezone).date()
+            actions = await open_action_lines(repo, group.id, today)
+            return Reply(
+                render_agenda(
+                    group.name,
+                    meeting,
+                    schedule.call_link,
+                    schedule.standing_items,
+                    proposed,
+                    actions,
+                )
+            )
+        updates = await repo.updates_for(group.id, meeting.key)
+        if post.kind == "chase":
+            missing = await self._missing(repo, group, {u.alliance for u in updates})
+            if not missing:
+                return None
+            return Reply(render_chase(group.name, meeting, missing), mentions=tuple(missing))
+        lead = lead_text(meeting.start - now)
+        return Reply(render_reminder(group.name, meeting, schedule.call_link, lead, len(updates)))
+
+    async def _missing(self, repo: Repo, group: GroupConfig, covered: set[str]) -> list[str]:
+        """Members whose alliance has sent no update yet, minus those who opted out."""
+        quiet = await repo.quiet_members(group.id)
+        return [m.user for m in group.members if m.alliance not in covered and m.user not in quiet]

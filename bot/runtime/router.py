@@ -1,0 +1,224 @@
+"""The one place that parses `!command args` and decides who may run what.
+
+Handlers register with a required role, a usage line and a one-line summary
+(their `!help` entry). The router answers unknown commands with a hint and
+refuses commands above the sender's role naming who may, so no handler
+repeats a permission check.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+
+# Handlers attach files as `OutgoingFile` from here: they never import a chat adapter.
+from bot.chat.transport import OutgoingFile
+from bot.config import GroupConfig
+from storage.repo import Repo
+
+COMMAND_RE = re.compile(r"^!([A-Za-z][A-Za-z0-9_-]{0,31})(?:\s+(.*))?$", re.DOTALL)
+
+
+class Role(IntEnum):
+    OUTSIDER = 0
+    MEMBER = 1
+    VICE_CHAIR = 2
+    CHAIR = 3
+
+    @property
+    def who(self) -> str:
+        """Who may run a command needing this role, for refusals and !help."""
+        return {
+            Role.OUTSIDER: "everyone",
+            Role.MEMBER: "members of the group",
+            Role.VICE_CHAIR: "chairs and vice-chairs",
+            Role.CHAIR: "chairs",
+        }[self]
+
+
+def role_of(group: GroupConfig, user_id: str) -> Role:
+    if user_id in group.chairs:
+        return Role.CHAIR
+    if user_id in group.vice_chairs:
+        return Role.VICE_CHAIR
+    if group.alliance_of(user_id) is not None:
+        return Role.MEMBER
+    return Role.OUTSIDER
+
+
+@dataclass(frozen=True)
+class RoomPost:
+    """A message to the room on its own (not a reply). `txn_key` names it for
+    good; `replaces_key` names an earlier post of ours to edit instead."""
+
+    markdown: str
+    txn_key: str
+    file: OutgoingFile | None = None
+    replaces_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a handler answers: Markdown (member text already escaped), plus
+    optionally a file sent with it and an announcement posted to the room on
+    its own (not as a reply), e.g. "the meeting on … is cancelled"."""
+
+    markdown: str
+    mentions: tuple[str, ...] = ()
+    file: OutgoingFile | None = None
+    announcement: str | None = None
+    react: str | None = None  # acknowledge with a reaction (markdown may then be "")
+    room_posts: tuple[RoomPost, ...] = ()
+
+
+@dataclass
+class CommandContext:
+    """Everything a handler needs, the same over Matrix, console and tests."""
+
+    group: GroupConfig
+    sender: str
+    role: Role
+    args: str
+    event_id: str
+    room_id: str
+    now: datetime
+    repo: Repo
+    router: Router
+    calendar_changed: bool = False  # set by handlers that skip, move or add meetings
+
+    @property
+    def alliance(self) -> str | None:
+        return self.group.alliance_of(self.sender)
+
+
+Handler = Callable[[CommandContext], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class MessageChange:
+    """An edit or a redaction of an earlier message. `ctx.event_id` is the
+    original message, `ctx.sender` who changed it; `command` is what an
+    edited message now says (`None`: no command, or a redaction)."""
+
+    ctx: CommandContext
+    command: tuple[str, str] | None
+    at: datetime
+
+
+# Answers a change of a message this command stored, or None: "not mine".
+ChangeHandler = Callable[[MessageChange], Awaitable[Reply | None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: Handler
+    role: Role
+    usage: str
+    summary: str
+    on_edit: ChangeHandler | None = None
+    on_redact: ChangeHandler | None = None
+
+
+class UsageError(Exception):
+    """Raised by a handler when arguments are wrong; the router adds usage."""
+
+
+def number_arg(text: str) -> int | None:
+    """An ASCII whole number (`"²".isdigit()` is true but `int("²")` fails)."""
+    text = text.strip().lstrip("#")
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
+
+
+def parse_command(body: str) -> tuple[str, str] | None:
+    """`!Update  text` -> ("update", "text"); None for anything not a command."""
+    match = COMMAND_RE.match(body.strip())
+    if match is None:
+        return None
+    return match.group(1).lower(), (match.group(2) or "").strip()
+
+
+class Router:
+    def __init__(self) -> None:
+        self._commands: dict[str, Command] = {}
+
+    def command(
+        self,
+        name: str,
+        *,
+        role: Role,
+        usage: str,
+        summary: str,
+        on_edit: ChangeHandler | None = None,
+        on_redact: ChangeHandler | None = None,
+    ) -> Callable[[Handler], Handler]:
+        """Decorator registering a handler under `!name`. A command whose
+        messages stay meaningful after sending (an `!update`) says what an
+        edit or a redaction of one means; other commands ignore both."""
+
+        def register(handler: Handler) -> Handler:
+            if name in self._commands:
+                raise ValueError(f"command !{name} registered twice")
+            command = Command(name, handler, role, usage, summary, on_edit, on_redact)
+            self._commands[name] = command
+            return handler
+
+        return register
+
+    def available_to(self, role: Role) -> list[Command]:
+        return [c for c in self._commands.values() if c.role <= role]
+
+    def get(self, name: str) -> Command | None:
+        return self._commands.get(name)
+
+    def resolve(self, name: str, args: str) -> tuple[str, str]:
+        """Prefer a two-word command (`!agenda add …`) over the one-word one."""
+        word, _, rest = args.partition(" ")
+        if word and f"{name} {word.lower()}" in self._commands:
+            return f"{name} {word.lower()}", rest.strip()
+        return name, args
+
+    async def dispatch(self, ctx: CommandContext, name: str) -> Reply:
+        name, ctx.args = self.resolve(name, ctx.args)
+        command = self._commands.get(name)
+        if command is None:
+            return Reply(self._unknown(name))
+        if ctx.role < command.role:
+            return Reply(f"Sorry, `!{name}` is for {command.role.who} only.")
+        try:
+            return await command.handler(ctx)
+        except UsageError as exc:
+            return Reply(f"{exc}\n\nUsage: `{command.usage}`")
+
+    async def dispatch_edit(self, change: MessageChange) -> Reply | None:
+        """The first command that claims the edited message answers. An edit
+        that turns an unclaimed message into a command accepting edits runs
+        that command as if just sent, under the original message's id."""
+        for command in self._commands.values():
+            if command.on_edit is not None and (reply := await command.on_edit(change)) is not None:
+                return reply
+        if change.command is None:
+            return None
+        name, change.ctx.args = self.resolve(*change.command)
+        command = self._commands.get(name)
+        if command is None or command.on_edit is None:
+            return None
+        return await self.dispatch(change.ctx, name)
+
+    async def dispatch_redaction(self, change: MessageChange) -> Reply | None:
+        """The first command that claims the removed message answers."""
+        for command in self._commands.values():
+            if command.on_redact is not None:
+                reply = await command.on_redact(change)
+                if reply is not None:
+                    return reply
+        return None
+
+    def _unknown(self, name: str) -> str:
+        close = difflib.get_close_matches(name, list(self._commands), n=1, cutoff=0.7)
+        hint = f" Did you mean `!{close[0]}`?" if close else ""
+        return f"I don't know the command `!{name}`.{hint} Type `!help` for the list."
