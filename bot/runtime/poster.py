@@ -9,7 +9,9 @@ job fires twice, the bot restarts, or it was down when the post fell due.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -53,6 +55,9 @@ class Poster:
         self.core = core
         self.scheduler = scheduler
         self._logged_stale: set[tuple[str, str, str]] = set()
+        # Single flight per group: two jobs due in the same second (an agenda
+        # and a reminder) would otherwise race to record the same post.
+        self._running: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def _room_of(self, group: GroupConfig) -> str | None:
         return next((room for room, g in self.core.rooms.items() if g.id == group.id), None)
@@ -104,10 +109,16 @@ class Poster:
         log.info("group %s: %d automatic posts scheduled", group.id, count)
 
     async def run_due(self, group: GroupConfig) -> list[str]:
-        """Queue every post that is due and still useful; return their kinds."""
+        """Queue every post that is due and still useful; return their kinds.
+        Runs for one group one at a time; a run that waited finds the posts
+        of the run before it recorded."""
         room = self._room_of(group)
         if room is None or group.schedule.cadence is None:
             return []
+        async with self._running[group.id]:
+            return await self._run_due(group, room)
+
+    async def _run_due(self, group: GroupConfig, room: str) -> list[str]:
         sent: list[str] = []
 
         async def work(repo: Repo) -> None:

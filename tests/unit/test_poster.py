@@ -1,5 +1,6 @@
 """Automatic posts through the real core, storage and outbox, with a pinned clock."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -126,3 +127,21 @@ async def test_a_skipped_meeting_gets_no_reminders(calendar_harness):
     await run(h, poster, AGENDA_DUE)
     await h.say("@chair:example.org", "!skip 3 April")
     assert await run(h, poster, MEETING_UTC - timedelta(minutes=15)) == ([], [])
+
+
+async def test_two_wake_ups_in_the_same_second_post_once_and_log_no_error(calendar_harness, caplog):
+    """An agenda and a reminder due in the same second fire two jobs at once:
+    the second run waits for the first and finds everything posted."""
+    h = calendar_harness
+    poster = Poster(h.core)
+    h.clock = MEETING_UTC - timedelta(minutes=10)
+    group = h.config.groups[0]
+    with caplog.at_level("INFO"):
+        results = await asyncio.gather(*(poster.run_due(group) for _ in range(3)))
+    await h.core.outbox.flush()
+    assert sorted(k for kinds in results for k in kinds) == [
+        "2026-04-03T11:00:agenda",
+        "2026-04-03T11:00:reminder:15m",
+    ]
+    assert len(h.transport.sent) == 2
+    assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []

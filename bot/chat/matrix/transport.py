@@ -1,13 +1,15 @@
 """The Matrix adapter (matrix-nio): sync loop in, replies out.
 
 Resumes from the stored sync token so commands sent while the bot was down
-are answered once; on its very first start it answers nothing from before
-it arrived. Network errors and 429s are retried by nio with backoff (capped
-so the bot is back within seconds of the homeserver); 5xx answers to sync
-and send are retried here. Encrypted rooms work like the others: nio
-decrypts what arrives (the crypto store lives in `data_dir`), what it
-cannot decrypt gets one notice per session (`bot.chat.matrix.crypto`), and
-sending encrypts (`bot.chat.matrix.send`).
+are answered once; on its very first start it answers only what was sent
+after its own join in each room (it joins before its first sync, so a
+command typed the moment it appears is in that sync). Network errors and
+429s are retried by nio with backoff (capped so the bot is back within
+seconds of the homeserver); 5xx answers to sync and send are retried here.
+Encrypted rooms work like the others: nio decrypts what arrives (the crypto
+store lives in `data_dir`; `nio_patch` for events without the deprecated
+fields), what it cannot decrypt gets one notice per session
+(`bot.chat.matrix.crypto`), and sending encrypts (`bot.chat.matrix.send`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from nio import (
     SyncResponse,
 )
 
+from bot.chat.matrix import nio_patch
 from bot.chat.matrix.crypto import BotClient, Crypto, store_path
 from bot.chat.matrix.events import ENCRYPTED, is_own_join, to_incoming, undecryptable_incoming
 from bot.chat.matrix.login import log_in
@@ -35,6 +38,7 @@ from bot.config import Config, GroupConfig
 from storage.db import Storage
 
 log = logging.getLogger(__name__)
+nio_patch.apply()
 SYNC_TOKEN_KEY = "matrix.sync_token"
 SYNC_TIMEOUT_MS = 30_000
 SYNC_FILTER = {
@@ -114,7 +118,7 @@ class MatrixTransport:
         first_start = token is None
         failures = 0
         if first_start:
-            log.info("first start: earlier messages will not be answered")
+            log.info("first start: only messages sent after the bot joined will be answered")
         while not self._stopping.is_set():
             full_state = not self._ready.is_set()
             response = await self._sync_unless_stopped(token, full_state=full_state)
@@ -125,7 +129,7 @@ class MatrixTransport:
                 continue
             try:
                 await self._handle_invites(response)
-                await self._handle_rooms(response, on_event, token, skip_timeline=first_start)
+                await self._handle_rooms(response, on_event, token, first_start=first_start)
             except Exception:
                 failures += 1
                 log.exception(
@@ -191,23 +195,27 @@ class MatrixTransport:
         on_event: EventHandler,
         since: str | None,
         *,
-        skip_timeline: bool,
+        first_start: bool,
     ) -> None:
         """Timeline events (already decrypted by nio where it could) to the core;
-        then earlier undecryptable ones whose keys came with this batch."""
+        then earlier undecryptable ones whose keys came with this batch.
+        Nothing from before the bot's own join is answered; on the first start
+        a room it was already in (no join in this batch) has nothing to answer."""
         for room_id, info in response.rooms.join.items():
-            if room_id not in self.rooms or skip_timeline:
+            if room_id not in self.rooms:
                 continue
             events = list(info.timeline.events)
             joined_here = [i for i, e in enumerate(events) if is_own_join(e.source, self.user_id)]
             if joined_here:
                 events = events[joined_here[-1] + 1 :]
+            elif first_start:
+                continue
             elif info.timeline.limited and since:
                 events = await self._backfill(room_id, info.timeline.prev_batch, since) + events
             for event in events:
                 await self._deliver(room_id, event, on_event)
         for room_id, event in self.crypto.retry(response.to_device_events):
-            if room_id in self.rooms and not skip_timeline:
+            if room_id in self.rooms and not first_start:
                 await self._deliver(room_id, event, on_event)
 
     async def _deliver(self, room_id: str, event: Any, on_event: EventHandler) -> None:
