@@ -42,8 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     minutes.add_argument("--format", choices=("md", "html"), default="md")
     devices = sub.add_parser("devices", help="members' devices and their trust (bot stopped)")
     devices.add_argument("--config", required=True)
-    devices.add_argument("action", nargs="?", default="list", choices=("list", "verify", "block"))
-    devices.add_argument("user", nargs="?", help="the member's user id (verify, block)")
+    devices.add_argument(
+        "action",
+        nargs="?",
+        default="list",
+        choices=("list", "verify", "block", "accept-identity", "reset-identity"),
+    )
+    devices.add_argument("user", nargs="?", help="the member's user id (verify, block, accept)")
     devices.add_argument("device", nargs="?", help="the device id (verify, block)")
     return parser
 

@@ -23,10 +23,14 @@ USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-:\[\]]+$")
 ROOM_RE = re.compile(r"^(![^:\s]+(:[A-Za-z0-9.\-:\[\]]+)?|#[^:\s]+:[A-Za-z0-9.\-:\[\]]+)$")
 GROUP_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
-# "tofu": members' devices are trusted the first time the bot sees them (their
-# keys may not change later); "verified": only devices verified with
-# `allies-bot devices verify` get room keys and are listened to.
-TRUST_POLICIES = ("tofu", "verified")
+# Which members' devices get room keys in encrypted rooms (bot.chat.matrix.trust):
+# "cross-signing": the devices a member's pinned cross-signing identity signs,
+#   and, for members without cross-signing (older clients), devices on first use;
+# "cross-signed-only": only devices their owner's pinned identity signs;
+# "operator-verified": only devices verified with `allies-bot devices verify`.
+TRUST_POLICIES = ("cross-signing", "cross-signed-only", "operator-verified")
+# The names before cross-signing, so existing config files keep working.
+TRUST_ALIASES = {"tofu": "cross-signing", "verified": "operator-verified"}
 
 PASSWORD_ENV = "ALLIES_BOT_PASSWORD"
 TOKEN_ENV = "ALLIES_BOT_ACCESS_TOKEN"
@@ -47,7 +51,7 @@ class MatrixConfig:
     password: str | None = field(default=None, repr=False)
     access_token: str | None = field(default=None, repr=False)
     device_name: str = "allies-bot"
-    trust: str = "tofu"  # which devices get room keys in encrypted rooms: see TRUST_POLICIES
+    trust: str = "cross-signing"  # which devices get room keys: see TRUST_POLICIES
 
 
 @dataclass(frozen=True)
@@ -148,12 +152,14 @@ def _parse_matrix(table: Any, environ: dict[str, str], check: Checker) -> Matrix
     if not password and not token:
         check.fail("matrix.password", f"set password or access_token (or {PASSWORD_ENV})")
     device_name = check.string(table, "device_name", "matrix", required=False) or "allies-bot"
-    trust = check.string(table, "trust", "matrix", required=False) or "tofu"
+    trust = check.string(table, "trust", "matrix", required=False) or TRUST_POLICIES[0]
+    trust = TRUST_ALIASES.get(trust, trust)
     if trust not in TRUST_POLICIES:
         check.fail(
             "matrix.trust",
-            f'{trust!r} is not a trust policy; use "tofu" (trust members\' devices on first use) '
-            'or "verified" (only devices verified with `allies-bot devices verify`)',
+            f'{trust!r} is not a trust policy; use "cross-signing" (devices their owner '
+            'cross-signed; first use for members without cross-signing), "cross-signed-only" '
+            'or "operator-verified" (only devices verified with `allies-bot devices verify`)',
         )
     if not (homeserver and user_id):
         return None

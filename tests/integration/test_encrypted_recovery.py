@@ -1,4 +1,4 @@
-"""Encrypted rooms when trust or keys are not simple: the "verified" policy,
+"""Encrypted rooms when trust or keys are not simple: the "operator-verified" policy,
 a lost crypto store, a room key that arrives late, a long outage."""
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ async def test_verified_policy_serves_only_devices_the_operator_verified(secret_
     bot.config_path.write_text(config.replace("[storage]", 'trust = "verified"\n[storage]', 1))
     await start_bot(world)
     refused = await anna.send_text(room, "!help")
-    await bot.wait_for_log(f"ignoring {refused} from an unverified device of {anna.user_id}")
-    await bot.wait_for_log(f"device {anna.client.device_id} of {anna.user_id} is not verified")
+    await bot.wait_for_log(f"ignoring {refused} from an untrusted device of {anna.user_id}")
+    await bot.wait_for_log(f"device {anna.client.device_id} of {anna.user_id} gets no room keys")
     assert await bot.stop() == 0
 
     anna_device = anna.client.device_id

@@ -10,6 +10,8 @@ import pytest
 
 from bot.chat.matrix.crypto import Crypto
 from bot.chat.matrix.events import file_content, undecryptable_incoming
+from bot.chat.matrix.signing import SigningKey
+from bot.chat.matrix.trust import MemberIdentity, TrustStore, identities_from
 from bot.chat.transport import Incoming, IncomingKind, Outgoing, OutgoingFile
 from bot.config import ConfigError, load_config
 from tests.unit.fakes import ROOM
@@ -24,16 +26,22 @@ KEYS = {
 }
 
 
-def test_trust_defaults_to_tofu_and_accepts_verified(tmp_path):
-    assert load_config(write(tmp_path, GOOD), environ={}).matrix.trust == "tofu"
-    verified = GOOD.replace('password = "s3cret-pass"', 'password = "x"\ntrust = "verified"')
-    assert load_config(write(tmp_path, verified), environ={}).matrix.trust == "verified"
+def test_trust_defaults_to_cross_signing_and_keeps_the_old_names(tmp_path):
+    assert load_config(write(tmp_path, GOOD), environ={}).matrix.trust == "cross-signing"
+    for value, mode in [
+        ("cross-signed-only", "cross-signed-only"),
+        ("operator-verified", "operator-verified"),
+        ("verified", "operator-verified"),
+        ("tofu", "cross-signing"),
+    ]:
+        text = GOOD.replace('password = "s3cret-pass"', f'password = "x"\ntrust = "{value}"')
+        assert load_config(write(tmp_path, text), environ={}).matrix.trust == mode
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ('"paranoid"', "matrix.trust: 'paranoid' is not a trust policy; use \"tofu\""),
+        ('"paranoid"', "matrix.trust: 'paranoid' is not a trust policy; use \"cross-signing\""),
         ('"TOFU"', "matrix.trust: 'TOFU' is not a trust policy"),
         ("true", "matrix.trust: must be a non-empty string"),
     ],
@@ -112,6 +120,8 @@ class FakeDevice:
 
 @dataclass
 class FakeClient:
+    """nio's device-trust calls, on plain objects: the policy is what is tested."""
+
     devices: list[FakeDevice]
     rooms: dict = field(default_factory=dict)
     user_id: str = BOT
@@ -121,18 +131,28 @@ class FakeClient:
         users = {d.user_id: None for d in self.devices if d.user_id != "@eve:x"}
         self.rooms = {ROOM: SimpleNamespace(encrypted=True, users=users)}
         self.rooms["!clear:x"] = SimpleNamespace(encrypted=False, users={"@eve:x": None})
-        store = SimpleNamespace(active_user_devices=self._of)
-        self.device_store = store
+        self.device_store = SimpleNamespace(active_user_devices=self._of)
+        self.olm = SimpleNamespace(outbound_group_sessions={ROOM: "current room key"})
 
     def _of(self, user: str) -> list[FakeDevice]:
         return [d for d in self.devices if d.user_id == user]
 
     def verify_device(self, device: FakeDevice) -> bool:
-        changed, device.verified = not device.verified, True
+        changed = not device.verified
+        device.verified, device.blacklisted = True, False
+        return changed
+
+    def unverify_device(self, device: FakeDevice) -> bool:
+        changed, device.verified = device.verified, False
         return changed
 
     def blacklist_device(self, device: FakeDevice) -> bool:
-        changed, device.blacklisted = not device.blacklisted, True
+        changed = not device.blacklisted
+        device.verified, device.blacklisted = False, True
+        return changed
+
+    def unblacklist_device(self, device: FakeDevice) -> bool:
+        changed, device.blacklisted = device.blacklisted, False
         return changed
 
 
@@ -146,20 +166,97 @@ def devices() -> list[FakeDevice]:
     ]
 
 
-def test_tofu_trusts_members_devices_once_but_not_blacklisted_ones_or_its_own():
+def states(client: FakeClient) -> dict[str, tuple[bool, bool]]:
+    return {d.id: (d.verified, d.blacklisted) for d in client.devices}
+
+
+def test_members_without_cross_signing_are_trusted_on_first_use_only(tmp_path):
     client = FakeClient(devices())
-    Crypto(client, "tofu").apply_policy([ROOM, "!clear:x"])
-    state = {d.id: (d.verified, d.blacklisted) for d in client.devices}
+    Crypto(client, "cross-signing", tmp_path).apply_policy([ROOM, "!clear:x"])
+    state = states(client)
     assert state["PHONE"] == (True, False) and state["LAPTOP"] == (True, False)
     assert state["OLD"] == (False, True) and state["BOTDEVICE"] == (False, False)
     assert state["EVE"] == (False, False)
 
 
-def test_verified_policy_refuses_unverified_devices_keys_and_commands():
+def test_cross_signed_only_refuses_members_without_cross_signing(tmp_path):
     client = FakeClient(devices())
-    crypto = Crypto(client, "verified")
+    Crypto(client, "cross-signed-only", tmp_path).apply_policy([ROOM])
+    assert states(client)["PHONE"] == (False, True) == states(client)["LAPTOP"]
+
+
+def test_signed_devices_are_trusted_unsigned_ones_refused_and_the_identity_pinned(tmp_path):
+    client = FakeClient(devices())
+    crypto = Crypto(client, "cross-signing", tmp_path)
+    crypto.devices.identities["@anna:example.org"] = MemberIdentity("MASTER1", frozenset({"PHONE"}))
     crypto.apply_policy([ROOM])
-    state = {d.id: (d.verified, d.blacklisted) for d in client.devices}
+    assert states(client)["PHONE"] == (True, False)
+    assert states(client)["LAPTOP"] == (False, True)  # trusted before, not signed by Anna
+    assert TrustStore(tmp_path).pinned == {"@anna:example.org": "MASTER1"}
+    # Anna verifies her laptop in Element: it gets the next room key
+    crypto.devices.identities["@anna:example.org"] = MemberIdentity(
+        "MASTER1", frozenset({"PHONE", "LAPTOP"})
+    )
+    crypto.apply_policy([ROOM])
+    assert states(client)["LAPTOP"] == (True, False)
+    assert ROOM not in client.olm.outbound_group_sessions
+
+
+def test_a_changed_identity_is_refused_until_an_operator_accepts_it(tmp_path):
+    client = FakeClient(devices())
+    crypto = Crypto(client, "cross-signing", tmp_path)
+    anna = "@anna:example.org"
+    crypto.devices.identities[anna] = MemberIdentity("MASTER1", frozenset({"PHONE"}))
+    crypto.apply_policy([ROOM])
+    crypto.devices.identities[anna] = MemberIdentity("MASTER2", frozenset({"PHONE"}))
+    crypto.apply_policy([ROOM])
+    assert states(client)["PHONE"] == (False, True)
+    message = SimpleNamespace(decrypted=True, verified=False, session_id="S", sender=anna)
+    assert crypto.refuses(message)
+    assert TrustStore(tmp_path).accept(anna) == "MASTER2"
+    accepted = Crypto(client, "cross-signing", tmp_path)  # the next start reads the file
+    accepted.devices.identities[anna] = MemberIdentity("MASTER2", frozenset({"PHONE"}))
+    accepted.apply_policy([ROOM])
+    assert states(client)["PHONE"] == (True, False)
+    assert not accepted.refuses(message)
+
+
+def test_an_operator_block_beats_a_signature(tmp_path):
+    client = FakeClient(devices())
+    TrustStore(tmp_path).block("@anna:example.org", "PHONE")
+    crypto = Crypto(client, "cross-signing", tmp_path)
+    crypto.devices.identities["@anna:example.org"] = MemberIdentity("M", frozenset({"PHONE"}))
+    crypto.apply_policy([ROOM])
+    assert states(client)["PHONE"] == (False, True)
+
+
+def test_identities_are_read_from_a_valid_signature_chain_only():
+    anna = "@anna:example.org"
+    master, ssk, stranger = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
+
+    def key(usage: str, k: SigningKey) -> dict:
+        return {"user_id": anna, "usage": [usage], "keys": {f"ed25519:{k.public}": k.public}}
+
+    def signed(obj: dict, by: SigningKey) -> dict:
+        return {**obj, "signatures": {anna: {f"ed25519:{by.public}": by.sign(obj)}}}
+
+    phone = {"user_id": anna, "device_id": "PHONE", "keys": {"ed25519:PHONE": "x"}}
+    laptop = {**phone, "device_id": "LAPTOP"}
+    answer = {
+        "master_keys": {anna: key("master", master)},
+        "self_signing_keys": {anna: signed(key("self_signing", ssk), master)},
+        "device_keys": {anna: {"PHONE": signed(phone, ssk), "LAPTOP": signed(laptop, stranger)}},
+    }
+    assert identities_from(answer) == {anna: MemberIdentity(master.public, frozenset({"PHONE"}))}
+    forged = {**answer, "self_signing_keys": {anna: signed(key("self_signing", ssk), stranger)}}
+    assert identities_from(forged) == {anna: MemberIdentity(master.public, frozenset())}
+
+
+def test_operator_verified_policy_refuses_unverified_devices_keys_and_commands(tmp_path):
+    client = FakeClient(devices())
+    crypto = Crypto(client, "operator-verified", tmp_path)
+    crypto.apply_policy([ROOM])
+    state = states(client)
     assert state["PHONE"] == (False, True) and state["LAPTOP"] == (True, False)
     assert not crypto.ignore_unverified
     unverified = SimpleNamespace(decrypted=True, verified=False, session_id="S", event_id="$e")
@@ -167,7 +264,7 @@ def test_verified_policy_refuses_unverified_devices_keys_and_commands():
     clear = SimpleNamespace(source={})
     assert crypto.refuses(unverified) and not crypto.refuses(verified)
     assert not crypto.refuses(clear)
-    assert not Crypto(client, "tofu").refuses(unverified)
+    assert not Crypto(client, "cross-signing", tmp_path).refuses(unverified)
 
 
 def test_incoming_kinds_stay_network_neutral():

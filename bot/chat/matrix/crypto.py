@@ -7,7 +7,9 @@ while the bot was down. What nio's own `sync_forever` would do between
 syncs (upload and top up keys, query changed device lists, claim one-time
 keys, send queued to-device messages) is done here, because the bot runs its
 own sync loop; so is the trust policy, and the bookkeeping for messages nio
-could not decrypt. Nothing here logs message content.
+could not decrypt. Which devices get room keys is decided in
+`bot.chat.matrix.trust`; the bot's own cross-signing identity is
+`bot.chat.matrix.identity`. Nothing here logs message content.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from nio import AsyncClient, ErrorResponse, MegolmEvent, RoomKeyEvent
 from nio.crypto import OlmDevice
 from nio.exceptions import EncryptionError, LocalProtocolError
 
+from bot.chat.matrix.device_policy import DevicePolicy
+from bot.chat.matrix.identity import IdentityError, OwnIdentity
+from bot.chat.matrix.trust import OPERATOR_VERIFIED
+
 log = logging.getLogger(__name__)
 STORE_DIR = "crypto"
-TOFU = "tofu"
-VERIFIED = "verified"
 
 
 def store_path(data_dir: Path) -> Path:
@@ -65,15 +69,23 @@ def _failed(response: Any, what: str) -> bool:
 class Crypto:
     """Key maintenance and the trust policy for one logged-in client."""
 
-    def __init__(self, client: AsyncClient, policy: str) -> None:
+    def __init__(
+        self,
+        client: AsyncClient,
+        policy: str,
+        data_dir: Path,
+        password: str | None = None,
+    ) -> None:
         self.client = client
         self.policy = policy
         # One crypto operation at a time: a key query racing a send's own
         # key sharing would do the work twice.
         self.lock = asyncio.Lock()
         self._waiting: dict[str, list[MegolmEvent]] = {}  # session id -> undecrypted events
-        self._refused_sessions: set[str] = set()
         self.upload_refused = False
+        self.own = OwnIdentity(client, data_dir, password)
+        self._own_checked = False
+        self.devices = DevicePolicy(client, policy, data_dir)
 
     @property
     def enabled(self) -> bool:
@@ -81,10 +93,9 @@ class Crypto:
 
     @property
     def ignore_unverified(self) -> bool:
-        """What nio's room_send should do with a device it meets unverified:
-        with TOFU share keys with it (it is trusted on the next round), with
-        "verified" refuse."""
-        return self.policy == TOFU
+        """What nio's room_send does with a device it meets still undecided:
+        share the key, except under "operator-verified" (refuse)."""
+        return self.policy != OPERATOR_VERIFIED
 
     async def maintain(self, room_ids: Iterable[str]) -> None:
         """Between syncs, as nio's sync_forever does, then the trust policy."""
@@ -95,7 +106,11 @@ class Crypto:
             if client.should_upload_keys and not self.upload_refused:
                 await self._upload_keys()
             if client.should_query_keys:
+                changed = set(client.olm.users_for_key_query)
                 _failed(await client.keys_query(), "querying members' device keys")
+                self.devices.forget_identities(changed)
+            await self._check_own_identity()
+            await self.devices.learn_identities(room_ids)
             if client.should_claim_keys:
                 users = client.get_users_for_key_claiming()
                 _failed(await client.keys_claim(users), "claiming one-time keys")
@@ -130,73 +145,37 @@ class Crypto:
             _failed(response, "uploading encryption keys")
 
     async def before_send(self, room_id: str) -> None:
-        """Know every member's devices before the room key is shared."""
+        """Know every member and their devices before the room key is shared
+        (after a restart nio knows only the members the first sync named)."""
         client = self.client
+        room = client.rooms.get(room_id)
+        if room is not None and not room.members_synced:
+            _failed(await client.joined_members(room_id), "listing the room's members")
         if client.should_query_keys:
+            changed = set(client.olm.users_for_key_query)
             _failed(await client.keys_query(), "querying members' device keys")
+            self.devices.forget_identities(changed)
+        await self.devices.learn_identities([room_id])
         self.apply_policy([room_id])
 
+    async def _check_own_identity(self) -> None:
+        """Once per run, after the device keys are up: the bot's identity."""
+        if self._own_checked or not self.client.olm.account.shared:
+            return
+        self._own_checked = True
+        try:
+            await self.own.ensure()
+        except IdentityError as exc:
+            log.error("cross-signing: %s; the bot's device stays unsigned", exc)
+
     def apply_policy(self, room_ids: Iterable[str]) -> None:
-        """TOFU: a member's device seen for the first time is trusted (nio
-        ignores later key changes of a known device). "verified": a device not
-        verified by the operator is blacklisted, so it gets no room keys."""
-        for device in self._member_devices(room_ids):
-            if device.verified or device.blacklisted:
-                continue
-            if self.policy == TOFU:
-                self.client.verify_device(device)
-                log.info(
-                    "trusting device %s of %s on first use (ed25519 %s)",
-                    device.id,
-                    device.user_id,
-                    device.ed25519,
-                )
-            else:
-                self.refuse_device(device)
-
-    def refuse_device(self, device: OlmDevice) -> None:
-        """Under "verified": no room keys for this device until it is verified."""
-        if self.client.blacklist_device(device):
-            log.warning(
-                "device %s of %s is not verified: it gets no room keys (trust = verified); "
-                "verify it with `allies-bot devices verify %s %s`",
-                device.id,
-                device.user_id,
-                device.user_id,
-                device.id,
-            )
-
-    def _member_devices(self, room_ids: Iterable[str]) -> list[OlmDevice]:
-        client = self.client
-        users: set[str] = set()
-        for room_id in room_ids:
-            room = client.rooms.get(room_id)
-            if room is not None and room.encrypted:
-                users.update(room.users)
-        devices = []
-        for user in sorted(users):
-            for device in client.device_store.active_user_devices(user):
-                if not (user == client.user_id and device.id == client.device_id):
-                    devices.append(device)
-        return devices
+        self.devices.apply(room_ids)
 
     def refuses(self, event: Any) -> bool:
-        """Under "verified", a message from a device nobody verified is not
-        acted on (logged once per session): it could be anyone's."""
-        if self.policy != VERIFIED or not getattr(event, "decrypted", False):
-            return False
-        if getattr(event, "verified", False):
-            return False
-        session = getattr(event, "session_id", "") or ""
-        if session not in self._refused_sessions:
-            self._refused_sessions.add(session)
-            log.warning(
-                "ignoring %s from an unverified device of %s (session %s; trust = verified)",
-                getattr(event, "event_id", "?"),
-                getattr(event, "sender", "?"),
-                session,
-            )
-        return True
+        return self.devices.refuses(event)
+
+    def refuse_device(self, device: OlmDevice) -> None:
+        self.devices.refuse_device(device)
 
     async def undecryptable(self, room_id: str, event: MegolmEvent) -> None:
         """Log it (session id, never content), keep it for a retry when its key

@@ -67,7 +67,9 @@ class MatrixTransport:
             store_path=str(store_path(config.storage.data_dir)),
             config=client_config,
         )
-        self.crypto = Crypto(self.client, config.matrix.trust)
+        self.crypto = Crypto(
+            self.client, config.matrix.trust, config.storage.data_dir, config.matrix.password
+        )
         self.rooms: dict[str, GroupConfig] = {}
         self._stopping = asyncio.Event()
         self._ready = asyncio.Event()  # the first sync is handled: rooms are known
