@@ -76,9 +76,9 @@ def register(router: Router) -> None:
             event_id=ctx.event_id,
             now=ctx.now,
         )
-        return Reply(
-            f"Action {action_line(stored.id, stored.owners, stored.text, due, _today(ctx))}"
-        )
+        names = await ctx.names()
+        line = action_line(stored.id, stored.owners, stored.text, due, _today(ctx), names=names)
+        return Reply(f"Action {line}")
 
     @router.command(
         "actions",
@@ -109,7 +109,9 @@ def register(router: Router) -> None:
             raise UsageError("Give the new text (and optionally `due <when>`).")
         due = parse_due(ctx, due_text) if due_text else item.due
         await ctx.repo.edit_action(item.id, task, due)
-        return Reply(f"Changed: {action_line(item.id, item.owners, task, due, _today(ctx))}")
+        names = await ctx.names()
+        line = action_line(item.id, item.owners, task, due, _today(ctx), names=names)
+        return Reply(f"Changed: {line}")
 
     @router.command(
         "action drop",
@@ -134,6 +136,9 @@ async def list_actions(ctx: CommandContext) -> str:
         items = [a for a in items if who in a.owners]
     if not items:
         return "No open action items." if which != "all" else "No action items yet."
-    today = _today(ctx)
-    lines = [f"- {action_line(a.id, a.owners, a.text, a.due, today, a.status)}" for a in items]
+    today, names = _today(ctx), await ctx.names()
+    lines = [
+        f"- {action_line(a.id, a.owners, a.text, a.due, today, a.status, names=names)}"
+        for a in items
+    ]
     return f"**Action items** ({len(items)})\n\n" + "\n".join(lines)

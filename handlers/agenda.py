@@ -32,9 +32,10 @@ def register(router: Router) -> None:
         if meeting is None:
             return Reply(NO_CADENCE if ctx.group.schedule.cadence is None else "No next meeting.")
         schedule = ctx.group.schedule
-        proposed = [ProposedItem(i.text, i.proposer) for i in items]
+        names = await ctx.names()
+        proposed = [ProposedItem(i.text, names.of(i.proposer)) for i in items]
         today = ctx.now.astimezone(ctx.group.timezone).date()
-        actions = await open_action_lines(ctx.repo, ctx.group.id, today)
+        actions = await open_action_lines(ctx.repo, ctx.group, today)
         return Reply(
             render_agenda(
                 ctx.group.name,
@@ -72,8 +73,9 @@ def register(router: Router) -> None:
             event_id=ctx.event_id,
             now=ctx.now,
         )
-        proposed = [ProposedItem(i.text, i.proposer) for i in items]
-        proposed.append(ProposedItem(ctx.args, ctx.sender))
+        names = await ctx.names()
+        proposed = [ProposedItem(i.text, names.of(i.proposer)) for i in items]
+        proposed.append(ProposedItem(ctx.args, names.of(ctx.sender)))
         lines = agenda_lines(ctx.group.schedule.standing_items, proposed)
         number = next(ln.number for ln in lines if ln.proposed_index == len(proposed) - 1)
         return Reply(f"Added as item {number} of the draft agenda for {meeting.start:%a %d %b}.")
@@ -89,7 +91,8 @@ def register(router: Router) -> None:
         if number is None:
             raise UsageError("Give the item's number as shown by `!agenda`.")
         _, items = await _next_meeting_items(ctx)
-        proposed = [ProposedItem(i.text, i.proposer) for i in items]
+        names = await ctx.names()
+        proposed = [ProposedItem(i.text, names.of(i.proposer)) for i in items]
         lines = agenda_lines(ctx.group.schedule.standing_items, proposed)
         line = next((ln for ln in lines if ln.number == number), None)
         if line is None or line.proposed_index is None:

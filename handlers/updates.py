@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 from itertools import groupby
 
+from bot.meeting.people import Names
 from bot.meeting.render import escape
 from bot.runtime.calendars import load_calendar
 from bot.runtime.router import CommandContext, MessageChange, Reply, Role, Router, UsageError
@@ -65,7 +66,8 @@ def register(router: Router) -> None:
         summary="the updates collected so far for the next meeting, by alliance",
     )
     async def updates_command(ctx: CommandContext) -> Reply:
-        return Reply(await render_updates(ctx.repo, ctx.group.id, await current_period(ctx)))
+        period = await current_period(ctx)
+        return Reply(await render_updates(ctx.repo, ctx.group.id, period, await ctx.names()))
 
 
 async def edit_update(change: MessageChange) -> Reply | None:
@@ -106,7 +108,7 @@ async def apply_edit(
     return Reply("Your update is changed.")
 
 
-async def render_updates(repo: Repo, group_id: str, period: str) -> str:
+async def render_updates(repo: Repo, group_id: str, period: str, names: Names) -> str:
     updates = await repo.updates_for(group_id, period)
     if not updates:
         return "No updates yet for the next meeting. Send yours with `!update <text>`."
@@ -115,5 +117,5 @@ async def render_updates(repo: Repo, group_id: str, period: str) -> str:
         lines.append(f"\n**{escape(alliance)}**\n")
         for item in items:
             text = escape(item.text).replace("\n", "  \n  ")
-            lines.append(f"- {escape(item.sender)}: {text}")
+            lines.append(f"- {escape(names.of(item.sender))}: {text}")
     return "\n".join(lines)

@@ -69,6 +69,17 @@ class OutboxMessage(Base):
     replaces: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
+class DisplayName(Base):
+    """The name a person shows on the chat network, as last reported by it
+    (a cache: the network is the source, the config's names win over it)."""
+
+    __tablename__ = "display_names"
+
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class BotState(Base):
     """Small named values that must survive restarts, e.g. the sync token."""
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import BotState, OutboxMessage, ProcessedEvent, Update
+from storage.models import BotState, DisplayName, OutboxMessage, ProcessedEvent, Update
 from storage.repo_meetings import MeetingRepo
 from storage.repo_schedule import ScheduleRepo
 from storage.times import from_db, to_db
@@ -226,3 +226,22 @@ class Repo(ScheduleRepo, MeetingRepo):
     async def set_state(self, key: str, value: str) -> None:
         await self.session.merge(BotState(key=key, value=value))
         await self.session.flush()
+
+    async def remember_display_name(self, user_id: str, name: str | None, now: datetime) -> bool:
+        """Store what the network reports (None: the person removed theirs);
+        True if that changed anything."""
+        row = await self.session.get(DisplayName, user_id)
+        if name is None:
+            if row is None:
+                return False
+            await self.session.delete(row)
+        elif row is not None and row.name == name:
+            return False
+        else:
+            await self.session.merge(DisplayName(user_id=user_id, name=name, updated_at=to_db(now)))
+        await self.session.flush()
+        return True
+
+    async def display_names(self) -> dict[str, str]:
+        rows = await self.session.scalars(select(DisplayName))
+        return {row.user_id: row.name for row in rows}

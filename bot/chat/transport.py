@@ -20,6 +20,7 @@ class IncomingKind(Enum):
     EDIT = "edit"
     REDACTION = "redaction"
     UNREADABLE = "unreadable"  # an encrypted message the bot could not decrypt
+    PROFILE = "profile"  # the name `sender` shows on the network (`body`; "" if none)
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,11 @@ KNOWN_KEYS = {
         "languages",
         "date_order",
         "auto_close",
+        "names",
     },
     "cadence": {"dates", "start", "every", "duration", "breaks", "until"},
     "announce": {"agenda_before", "reminders", "chase_updates", "grace"},
-    "member": {"user", "alliance"},
+    "member": {"user", "alliance", "name"},
 }
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config.problems import Checker
+from bot.config.problems import USER_ID_RE, Checker
+from bot.config.roster import Member, parse_members, parse_names
 from bot.config.schedule import GroupSchedule, parse_schedule
 
-USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-:\[\]]+$")
 # Room ids from room version 12 on carry no server part (`!hash`), older ones do.
 ROOM_RE = re.compile(r"^(![^:\s]+(:[A-Za-z0-9.\-:\[\]]+)?|#[^:\s]+:[A-Za-z0-9.\-:\[\]]+)$")
 GROUP_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -61,12 +61,6 @@ class StorageConfig:
 
 
 @dataclass(frozen=True)
-class Member:
-    user: str
-    alliance: str
-
-
-@dataclass(frozen=True)
 class GroupConfig:
     id: str
     name: str
@@ -76,6 +70,15 @@ class GroupConfig:
     vice_chairs: tuple[str, ...] = ()
     members: tuple[Member, ...] = ()
     schedule: GroupSchedule = field(default_factory=GroupSchedule)
+    # `[groups.names]`: names of people not on the roster (chairs, vice-chairs)
+    names: dict[str, str] = field(default_factory=dict)
+
+    def configured_name(self, user_id: str) -> str | None:
+        """The name the config gives this person: roster first, then `names`."""
+        for member in self.members:
+            if member.user == user_id and member.name:
+                return member.name
+        return self.names.get(user_id)
 
     def alliance_of(self, user_id: str) -> str | None:
         """The alliance a roster member represents, None for non-members."""
@@ -228,11 +231,14 @@ def _parse_group(table: Any, prefix: str, check: Checker) -> GroupConfig | None:
     )
     chairs = check.user_list(table, "chairs", prefix)
     vice_chairs = check.user_list(table, "vice_chairs", prefix)
-    members = _parse_members(table.get("members", []), prefix, check)
+    members = parse_members(table.get("members", []), prefix, check)
     schedule = parse_schedule(table, prefix, timezone, check)
+    names = parse_names(table.get("names", {}), f"{prefix}.names", check)
     if not (group_id and room and timezone and name):
         return None
-    return GroupConfig(group_id, name, room, timezone, chairs, vice_chairs, members, schedule)
+    return GroupConfig(
+        group_id, name, room, timezone, chairs, vice_chairs, members, schedule, names
+    )
 
 
 def _parse_timezone(value: Any, key: str, check: Checker) -> ZoneInfo | None:
@@ -244,27 +250,3 @@ def _parse_timezone(value: Any, key: str, check: Checker) -> ZoneInfo | None:
     except (ZoneInfoNotFoundError, ValueError):
         check.fail(key, f"unknown time zone {value!r} (use an IANA name like 'Europe/Brussels')")
         return None
-
-
-def _parse_members(value: Any, prefix: str, check: Checker) -> tuple[Member, ...]:
-    if not isinstance(value, list):
-        check.fail(f"{prefix}.members", "must be a list of [[groups.members]] tables")
-        return ()
-    members = []
-    seen: set[str] = set()
-    for index, table in enumerate(value):
-        where = f"{prefix}.members[{index}]"
-        if not isinstance(table, dict):
-            check.fail(where, "must be a table with user and alliance")
-            continue
-        check.unknown_keys(table, "member", where)
-        user = check.string(table, "user", where)
-        alliance = check.string(table, "alliance", where)
-        if user and not USER_ID_RE.match(user):
-            check.fail(f"{where}.user", f"{user!r} is not a Matrix user ID like @name:server")
-        elif user in seen:
-            check.fail(f"{where}.user", f"{user} is listed twice")
-        elif user and alliance:
-            seen.add(user)
-            members.append(Member(user, alliance))
-    return tuple(members)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.config import GroupConfig
+from bot.meeting.people import Names
 from bot.meeting.render import escape
 
 DUE_RE = re.compile(r"^(?P<task>.*\S)\s+due\s+(?P<due>\S.*)$", re.IGNORECASE | re.DOTALL)
@@ -66,9 +67,10 @@ def parse_action(text: str, group: GroupConfig) -> ActionText:
     return ActionText(tuple(dict.fromkeys(owners)), task, due)
 
 
-def owners_text(owners: Iterable[str]) -> str:
-    """Owners as inert text: ids are shown, never turned into pings."""
-    return ", ".join(escape(owner) for owner in owners)
+def owners_text(owners: Iterable[str], names: Names | None = None) -> str:
+    """Owners as inert text, by name where known: never turned into pings."""
+    names = names or Names()
+    return ", ".join(escape(names.of(owner)) for owner in owners)
 
 
 def due_text(due: date | None, today: date) -> str:
@@ -85,6 +87,9 @@ def action_line(
     due: date | None,
     today: date,
     status: str = "open",
+    *,
+    names: Names | None = None,
 ) -> str:
     closed = "" if status == "open" else f" ({status})"
-    return f"#{action_id} {owners_text(owners)}: {escape(task)}, {due_text(due, today)}{closed}"
+    who = owners_text(owners, names)
+    return f"#{action_id} {who}: {escape(task)}, {due_text(due, today)}{closed}"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.calendar.cadence import Meeting
+from bot.meeting.people import Names
 from bot.meeting.render import escape
 
 
@@ -100,13 +101,17 @@ def render_reminder(
     )
 
 
-def mention(user_id: str) -> str:
-    """A mention pill; the user id comes from the config, not from members."""
-    return f"[{escape(user_id)}](https://matrix.to/#/{user_id})"
+def mention(user_id: str, name: str | None = None) -> str:
+    """A mention pill showing the person's name; the user id comes from the
+    config, not from members, and the name is escaped like member text."""
+    return f"[{escape(name or user_id)}](https://matrix.to/#/{user_id})"
 
 
-def render_chase(group_name: str, meeting: Meeting, missing: Sequence[str]) -> str:
-    people = ", ".join(mention(user) for user in missing)
+def render_chase(
+    group_name: str, meeting: Meeting, missing: Sequence[str], names: Names | None = None
+) -> str:
+    names = names or Names()
+    people = ", ".join(mention(user, names.of(user)) for user in missing)
     return (
         f"Updates for the {escape(group_name)} meeting on {day_and_time(meeting.start)} "
         f"are still missing from your alliance: {people}. Send one with `!update <text>` "

@@ -8,8 +8,9 @@ the plain body are both derived from it by `bot.meeting.render`, so they cannot 
 Member text is data. Every string that came from a member (names, alliances,
 updates, notes, tasks, agenda items) goes through `escape` exactly once, here,
 so nothing typed in the room becomes a link, heading, list or HTML, and
-`@room` never pings. People are shown as their Matrix id in plain text, never
-as matrix.to pills: circulating minutes must not notify anyone.
+`@room` never pings. People are shown by name (`bot.meeting.people`, resolved
+by the caller), else by id, in plain text, never as matrix.to pills:
+circulating minutes must not notify anyone.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 @dataclass(frozen=True)
 class Person:
-    """Someone present or excused; `user` is a Matrix id or a name a chair typed."""
+    """Someone present or excused, as the minutes show them: their name, or a
+    Matrix id or a name a chair typed when no name is known."""
 
     user: str
     alliance: str | None = None

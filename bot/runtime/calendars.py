@@ -1,5 +1,5 @@
 """Domain values loaded from storage: a group's calendar with its stored
-overrides, and its open action items as agenda lines."""
+overrides, its open action items as agenda lines, and how to name people."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from bot.calendar.cadence import KEY_FORMAT, Override
 from bot.config import GroupConfig
 from bot.meeting.actions import action_line
 from bot.meeting.group_calendar import GroupCalendar
+from bot.meeting.people import Names, names_for
 from storage.repo import Repo
 from storage.repo_schedule import StoredOverride
 
@@ -28,6 +29,14 @@ async def load_calendar(repo: Repo, group: GroupConfig) -> GroupCalendar:
     return GroupCalendar(group, tuple(to_override(s) for s in stored))
 
 
-async def open_action_lines(repo: Repo, group_id: str, today: date) -> list[str]:
-    """Open action items as agenda lines, overdue ones marked."""
-    return [action_line(a.id, a.owners, a.text, a.due, today) for a in await repo.actions(group_id)]
+async def load_names(repo: Repo, group: GroupConfig) -> Names:
+    return names_for(group, await repo.display_names())
+
+
+async def open_action_lines(repo: Repo, group: GroupConfig, today: date) -> list[str]:
+    """Open action items as agenda lines, overdue ones marked, owners by name."""
+    names = await load_names(repo, group)
+    return [
+        action_line(a.id, a.owners, a.text, a.due, today, names=names)
+        for a in await repo.actions(group.id)
+    ]

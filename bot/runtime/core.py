@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from bot.chat.transport import Incoming, IncomingKind
 from bot.config import GroupConfig
+from bot.meeting.people import clean_display_name
 from bot.meeting.render import split_markdown, to_html, to_plain
 from bot.runtime.outbox import OutboxSender
 from bot.runtime.router import (
@@ -70,6 +71,9 @@ class BotCore:
             await self._on_edit(group, event)
         elif event.kind is IncomingKind.UNREADABLE:
             await self._on_unreadable(event)
+        elif event.kind is IncomingKind.PROFILE:
+            await self._on_profile(event)
+            return
         else:
             await self._on_redaction(group, event)
         self.outbox.wake()
@@ -141,6 +145,15 @@ class BotCore:
             reply = Reply(event.body, mentions=(event.sender,))
             key = f"{event.event_id}:unreadable"
             await self.queue(repo, event.room_id, key, reply, reply_to=event.event_id)
+
+        await self.storage.run_in_transaction(work)
+
+    async def _on_profile(self, event: Incoming) -> None:
+        """Remember how the network names a person (texts show names, not ids)."""
+        name = clean_display_name(event.body)
+
+        async def work(repo: Repo) -> None:
+            await repo.remember_display_name(event.sender, name, self.clock())
 
         await self.storage.run_in_transaction(work)
 

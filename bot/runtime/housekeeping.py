@@ -17,6 +17,7 @@ from bot.meeting.actions import owners_text
 from bot.meeting.agenda import describe_meeting, mention
 from bot.meeting.live import session_meeting
 from bot.meeting.render import escape
+from bot.runtime.calendars import load_names
 from bot.runtime.core import BotCore
 from bot.runtime.router import Reply
 from storage.repo import Repo
@@ -77,8 +78,10 @@ class Housekeeper:
                     continue
                 await repo.record_post(group.id, f"action-{action.id}", post_kind, now)
                 users = tuple(o for o in action.owners if o.startswith("@") and ":" in o)
+                names = await load_names(repo, group)
                 who = ", ".join(
-                    mention(o) if o in users else owners_text([o]) for o in action.owners
+                    mention(o, names.of(o)) if o in users else owners_text([o], names)
+                    for o in action.owners
                 )
                 text = (
                     f"Due today: action #{action.id}, {escape(action.text)} ({who}). "

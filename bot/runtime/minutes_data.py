@@ -13,22 +13,24 @@ from bot.config import GroupConfig
 from bot.meeting.agenda import ProposedItem, agenda_lines
 from bot.meeting.group_calendar import GroupCalendar
 from bot.meeting.minutes import ActionView, MinutesData, Note, Person, UpdateView
+from bot.meeting.people import Names
+from bot.runtime.calendars import load_names
 from storage.repo import Repo
 from storage.repo_meetings import StoredAction, StoredSession
 
 NOTE_KINDS = ("topic", "info", "decision")
 
 
-def _person(group: GroupConfig, user: str) -> Person:
-    return Person(user, group.alliance_of(user))
+def _person(group: GroupConfig, names: Names, user: str) -> Person:
+    return Person(names.of(user), group.alliance_of(user))
 
 
-def _action_view(action: StoredAction, today) -> ActionView:
+def _action_view(action: StoredAction, today, names: Names) -> ActionView:
     overdue = action.status == "open" and action.due is not None and action.due < today
     return ActionView(
         action.id,
         action.text,
-        action.owners,
+        names.all_of(action.owners),
         action.due,
         action.status,  # type: ignore[arg-type]
         action.meeting_key,
@@ -44,15 +46,20 @@ async def gather_minutes(
     now: datetime,
 ) -> MinutesData:
     group = calendar.group
+    names = await load_names(repo, group)
     live = session is not None and session.meeting_key == meeting.key
     notes = await repo.notes_for(group.id, meeting.key)
-    present = tuple(dict.fromkeys(_person(group, n.author) for n in notes if n.kind == "here"))
-    apologies = tuple((_person(group, n.author), n.text) for n in notes if n.kind == "apology")
+    present = tuple(
+        dict.fromkeys(_person(group, names, n.author) for n in notes if n.kind == "here")
+    )
+    apologies = tuple(
+        (_person(group, names, n.author), n.text) for n in notes if n.kind == "apology"
+    )
     items = await repo.agenda_items(group.id, meeting.key)
-    proposed = [ProposedItem(i.text, i.proposer) for i in items]
+    proposed = [ProposedItem(i.text, names.of(i.proposer)) for i in items]
     agenda = tuple(agenda_lines(group.schedule.standing_items, proposed))
     updates = tuple(
-        UpdateView(u.alliance, u.sender, u.text)
+        UpdateView(u.alliance, names.of(u.sender), u.text)
         for u in await repo.updates_for(group.id, meeting.key)
     )
     today = now.astimezone(group.timezone).date()
@@ -62,14 +69,18 @@ async def gather_minutes(
     return MinutesData(
         group_name=group.name,
         meeting=meeting,
-        chairs=tuple(chairs),
+        chairs=names.all_of(tuple(chairs)),
         present=present,
         apologies=apologies,
         agenda=agenda,
         updates=updates,
-        notes=tuple(Note(n.kind, n.text, n.author) for n in notes if n.kind in NOTE_KINDS),  # type: ignore[arg-type]
-        new_actions=tuple(_action_view(a, today) for a in new),
-        carried_actions=tuple(_action_view(a, today) for a in carried),
+        notes=tuple(
+            Note(n.kind, n.text, names.of(n.author))  # type: ignore[arg-type]
+            for n in notes
+            if n.kind in NOTE_KINDS
+        ),
+        new_actions=tuple(_action_view(a, today, names) for a in new),
+        carried_actions=tuple(_action_view(a, today, names) for a in carried),
         next_meeting=calendar.next(max(now, meeting.end)),
         live=live,
     )

@@ -20,7 +20,7 @@ from bot.calendar.cadence import Meeting
 from bot.config import GroupConfig
 from bot.meeting.agenda import ProposedItem, render_agenda, render_chase, render_reminder
 from bot.meeting.posts import Decision, PlannedPost, decide, plan_posts, superseded
-from bot.runtime.calendars import load_calendar, open_action_lines
+from bot.runtime.calendars import load_calendar, load_names, open_action_lines
 from bot.runtime.core import BotCore
 from bot.runtime.router import Reply
 from storage.repo import Repo
@@ -195,9 +195,10 @@ class Poster:
         meeting, schedule = post.meeting, group.schedule
         if post.kind == "agenda":
             items = await repo.agenda_items(group.id, meeting.key)
-            proposed = [ProposedItem(i.text, i.proposer) for i in items]
+            names = await load_names(repo, group)
+            proposed = [ProposedItem(i.text, names.of(i.proposer)) for i in items]
             today = now.astimezone(group.timezone).date()
-            actions = await open_action_lines(repo, group.id, today)
+            actions = await open_action_lines(repo, group, today)
             return Reply(
                 render_agenda(
                     group.name,
@@ -213,7 +214,9 @@ class Poster:
             missing = await self._missing(repo, group, {u.alliance for u in updates})
             if not missing:
                 return None
-            return Reply(render_chase(group.name, meeting, missing), mentions=tuple(missing))
+            names = await load_names(repo, group)
+            text = render_chase(group.name, meeting, missing, names)
+            return Reply(text, mentions=tuple(missing))
         lead = lead_text(meeting.start - now)
         return Reply(render_reminder(group.name, meeting, schedule.call_link, lead, len(updates)))
 

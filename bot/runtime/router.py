@@ -18,6 +18,8 @@ from enum import IntEnum
 # Handlers attach files as `OutgoingFile` from here: they never import a chat adapter.
 from bot.chat.transport import OutgoingFile
 from bot.config import GroupConfig
+from bot.meeting.people import Names
+from bot.runtime.calendars import load_names
 from storage.repo import Repo
 
 COMMAND_RE = re.compile(r"^!([A-Za-z][A-Za-z0-9_-]{0,31})(?:\s+(.*))?$", re.DOTALL)
@@ -93,6 +95,10 @@ class CommandContext:
     @property
     def alliance(self) -> str | None:
         return self.group.alliance_of(self.sender)
+
+    async def names(self) -> Names:
+        """How texts name people in this group (config names, display names)."""
+        return await load_names(self.repo, self.group)
 
 
 Handler = Callable[[CommandContext], Awaitable[Reply]]

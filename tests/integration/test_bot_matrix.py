@@ -164,3 +164,27 @@ async def test_sync_loop_survives_the_homeserver_going_away(world, synapse):
     reply = await anna.ask(room, "!updates", timeout=30)
     assert "before the outage" in reply["body"]
     assert bot.process.returncode is None
+
+
+async def test_texts_show_the_display_names_members_set(world):
+    """Matrix profiles name people in the bot's texts (Synapse gives every new
+    account its localpart as display name); a change is followed."""
+    anna, bo, room = world["anna"], world["bo"], world["room"]
+    await world["chair"].invite(room, world["bot_user"])
+    await start_bot(world)
+    await bo.ask(room, "!update CIVIS mapped 12 offers")
+    localpart = bo.user_id[1:].split(":")[0]
+    assert f"- {localpart}: CIVIS mapped" in (await anna.ask(room, "!updates"))["body"]
+    await bo.client.set_displayname("Bo Bergman")
+    listing = await until_listed(anna, room, "- Bo Bergman: CIVIS mapped 12 offers")
+    assert bo.user_id not in listing["body"]
+
+
+async def until_listed(member, room: str, line: str, attempts: int = 25) -> dict:
+    """`!updates` until it shows `line` (a profile change arrives with a later sync)."""
+    for _ in range(attempts):
+        listing = await member.ask(room, "!updates")
+        if line in listing["body"]:
+            return listing
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"{line!r} never listed; last:\n{listing['body']}")

@@ -268,5 +268,6 @@ def test_operator_verified_policy_refuses_unverified_devices_keys_and_commands(t
 
 
 def test_incoming_kinds_stay_network_neutral():
-    assert {k.value for k in IncomingKind} == {"message", "edit", "redaction", "unreadable"}
+    kinds = {"message", "edit", "redaction", "unreadable", "profile"}
+    assert {k.value for k in IncomingKind} == kinds
     assert Incoming.__dataclass_fields__["once_key"].default is None

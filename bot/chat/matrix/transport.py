@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from nio import (
@@ -33,7 +34,7 @@ from bot.chat.matrix.crypto import BotClient, Crypto, store_path
 from bot.chat.matrix.events import ENCRYPTED, is_own_join, to_incoming, undecryptable_incoming
 from bot.chat.matrix.login import log_in
 from bot.chat.matrix.send import MatrixSender, backoff, sleep_unless, status_of
-from bot.chat.transport import EventHandler, Outgoing
+from bot.chat.transport import EventHandler, Incoming, IncomingKind, Outgoing
 from bot.config import Config, GroupConfig
 from storage.db import Storage
 
@@ -74,6 +75,7 @@ class MatrixTransport:
         self._stopping = asyncio.Event()
         self._ready = asyncio.Event()  # the first sync is handled: rooms are known
         self._listening = False
+        self._names: dict[str, str] = {}  # display names already reported
         self.sender = MatrixSender(self.client, self.crypto, self._ready, self._sleep)
 
     async def connect(self) -> dict[str, GroupConfig]:
@@ -219,6 +221,24 @@ class MatrixTransport:
         for room_id, event in self.crypto.retry(response.to_device_events):
             if room_id in self.rooms and not first_start:
                 await self._deliver(room_id, event, on_event)
+        await self._report_names(on_event)
+
+    async def _report_names(self, on_event: EventHandler) -> None:
+        """Display names of the people in the groups' rooms, as nio keeps them
+        from member events: each new or changed one goes to the core once."""
+        for room_id in self.rooms:
+            room = self.client.rooms.get(room_id)
+            for user_id, user in (room.users if room else {}).items():
+                name = user.display_name or ""
+                if user_id == self.user_id or self._names.get(user_id) == name:
+                    continue
+                self._names[user_id] = name
+                when = datetime.now(UTC)
+                await on_event(
+                    Incoming(
+                        IncomingKind.PROFILE, f"profile:{user_id}", room_id, user_id, when, name
+                    )
+                )
 
     async def _deliver(self, room_id: str, event: Any, on_event: EventHandler) -> None:
         source = event.source

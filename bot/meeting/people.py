@@ -1,0 +1,55 @@
+"""How texts show people: by name, not by their network id.
+
+Agendas, minutes, `!updates` and `!actions` name people as the group knows
+them: the config's name for them (`name` on the roster, `[groups.names]`),
+else the display name the chat network reported, else the id as it is. Ids
+stay where the network needs them (mentions). A display name is chosen by
+its owner, so it is data like any member text: cleaned here to one short
+line, and escaped wherever it is rendered.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.config import GroupConfig
+
+MAX_DISPLAY_NAME_CHARS = 64
+_SPACES = re.compile(r"\s+")
+
+
+def clean_display_name(raw: str | None) -> str | None:
+    """One line, no control or format characters (no bidi overrides), at
+    most 64 characters; None when nothing printable is left."""
+    if not raw:
+        return None
+    kept = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in raw)
+    text = _SPACES.sub(" ", kept).strip()
+    if len(text) > MAX_DISPLAY_NAME_CHARS:
+        text = text[: MAX_DISPLAY_NAME_CHARS - 1].rstrip() + "…"
+    return text or None
+
+
+@dataclass(frozen=True)
+class Names:
+    """Person (an id, or a plain name a chair typed) -> how texts show them."""
+
+    known: Mapping[str, str] = field(default_factory=dict)
+
+    def of(self, person: str) -> str:
+        return self.known.get(person, person)
+
+    def all_of(self, people: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        return tuple(self.of(person) for person in people)
+
+
+def names_for(group: GroupConfig, display_names: Mapping[str, str]) -> Names:
+    """The config's names win over display names (a chair's spelling of a
+    colleague's name is the one the group's record should use)."""
+    known = {user: name for user, raw in display_names.items() if (name := clean_display_name(raw))}
+    known.update(group.names)
+    known.update({m.user: m.name for m in group.members if m.name})
+    return Names(known)
