@@ -116,6 +116,7 @@ class FakeDevice:
     verified: bool = False
     blacklisted: bool = False
     ed25519: str = "fingerprint"
+    curve25519: str = "curve"
 
 
 @dataclass
@@ -170,9 +171,16 @@ def states(client: FakeClient) -> dict[str, tuple[bool, bool]]:
     return {d.id: (d.verified, d.blacklisted) for d in client.devices}
 
 
+def without_identities(crypto: Crypto, *users: str) -> Crypto:
+    """As after a key query that found no cross-signing for these members."""
+    for user in users or ("@anna:example.org", "@bo:example.org"):
+        crypto.devices.identities[user] = None
+    return crypto
+
+
 def test_members_without_cross_signing_are_trusted_on_first_use_only(tmp_path):
     client = FakeClient(devices())
-    Crypto(client, "cross-signing", tmp_path).apply_policy([ROOM, "!clear:x"])
+    without_identities(Crypto(client, "cross-signing", tmp_path)).apply_policy([ROOM, "!clear:x"])
     state = states(client)
     assert state["PHONE"] == (True, False) and state["LAPTOP"] == (True, False)
     assert state["OLD"] == (False, True) and state["BOTDEVICE"] == (False, False)
@@ -181,21 +189,23 @@ def test_members_without_cross_signing_are_trusted_on_first_use_only(tmp_path):
 
 def test_cross_signed_only_refuses_members_without_cross_signing(tmp_path):
     client = FakeClient(devices())
-    Crypto(client, "cross-signed-only", tmp_path).apply_policy([ROOM])
+    without_identities(Crypto(client, "cross-signed-only", tmp_path)).apply_policy([ROOM])
     assert states(client)["PHONE"] == (False, True) == states(client)["LAPTOP"]
 
 
 def test_signed_devices_are_trusted_unsigned_ones_refused_and_the_identity_pinned(tmp_path):
     client = FakeClient(devices())
     crypto = Crypto(client, "cross-signing", tmp_path)
-    crypto.devices.identities["@anna:example.org"] = MemberIdentity("MASTER1", frozenset({"PHONE"}))
+    crypto.devices.identities["@anna:example.org"] = MemberIdentity(
+        "MASTER1", {"PHONE": "fingerprint"}
+    )
     crypto.apply_policy([ROOM])
     assert states(client)["PHONE"] == (True, False)
     assert states(client)["LAPTOP"] == (False, True)  # trusted before, not signed by Anna
     assert TrustStore(tmp_path).pinned == {"@anna:example.org": "MASTER1"}
     # Anna verifies her laptop in Element: it gets the next room key
     crypto.devices.identities["@anna:example.org"] = MemberIdentity(
-        "MASTER1", frozenset({"PHONE", "LAPTOP"})
+        "MASTER1", {"PHONE": "fingerprint", "LAPTOP": "fingerprint"}
     )
     crypto.apply_policy([ROOM])
     assert states(client)["LAPTOP"] == (True, False)
@@ -206,16 +216,16 @@ def test_a_changed_identity_is_refused_until_an_operator_accepts_it(tmp_path):
     client = FakeClient(devices())
     crypto = Crypto(client, "cross-signing", tmp_path)
     anna = "@anna:example.org"
-    crypto.devices.identities[anna] = MemberIdentity("MASTER1", frozenset({"PHONE"}))
+    crypto.devices.identities[anna] = MemberIdentity("MASTER1", {"PHONE": "fingerprint"})
     crypto.apply_policy([ROOM])
-    crypto.devices.identities[anna] = MemberIdentity("MASTER2", frozenset({"PHONE"}))
+    crypto.devices.identities[anna] = MemberIdentity("MASTER2", {"PHONE": "fingerprint"})
     crypto.apply_policy([ROOM])
     assert states(client)["PHONE"] == (False, True)
     message = SimpleNamespace(decrypted=True, verified=False, session_id="S", sender=anna)
     assert crypto.refuses(message)
     assert TrustStore(tmp_path).accept(anna) == "MASTER2"
     accepted = Crypto(client, "cross-signing", tmp_path)  # the next start reads the file
-    accepted.devices.identities[anna] = MemberIdentity("MASTER2", frozenset({"PHONE"}))
+    accepted.devices.identities[anna] = MemberIdentity("MASTER2", {"PHONE": "fingerprint"})
     accepted.apply_policy([ROOM])
     assert states(client)["PHONE"] == (True, False)
     assert not accepted.refuses(message)
@@ -225,31 +235,119 @@ def test_an_operator_block_beats_a_signature(tmp_path):
     client = FakeClient(devices())
     TrustStore(tmp_path).block("@anna:example.org", "PHONE")
     crypto = Crypto(client, "cross-signing", tmp_path)
-    crypto.devices.identities["@anna:example.org"] = MemberIdentity("M", frozenset({"PHONE"}))
+    crypto.devices.identities["@anna:example.org"] = MemberIdentity("M", {"PHONE": "fingerprint"})
     crypto.apply_policy([ROOM])
     assert states(client)["PHONE"] == (False, True)
 
 
+ANNA = "@anna:example.org"
+
+
+def key_object(usage: str, k: SigningKey, user: str = ANNA) -> dict:
+    return {"user_id": user, "usage": [usage], "keys": {f"ed25519:{k.public}": k.public}}
+
+
+def signed(obj: dict, by: SigningKey) -> dict:
+    return {**obj, "signatures": {ANNA: {f"ed25519:{by.public}": by.sign(obj)}}}
+
+
+def device_object(device_id: str, ed25519: str = "x") -> dict:
+    return {"user_id": ANNA, "device_id": device_id, "keys": {f"ed25519:{device_id}": ed25519}}
+
+
 def test_identities_are_read_from_a_valid_signature_chain_only():
-    anna = "@anna:example.org"
     master, ssk, stranger = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
-
-    def key(usage: str, k: SigningKey) -> dict:
-        return {"user_id": anna, "usage": [usage], "keys": {f"ed25519:{k.public}": k.public}}
-
-    def signed(obj: dict, by: SigningKey) -> dict:
-        return {**obj, "signatures": {anna: {f"ed25519:{by.public}": by.sign(obj)}}}
-
-    phone = {"user_id": anna, "device_id": "PHONE", "keys": {"ed25519:PHONE": "x"}}
-    laptop = {**phone, "device_id": "LAPTOP"}
     answer = {
-        "master_keys": {anna: key("master", master)},
-        "self_signing_keys": {anna: signed(key("self_signing", ssk), master)},
-        "device_keys": {anna: {"PHONE": signed(phone, ssk), "LAPTOP": signed(laptop, stranger)}},
+        "master_keys": {ANNA: key_object("master", master)},
+        "self_signing_keys": {ANNA: signed(key_object("self_signing", ssk), master)},
+        "device_keys": {
+            ANNA: {
+                "PHONE": signed(device_object("PHONE"), ssk),
+                "LAPTOP": signed(device_object("LAPTOP"), stranger),
+            }
+        },
     }
-    assert identities_from(answer) == {anna: MemberIdentity(master.public, frozenset({"PHONE"}))}
-    forged = {**answer, "self_signing_keys": {anna: signed(key("self_signing", ssk), stranger)}}
-    assert identities_from(forged) == {anna: MemberIdentity(master.public, frozenset())}
+    assert identities_from(answer) == {ANNA: MemberIdentity(master.public, {"PHONE": "x"})}
+    forged = {
+        **answer,
+        "self_signing_keys": {ANNA: signed(key_object("self_signing", ssk), stranger)},
+    }
+    assert identities_from(forged) == {ANNA: MemberIdentity(master.public, {})}
+
+
+def test_signatures_cannot_be_borrowed_across_devices_users_or_key_purposes():
+    master, ssk, usk = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
+    phone = signed(device_object("PHONE"), ssk)
+    base = {
+        "master_keys": {ANNA: key_object("master", master)},
+        "self_signing_keys": {ANNA: signed(key_object("self_signing", ssk), master)},
+    }
+    # PHONE's signed keys filed under another device id sign nothing
+    moved = {**base, "device_keys": {ANNA: {"EVIL": phone}}}
+    assert identities_from(moved)[ANNA].signed_devices == {}
+    # the user-signing key does not pass for the self-signing key
+    usk_as_ssk = {
+        **base,
+        "self_signing_keys": {ANNA: signed(key_object("user_signing", usk), master)},
+    }
+    usk_as_ssk["device_keys"] = {ANNA: {"PHONE": signed(device_object("PHONE"), usk)}}
+    assert identities_from(usk_as_ssk)[ANNA].signed_devices == {}
+    # a master key object of someone else is no identity of Anna's
+    assert identities_from({"master_keys": {ANNA: key_object("master", master, "@eve:x")}}) == {}
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        {"master_keys": {ANNA: "nonsense"}},
+        {"master_keys": {ANNA: {"user_id": ANNA, "usage": ["master"], "keys": []}}},
+        {"master_keys": [], "device_keys": "x"},
+        {"self_signing_keys": {ANNA: {"signatures": "x"}}, "master_keys": {}},
+    ],
+)
+def test_malformed_key_objects_are_no_identity_and_raise_nothing(junk):
+    assert identities_from(junk) == {}
+
+
+def test_the_signed_key_must_be_the_key_nio_holds_for_the_device(tmp_path):
+    client = FakeClient(devices())
+    crypto = Crypto(client, "cross-signing", tmp_path)
+    crypto.devices.identities[ANNA] = MemberIdentity("M", {"PHONE": "another key"})
+    crypto.apply_policy([ROOM])
+    assert states(client)["PHONE"] == (False, True)
+
+
+def test_an_unknown_identity_decides_nothing_and_a_lost_one_is_a_downgrade(tmp_path):
+    client = FakeClient(devices())
+    crypto = Crypto(client, "cross-signing", tmp_path)
+    crypto.apply_policy([ROOM])  # the key query has not answered yet
+    assert states(client)["PHONE"] == (False, False)
+    crypto.devices.identities[ANNA] = MemberIdentity("M", {"PHONE": "fingerprint"})
+    crypto.apply_policy([ROOM])
+    assert states(client)["PHONE"] == (True, False)
+    crypto.devices.identities[ANNA] = None  # the server now shows no identity at all
+    crypto.apply_policy([ROOM])
+    assert states(client)["PHONE"] == (False, True)
+
+
+def test_a_refused_device_gets_a_new_room_key_and_is_not_listened_to(tmp_path):
+    client = FakeClient(devices())
+    crypto = Crypto(client, "cross-signing", tmp_path)
+    both = {"PHONE": "fingerprint", "LAPTOP": "fingerprint"}
+    crypto.devices.identities[ANNA] = MemberIdentity("M", both)
+    crypto.apply_policy([ROOM])
+    assert states(client)["LAPTOP"] == (True, False)
+    client.olm.outbound_group_sessions[ROOM] = "a key the laptop may hold"
+    laptop = next(d for d in client.devices if d.id == "LAPTOP")
+    laptop.curve25519 = "laptop-curve"
+    crypto.devices.identities[ANNA] = MemberIdentity("M", {"PHONE": "fingerprint"})
+    crypto.apply_policy([ROOM])
+    assert states(client)["LAPTOP"] == (False, True)
+    assert ROOM not in client.olm.outbound_group_sessions
+    from_laptop = SimpleNamespace(
+        decrypted=True, verified=False, session_id="L", sender=ANNA, sender_key="laptop-curve"
+    )
+    assert crypto.refuses(from_laptop)
 
 
 def test_operator_verified_policy_refuses_unverified_devices_keys_and_commands(tmp_path):

@@ -27,7 +27,6 @@ from nio.exceptions import EncryptionError, LocalProtocolError
 
 from bot.chat.matrix.device_policy import DevicePolicy
 from bot.chat.matrix.identity import IdentityError, OwnIdentity
-from bot.chat.matrix.trust import OPERATOR_VERIFIED
 
 log = logging.getLogger(__name__)
 STORE_DIR = "crypto"
@@ -93,18 +92,23 @@ class Crypto:
 
     @property
     def ignore_unverified(self) -> bool:
-        """What nio's room_send does with a device it meets still undecided:
-        share the key, except under "operator-verified" (refuse)."""
-        return self.policy != OPERATOR_VERIFIED
+        """What nio's room_send does with a device the policy has not decided
+        yet (it appeared in the send's own key query, or its owner's identity
+        could not be fetched): never share the key; the send refuses the
+        device and retries, and the device gets the next key once trusted."""
+        return False
 
     async def maintain(self, room_ids: Iterable[str]) -> None:
         """Between syncs, as nio's sync_forever does, then the trust policy."""
         if not self.enabled:
             return
         client = self.client
+        room_ids = list(room_ids)
         async with self.lock:
             if client.should_upload_keys and not self.upload_refused:
                 await self._upload_keys()
+            for room_id in room_ids:
+                await self._know_members(room_id)
             if client.should_query_keys:
                 changed = set(client.olm.users_for_key_query)
                 _failed(await client.keys_query(), "querying members' device keys")
@@ -148,15 +152,21 @@ class Crypto:
         """Know every member and their devices before the room key is shared
         (after a restart nio knows only the members the first sync named)."""
         client = self.client
-        room = client.rooms.get(room_id)
-        if room is not None and not room.members_synced:
-            _failed(await client.joined_members(room_id), "listing the room's members")
+        await self._know_members(room_id)
         if client.should_query_keys:
             changed = set(client.olm.users_for_key_query)
             _failed(await client.keys_query(), "querying members' device keys")
             self.devices.forget_identities(changed)
         await self.devices.learn_identities([room_id])
         self.apply_policy([room_id])
+
+    async def _know_members(self, room_id: str) -> None:
+        """The policy judges every member's devices, and after a restart nio
+        knows only the members the first sync named (lazy loading): fetch the
+        list once per run; nio keeps it current from member events."""
+        room = self.client.rooms.get(room_id)
+        if room is not None and not room.members_synced:
+            _failed(await self.client.joined_members(room_id), "listing the room's members")
 
     async def _check_own_identity(self) -> None:
         """Once per run, after the device keys are up: the bot's identity."""
@@ -167,6 +177,14 @@ class Crypto:
             await self.own.ensure()
         except IdentityError as exc:
             log.error("cross-signing: %s; the bot's device stays unsigned", exc)
+
+    def needs_judging(self, senders: Iterable[str]) -> bool:
+        """Whether devices changed, or a sender's identity is not known yet
+        (e.g. the first message after a restart): then the policy runs before
+        their messages are read."""
+        if not self.enabled:
+            return False
+        return self.client.should_query_keys or self.devices.unjudged(senders)
 
     def apply_policy(self, room_ids: Iterable[str]) -> None:
         self.devices.apply(room_ids)

@@ -19,10 +19,12 @@ from nio.crypto import OlmDevice
 from bot.chat.matrix.identity import IdentityError, query_keys
 from bot.chat.matrix.trust import (
     OPERATOR_VERIFIED,
+    DeviceFacts,
     MemberIdentity,
     TrustStore,
     Verdict,
     identities_from,
+    unreachable_users,
     verdict,
 )
 
@@ -34,9 +36,16 @@ class DevicePolicy:
         self.client = client
         self.policy = policy
         self.trust = TrustStore(data_dir)
-        self.identities: dict[str, MemberIdentity | None] = {}  # None: has no identity
+        # None: has published no identity; absent: not known (yet), decide nothing
+        self.identities: dict[str, MemberIdentity | None] = {}
         self._flag_logged: set[tuple[str, str]] = set()
         self._refused_sessions: set[str] = set()
+
+    def unjudged(self, users: Iterable[str]) -> bool:
+        """Some of these people's identities are not known yet."""
+        if self.policy == OPERATOR_VERIFIED:
+            return False
+        return any(u and u != self.client.user_id and u not in self.identities for u in users)
 
     def forget_identities(self, users: Iterable[str]) -> None:
         """Their device lists changed: fetch their identities again."""
@@ -57,8 +66,10 @@ class DevicePolicy:
             log.warning("members' cross-signing keys: %s", exc)
             return
         found = identities_from(answer)
+        unreachable = unreachable_users(answer, users)
         for user in users:
-            self.identities[user] = found.get(user)
+            if user not in unreachable:
+                self.identities[user] = found.get(user)
 
     def apply(self, room_ids: Iterable[str]) -> None:
         """Each member device as `bot.chat.matrix.trust` decides. A device that
@@ -67,16 +78,17 @@ class DevicePolicy:
         for device in self._member_devices(room_ids):
             decision = self._verdict(device)
             if decision is Verdict.TRUST:
-                self._trust(device, room_ids)
+                self._trust(device)
             elif decision is Verdict.REFUSE:
                 self.refuse_device(device)
 
     def _verdict(self, device: OlmDevice) -> Verdict:
+        if self.policy != OPERATOR_VERIFIED and device.user_id not in self.identities:
+            return Verdict.KEEP  # the key query failed: decide when it is known
         identity = self.identities.get(device.user_id)
         had_pin = device.user_id in self.trust.pinned
-        decision = verdict(
-            self.policy, self.trust, identity, device.user_id, device.id, device.verified
-        )
+        facts = DeviceFacts(device.user_id, device.id, device.ed25519, device.verified)
+        decision = verdict(self.policy, self.trust, identity, facts)
         if identity is not None and not had_pin and device.user_id in self.trust.pinned:
             log.info(
                 "pinned the cross-signing identity of %s (master %s)",
@@ -104,15 +116,12 @@ class DevicePolicy:
             user_id,
         )
 
-    def _trust(self, device: OlmDevice, room_ids: list[str]) -> None:
+    def _trust(self, device: OlmDevice) -> None:
         if device.verified:
             return
         if device.blacklisted:
             self.client.unblacklist_device(device)
-            for room_id in room_ids:
-                room = self.client.rooms.get(room_id)
-                if room is not None and device.user_id in room.users:
-                    self.client.olm.outbound_group_sessions.pop(room_id, None)
+            self._new_room_keys(device.user_id)  # the current one was withheld from it
         self.client.verify_device(device)
         log.info(
             "trusting device %s of %s (%s; ed25519 %s)",
@@ -123,11 +132,13 @@ class DevicePolicy:
         )
 
     def refuse_device(self, device: OlmDevice) -> None:
-        """No room keys for this device, and nothing it says is acted on."""
+        """No room keys for this device from now on (the rooms it may have a
+        key for get a new one), and nothing it says is acted on."""
         if device.blacklisted:
             return
         if device.verified and self.policy != OPERATOR_VERIFIED:
             self.client.unverify_device(device)
+        self._new_room_keys(device.user_id)
         if self.client.blacklist_device(device):
             log.warning(
                 "device %s of %s gets no room keys (trust = %s: %s)",
@@ -148,13 +159,20 @@ class DevicePolicy:
             return "its owner has no cross-signing identity"
         return "its owner's identity has not signed it"
 
+    def _new_room_keys(self, user_id: str) -> None:
+        """Drop the outbound room keys of the rooms `user_id` is in, so the next
+        message is encrypted with a key shared by the current policy."""
+        for room_id, room in self.client.rooms.items():
+            if user_id in room.users:
+                self.client.olm.outbound_group_sessions.pop(room_id, None)
+
     def _member_users(self, room_ids: Iterable[str]) -> set[str]:
         users: set[str] = set()
         for room_id in room_ids:
             room = self.client.rooms.get(room_id)
             if room is not None and room.encrypted:
                 users.update(room.users)
-        users.discard(self.client.user_id)
+        users.add(self.client.user_id)  # its own other logins are judged like members'
         return users
 
     def _member_devices(self, room_ids: Iterable[str]) -> list[OlmDevice]:
@@ -166,14 +184,23 @@ class DevicePolicy:
                     devices.append(device)
         return devices
 
+    def _from_refused_device(self, event: Any) -> bool:
+        """Sent by a device the policy refused (found by its Curve25519 key)."""
+        sender_key = getattr(event, "sender_key", None)
+        for device in self.client.device_store.active_user_devices(getattr(event, "sender", "")):
+            if device.curve25519 == sender_key:
+                return device.blacklisted
+        return False
+
     def refuses(self, event: Any) -> bool:
-        """A message is not acted on (logged once per session) when it comes,
-        under "operator-verified", from a device nobody verified, or from a
-        member whose identity changed and is not yet accepted."""
+        """A message is not acted on (logged once per session) when it comes
+        from a device the policy refused (blocked, not signed by its owner's
+        identity, of a changed identity not yet accepted) or, under
+        "operator-verified", from any device nobody verified."""
         if not getattr(event, "decrypted", False) or getattr(event, "verified", False):
             return False
         sender = getattr(event, "sender", "")
-        flagged = sender in self.trust.changed
+        flagged = sender in self.trust.changed or self._from_refused_device(event)
         if self.policy != OPERATOR_VERIFIED and not flagged:
             return False
         session = getattr(event, "session_id", "") or ""

@@ -131,4 +131,8 @@ async def _reset_identity(config: Config) -> str:
     finally:
         await client.close()
     master = only_key(answer.get("master_keys", {}).get(client.user_id)) or "?"
+    trust = TrustStore(config.storage.data_dir)  # its own pin follows, or it would be flagged
+    trust.pinned[client.user_id] = master
+    trust.changed.pop(client.user_id, None)
+    trust.save()
     return f"{RESET_WARNING}\nnew identity (master key): {fingerprint(master)}"

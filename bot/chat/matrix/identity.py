@@ -26,6 +26,7 @@ from bot.chat.matrix.signing import SigningKey, fingerprint, has_valid_signature
 
 log = logging.getLogger(__name__)
 KEYS_FILE = "cross-signing.json"
+PENDING_FILE = "cross-signing.pending.json"  # new keys until the homeserver took them
 
 
 class IdentityError(Exception):
@@ -59,25 +60,32 @@ def _key_object(user_id: str, usage: str, key: SigningKey) -> dict[str, Any]:
     return {"user_id": user_id, "usage": [usage], "keys": {f"ed25519:{key.public}": key.public}}
 
 
-def load_keys(data_dir: Path) -> OwnKeys | None:
+def load_keys(data_dir: Path, name: str = KEYS_FILE) -> OwnKeys | None:
     try:
-        saved = json.loads((data_dir / KEYS_FILE).read_text(encoding="utf-8"))
+        saved = json.loads((data_dir / name).read_text(encoding="utf-8"))
         return OwnKeys(*(SigningKey(bytes.fromhex(saved[k])) for k in ("master", "self", "user")))
     except (FileNotFoundError, KeyError, ValueError, TypeError):
         return None
 
 
-def save_keys(data_dir: Path, keys: OwnKeys) -> None:
+def save_keys(data_dir: Path, keys: OwnKeys, name: str = PENDING_FILE) -> None:
     data = {"master": keys.master.seed.hex(), "self": keys.self_signing.seed.hex()}
     data["user"] = keys.user_signing.seed.hex()
     data_dir.mkdir(parents=True, exist_ok=True)
-    path, tmp = data_dir / KEYS_FILE, data_dir / f"{KEYS_FILE}.tmp"
-    if path.exists():  # a reset that fails half-way must not lose the old keys
-        os.replace(path, data_dir / f"{KEYS_FILE}.previous")
+    path, tmp = data_dir / name, data_dir / f"{name}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(data, handle)
     os.replace(tmp, path)
+
+
+def promote_pending(data_dir: Path) -> None:
+    """The homeserver took the pending keys: they become the bot's keys (the
+    ones they replace are kept as `cross-signing.json.previous`)."""
+    path = data_dir / KEYS_FILE
+    if path.exists():
+        os.replace(path, data_dir / f"{KEYS_FILE}.previous")
+    os.replace(data_dir / PENDING_FILE, path)
 
 
 async def call(client: AsyncClient, path: list[str], body: dict[str, Any]) -> tuple[int, dict]:
@@ -119,29 +127,49 @@ class OwnIdentity:
         """On every start: make the identity if there is none, else check that it
         is ours; then make sure the bot's device is signed by it."""
         answer = await query_keys(self.client, [self.user_id])
-        published = only_key(answer.get("master_keys", {}).get(self.user_id))
-        if published is None:
+        master_obj = (answer.get("master_keys") or {}).get(self.user_id)
+        if master_obj is None:
             await self.create()
             answer = await query_keys(self.client, [self.user_id])
-        elif self.keys is None or self.keys.master.public != published:
-            self.lost = True
-            log.error(
-                "the homeserver holds a cross-signing identity for %s (master key %s) whose "
-                "private keys are not in data_dir/%s: the bot's device stays unsigned and "
-                "Element flags its messages. Restore data_dir from a backup, or run "
-                "`allies-bot devices reset-identity` (members will see the identity change)",
-                self.user_id,
-                fingerprint(published),
-                KEYS_FILE,
-            )
+        elif (published := only_key(master_obj)) is None:
+            raise IdentityError("the homeserver's master key for the bot is malformed")
+        elif not self._ours(published) and not self._adopt_pending(published):
+            self._report_lost(published)
             return
         await self._sign_device(answer)
 
+    def _ours(self, published: str) -> bool:
+        return self.keys is not None and self.keys.master.public == published
+
+    def _adopt_pending(self, published: str) -> bool:
+        """A start that stopped between publishing new keys and storing them."""
+        pending = load_keys(self.data_dir, PENDING_FILE)
+        if pending is None or pending.master.public != published:
+            return False
+        promote_pending(self.data_dir)
+        self.keys = pending
+        return True
+
+    def _report_lost(self, published: str) -> None:
+        self.lost = True
+        log.error(
+            "the homeserver holds a cross-signing identity for %s (master key %s) whose "
+            "private keys are not in data_dir/%s: the bot's device keeps the signature it "
+            "has, but a new device would stay unsigned and Element would flag its messages. "
+            "Restore data_dir from a backup, or run `allies-bot devices reset-identity` "
+            "(members will see the identity change)",
+            self.user_id,
+            fingerprint(published),
+            KEYS_FILE,
+        )
+
     async def create(self) -> None:
         """New keys, uploaded (answering the homeserver's password check if it
-        asks), and stored before use so a crash cannot orphan them."""
+        asks). They are written as pending first, so a crash cannot orphan
+        them, and become the bot's keys only once the homeserver took them: a
+        failed reset leaves the old identity as it was."""
         keys = OwnKeys.generate()
-        save_keys(self.data_dir, keys)
+        save_keys(self.data_dir, keys, PENDING_FILE)
         body = keys.public_objects(self.user_id)
         status, answer = await call(self.client, ["keys", "device_signing", "upload"], body)
         if status == 401 and "session" in answer:
@@ -158,7 +186,9 @@ class OwnIdentity:
             }
             status, answer = await call(self.client, ["keys", "device_signing", "upload"], body)
         if status != 200:
+            (self.data_dir / PENDING_FILE).unlink(missing_ok=True)
             raise IdentityError(f"publishing cross-signing keys failed (HTTP {status})")
+        promote_pending(self.data_dir)
         self.keys, self.lost = keys, False
         log.info(
             "cross-signing identity created for %s (master key %s)",

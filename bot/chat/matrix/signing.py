@@ -57,9 +57,13 @@ class SigningKey:
         return unpadded_b64(signer.sign(canonical_json(signed_part(obj))))
 
 
-def has_valid_signature(obj: dict[str, Any], user_id: str, public_key: str) -> bool:
+def has_valid_signature(obj: Any, user_id: str, public_key: str) -> bool:
     """Whether `obj` carries `user_id`'s signature by the Ed25519 key `public_key`."""
-    signature = (obj.get("signatures") or {}).get(user_id, {}).get(f"ed25519:{public_key}")
+    if not isinstance(obj, dict) or not isinstance(public_key, str):
+        return False
+    signatures = obj.get("signatures")
+    by_user = signatures.get(user_id) if isinstance(signatures, dict) else None
+    signature = by_user.get(f"ed25519:{public_key}") if isinstance(by_user, dict) else None
     if not isinstance(signature, str):
         return False
     try:
@@ -77,10 +81,16 @@ def has_valid_signature(obj: dict[str, Any], user_id: str, public_key: str) -> b
     return True
 
 
-def only_key(key_object: dict[str, Any] | None) -> str | None:
+def only_key(key_object: Any) -> str | None:
     """The one Ed25519 key of a cross-signing key object, else None."""
-    keys = (key_object or {}).get("keys") or {}
-    values = [v for k, v in keys.items() if k.startswith("ed25519:") and isinstance(v, str)]
+    keys = key_object.get("keys") if isinstance(key_object, dict) else None
+    if not isinstance(keys, dict):
+        return None
+    values = [
+        v
+        for k, v in keys.items()
+        if isinstance(k, str) and k.startswith("ed25519:") and isinstance(v, str)
+    ]
     return values[0] if len(values) == 1 else None
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+import time
 from typing import Any
 
 from nio import (
@@ -33,8 +33,9 @@ from bot.chat.matrix import nio_patch
 from bot.chat.matrix.crypto import BotClient, Crypto, store_path
 from bot.chat.matrix.events import ENCRYPTED, is_own_join, to_incoming, undecryptable_incoming
 from bot.chat.matrix.login import log_in
+from bot.chat.matrix.profiles import NameReporter
 from bot.chat.matrix.send import MatrixSender, backoff, sleep_unless, status_of
-from bot.chat.transport import EventHandler, Incoming, IncomingKind, Outgoing
+from bot.chat.transport import EventHandler, Outgoing
 from bot.config import Config, GroupConfig
 from storage.db import Storage
 
@@ -47,6 +48,7 @@ SYNC_FILTER = {
     "presence": {"types": []},
 }
 MAX_BACKFILL_PAGES = 50
+CLOCK_SKEW_MS = 60_000  # how far the homeserver's clock may be behind the bot's
 
 
 class MatrixTransport:
@@ -75,14 +77,15 @@ class MatrixTransport:
         self._stopping = asyncio.Event()
         self._ready = asyncio.Event()  # the first sync is handled: rooms are known
         self._listening = False
-        self._names: dict[str, str] = {}  # display names already reported
+        self.names = NameReporter(self.client, self.rooms)
+        self._started_ms = int(time.time() * 1000)
         self.sender = MatrixSender(self.client, self.crypto, self._ready, self._sleep)
 
     async def connect(self) -> dict[str, GroupConfig]:
         """Log in, upload encryption keys, resolve configured rooms to ids and
         join them (keys first, so members can encrypt for the bot at once)."""
         await log_in(self.client, self.config.matrix, self.config.storage.data_dir)
-        await self.crypto.maintain(())
+        await self._maintain_crypto()
         for group in self.config.groups:
             room_id = await self._resolve(group.room)
             if room_id:
@@ -205,11 +208,19 @@ class MatrixTransport:
         then earlier undecryptable ones whose keys came with this batch.
         Nothing from before the bot's own join is answered; on the first start
         a room it was already in (no join in this batch) has nothing to answer."""
+        senders = {
+            e.source.get("sender", "")
+            for room_id, info in response.rooms.join.items()
+            if room_id in self.rooms
+            for e in info.timeline.events
+        }
+        if self.crypto.needs_judging(senders):
+            await self._maintain_crypto()  # senders' devices are judged before their messages
         for room_id, info in response.rooms.join.items():
             if room_id not in self.rooms:
                 continue
             events = list(info.timeline.events)
-            joined_here = [i for i, e in enumerate(events) if is_own_join(e.source, self.user_id)]
+            joined_here = [i for i, e in enumerate(events) if self._joined_this_run(e.source)]
             if joined_here:
                 events = events[joined_here[-1] + 1 :]
             elif first_start:
@@ -221,24 +232,14 @@ class MatrixTransport:
         for room_id, event in self.crypto.retry(response.to_device_events):
             if room_id in self.rooms and not first_start:
                 await self._deliver(room_id, event, on_event)
-        await self._report_names(on_event)
+        await self.names.report(on_event)
 
-    async def _report_names(self, on_event: EventHandler) -> None:
-        """Display names of the people in the groups' rooms, as nio keeps them
-        from member events: each new or changed one goes to the core once."""
-        for room_id in self.rooms:
-            room = self.client.rooms.get(room_id)
-            for user_id, user in (room.users if room else {}).items():
-                name = user.display_name or ""
-                if user_id == self.user_id or self._names.get(user_id) == name:
-                    continue
-                self._names[user_id] = name
-                when = datetime.now(UTC)
-                await on_event(
-                    Incoming(
-                        IncomingKind.PROFILE, f"profile:{user_id}", room_id, user_id, when, name
-                    )
-                )
+    def _joined_this_run(self, source: dict[str, Any]) -> bool:
+        """The bot's own join, made by this run (an older join still in the
+        timeline after a lost database must not open what came before it)."""
+        if not is_own_join(source, self.user_id):
+            return False
+        return source.get("origin_server_ts", 0) >= self._started_ms - CLOCK_SKEW_MS
 
     async def _deliver(self, room_id: str, event: Any, on_event: EventHandler) -> None:
         source = event.source

@@ -1,0 +1,36 @@
+"""Display names of the people in the groups' rooms, for texts that name them.
+
+nio keeps each room member's display name from the member events of the
+sync; after every sync each new or changed one goes to the core once, as an
+`Incoming` of kind PROFILE (the core stores it; `bot.meeting.people` uses it).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from nio import AsyncClient
+
+from bot.chat.transport import EventHandler, Incoming, IncomingKind
+from bot.config import GroupConfig
+
+
+class NameReporter:
+    def __init__(self, client: AsyncClient, rooms: dict[str, GroupConfig]) -> None:
+        self.client = client
+        self.rooms = rooms  # the transport's own mapping: rooms joined later count
+        self._reported: dict[str, str] = {}
+
+    async def report(self, on_event: EventHandler) -> None:
+        for room_id in self.rooms:
+            room = self.client.rooms.get(room_id)
+            for user_id, user in (room.users if room else {}).items():
+                name = user.display_name or ""
+                if user_id == self.client.user_id or self._reported.get(user_id) == name:
+                    continue
+                self._reported[user_id] = name
+                when = datetime.now(UTC)
+                event_id = f"profile:{user_id}"
+                await on_event(
+                    Incoming(IncomingKind.PROFILE, event_id, room_id, user_id, when, name)
+                )
