@@ -1,14 +1,24 @@
 """Command handlers, one module per command family, each with `register(router)`."""
 
 from bot.runtime.router import Router
-from handlers import actions, agenda, calendar_admin, live, minutes, schedule, updates
+from handlers import actions, agenda, calendar_admin, live, minutes, outputs, schedule, updates
 from handlers import help as help_commands
 
 
 def build_router() -> Router:
     """The router with every command family registered."""
     router = Router()
-    families = (help_commands, updates, schedule, agenda, calendar_admin, live, actions, minutes)
+    families = (
+        help_commands,
+        updates,
+        schedule,
+        agenda,
+        calendar_admin,
+        live,
+        actions,
+        outputs,
+        minutes,
+    )
     for family in families:
         family.register(router)
     return router

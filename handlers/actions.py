@@ -18,7 +18,7 @@ from storage.repo_meetings import StoredAction
 MAX_TASK_CHARS = 1000
 
 
-def _today(ctx: CommandContext) -> date:
+def local_today(ctx: CommandContext) -> date:
     return ctx.now.astimezone(ctx.group.timezone).date()
 
 
@@ -77,7 +77,9 @@ def register(router: Router) -> None:
             now=ctx.now,
         )
         names = await ctx.names()
-        line = action_line(stored.id, stored.owners, stored.text, due, _today(ctx), names=names)
+        line = action_line(
+            stored.id, stored.owners, stored.text, due, local_today(ctx), names=names
+        )
         return Reply(f"Action {line}")
 
     @router.command(
@@ -110,7 +112,7 @@ def register(router: Router) -> None:
         due = parse_due(ctx, due_text) if due_text else item.due
         await ctx.repo.edit_action(item.id, task, due)
         names = await ctx.names()
-        line = action_line(item.id, item.owners, task, due, _today(ctx), names=names)
+        line = action_line(item.id, item.owners, task, due, local_today(ctx), names=names)
         return Reply(f"Changed: {line}")
 
     @router.command(
@@ -136,7 +138,7 @@ async def list_actions(ctx: CommandContext) -> str:
         items = [a for a in items if who in a.owners]
     if not items:
         return "No open action items." if which != "all" else "No action items yet."
-    today, names = _today(ctx), await ctx.names()
+    today, names = local_today(ctx), await ctx.names()
     lines = [
         f"- {action_line(a.id, a.owners, a.text, a.due, today, a.status, names=names)}"
         for a in items

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.meeting.agenda import ProposedItem, agenda_lines, render_agenda
-from bot.runtime.calendars import load_calendar, open_action_lines
+from bot.meeting.agenda import ProposedItem, agenda_lines
+from bot.runtime.agenda_data import agenda_text
+from bot.runtime.calendars import load_calendar
 from bot.runtime.router import CommandContext, Reply, Role, Router, UsageError, number_arg
 from handlers.schedule import NO_CADENCE
 
@@ -28,25 +29,11 @@ def register(router: Router) -> None:
     async def agenda_command(ctx: CommandContext) -> Reply:
         if ctx.args:
             raise UsageError("Did you mean `!agenda add <text>`?")
-        meeting, items = await _next_meeting_items(ctx)
+        meeting, _ = await _next_meeting_items(ctx)
         if meeting is None:
             return Reply(NO_CADENCE if ctx.group.schedule.cadence is None else "No next meeting.")
-        schedule = ctx.group.schedule
-        names = await ctx.names()
-        proposed = [ProposedItem(i.text, names.of(i.proposer)) for i in items]
         today = ctx.now.astimezone(ctx.group.timezone).date()
-        actions = await open_action_lines(ctx.repo, ctx.group, today)
-        return Reply(
-            render_agenda(
-                ctx.group.name,
-                meeting,
-                schedule.call_link,
-                schedule.standing_items,
-                proposed,
-                actions,
-                draft=True,
-            )
-        )
+        return Reply(await agenda_text(ctx.repo, ctx.group, meeting, today, draft=True))
 
     @router.command(
         "agenda add",

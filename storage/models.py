@@ -211,3 +211,39 @@ class MinutesPost(Base):
     markdown: Mapped[str] = mapped_column(Text)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Output(Base):
+    """A position paper, guideline, … of a group, with where it stands now."""
+
+    __tablename__ = "outputs"
+    __table_args__ = (Index("ix_outputs_group_status", "group_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    link: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+
+
+class OutputChange(Base):
+    """One step of an output (created, a status, a link), with who and when:
+    the yearly report is built from this history."""
+
+    __tablename__ = "output_changes"
+    __table_args__ = (Index("ix_output_changes_output", "output_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    output_id: Mapped[int] = mapped_column(Integer)
+    group_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    changed_by: Mapped[str] = mapped_column(String(255))
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)

@@ -75,6 +75,7 @@ def render_agenda(
     open_actions: Sequence[str] = (),
     *,
     draft: bool = False,
+    outputs: Sequence[str] = (),
 ) -> str:
     title = "Draft agenda" if draft else "Agenda"
     parts = [
@@ -84,6 +85,10 @@ def render_agenda(
     ]
     if open_actions:
         parts.append("**Open action items**\n\n" + "\n".join(f"- {a}" for a in open_actions))
+    if outputs:
+        parts.append(
+            "**Outputs due or awaiting a decision**\n\n" + "\n".join(f"- {o}" for o in outputs)
+        )
     parts.append(
         "Please send your alliance's update with `!update <text>` before the meeting; "
         "propose an item with `!agenda add <text>`."

@@ -84,12 +84,16 @@ class MinutesData:
     carried_actions: tuple[ActionView, ...]
     next_meeting: Meeting | None
     live: bool = True
+    # steps of the group's outputs during or since the last meeting, as lines
+    # already escaped by `bot.meeting.outputs.change_line`
+    output_changes: tuple[str, ...] = ()
 
 
 def compile_minutes(data: MinutesData) -> str:
     """The minutes as Markdown, sections in the order a chair circulates them.
     Empty sections stay, with one short line, so readers see that nothing
-    was recorded rather than wondering whether something was lost."""
+    was recorded rather than wondering whether something was lost (outputs,
+    which not every group records, only when one moved)."""
     sections = [
         _header(data),
         _present(data.present),
@@ -98,6 +102,7 @@ def compile_minutes(data: MinutesData) -> str:
         _updates(data.updates),
         _notes(data.notes),
         _decisions(data.notes),
+        *_outputs(data.output_changes),
         _actions(data.new_actions, data.carried_actions),
         _section("Next meeting", _next(data.next_meeting)),
     ]
@@ -241,6 +246,12 @@ def _decisions(notes: Sequence[Note]) -> str:
         return _section("Decisions", "No decisions were recorded.")
     lines = [f"{n}. {_multiline(d.text, '   ')}" for n, d in enumerate(decisions, 1)]
     return _section("Decisions", "\n".join(lines))
+
+
+def _outputs(changes: Sequence[str]) -> list[str]:
+    if not changes:
+        return []
+    return [_section("Outputs", "\n".join(f"- {line}" for line in changes))]
 
 
 def _actions(new: Sequence[ActionView], carried: Sequence[ActionView]) -> str:

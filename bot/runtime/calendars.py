@@ -1,5 +1,6 @@
 """Domain values loaded from storage: a group's calendar with its stored
-overrides, its open action items as agenda lines, and how to name people."""
+overrides, its open action items and outputs as agenda lines, and how to
+name people."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from bot.calendar.cadence import KEY_FORMAT, Override
 from bot.config import GroupConfig
 from bot.meeting.actions import action_line
 from bot.meeting.group_calendar import GroupCalendar
+from bot.meeting.outputs import OutputView, for_agenda, output_line
 from bot.meeting.people import Names, names_for
 from storage.repo import Repo
+from storage.repo_outputs import StoredOutput
 from storage.repo_schedule import StoredOverride
 
 
@@ -40,3 +43,18 @@ async def open_action_lines(repo: Repo, group: GroupConfig, today: date) -> list
         action_line(a.id, a.owners, a.text, a.due, today, names=names)
         for a in await repo.actions(group.id)
     ]
+
+
+async def agenda_output_lines(
+    repo: Repo, group: GroupConfig, before: date, today: date
+) -> list[str]:
+    """Outputs the meeting on `before` should hear about, as agenda lines."""
+    names = await load_names(repo, group)
+    outputs = [view(o) for o in await repo.outputs(group.id)]
+    return [output_line(o, names, today) for o in for_agenda(outputs, before)]
+
+
+def view(output: StoredOutput) -> OutputView:
+    return OutputView(
+        output.id, output.kind, output.title, output.status, output.due, output.owner, output.link
+    )

@@ -67,15 +67,13 @@ class BotCore:
             return
         if event.kind is IncomingKind.MESSAGE:
             await self._on_message(group, event)
-        elif event.kind is IncomingKind.EDIT:
-            await self._on_edit(group, event)
+        elif event.kind in (IncomingKind.EDIT, IncomingKind.REDACTION):
+            await self._on_change(group, event)
         elif event.kind is IncomingKind.UNREADABLE:
             await self._on_unreadable(event)
-        elif event.kind is IncomingKind.PROFILE:
+        else:  # PROFILE: nothing to answer
             await self._on_profile(event)
             return
-        else:
-            await self._on_redaction(group, event)
         self.outbox.wake()
 
     async def _on_message(self, group: GroupConfig, event: Incoming) -> None:
@@ -101,32 +99,23 @@ class BotCore:
             for listener in self.calendar_listeners:
                 await listener(group)
 
-    async def _on_edit(self, group: GroupConfig, event: Incoming) -> None:
-        """What an edit means is the business of the command the message was
-        (the router asks); the reply goes to the original message."""
+    async def _on_change(self, group: GroupConfig, event: Incoming) -> None:
+        """What an edit or a redaction means is the business of the command the
+        message was (the router asks). An edit's reply goes to the original
+        message; a redaction's stands alone (its message is gone)."""
         target = event.target_event_id or ""
-        parsed = parse_command(event.body)
+        edit = event.kind is IncomingKind.EDIT
+        parsed = parse_command(event.body) if edit else None
+        dispatch = self.router.dispatch_edit if edit else self.router.dispatch_redaction
 
         async def work(repo: Repo) -> None:
             if await repo.is_processed(event.event_id):
                 return
             ctx = self._context(group, event, "", repo, target)
-            reply = await self.router.dispatch_edit(MessageChange(ctx, parsed, event.timestamp))
+            reply = await dispatch(MessageChange(ctx, parsed, event.timestamp))
             if reply is not None:
-                await self._finish(repo, event, "edit", reply, reply_to=target)
-
-        await self._run_safely(work, event)
-
-    async def _on_redaction(self, group: GroupConfig, event: Incoming) -> None:
-        target = event.target_event_id or ""
-
-        async def work(repo: Repo) -> None:
-            if await repo.is_processed(event.event_id):
-                return
-            ctx = self._context(group, event, "", repo, target)
-            reply = await self.router.dispatch_redaction(MessageChange(ctx, None, event.timestamp))
-            if reply is not None:
-                await self._finish(repo, event, "redaction", reply, reply_to=None)
+                kind, reply_to = ("edit", target) if edit else ("redaction", None)
+                await self._finish(repo, event, kind, reply, reply_to=reply_to)
 
         await self._run_safely(work, event)
 

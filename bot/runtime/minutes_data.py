@@ -6,19 +6,21 @@ handler, the CLI and the tests all compile minutes the same way.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.calendar.cadence import Meeting
 from bot.config import GroupConfig
 from bot.meeting.agenda import ProposedItem, agenda_lines
 from bot.meeting.group_calendar import GroupCalendar
 from bot.meeting.minutes import ActionView, MinutesData, Note, Person, UpdateView
+from bot.meeting.outputs import change_line
 from bot.meeting.people import Names
 from bot.runtime.calendars import load_names
 from storage.repo import Repo
 from storage.repo_meetings import StoredAction, StoredSession
 
 NOTE_KINDS = ("topic", "info", "decision")
+LOOKBACK = timedelta(days=400)
 
 
 def _person(group: GroupConfig, names: Names, user: str) -> Person:
@@ -66,6 +68,18 @@ async def gather_minutes(
     new = [a for a in await repo.actions_created_in(group.id, meeting.key) if a.status != "removed"]
     carried = [a for a in await repo.actions(group.id) if a.meeting_key != meeting.key]
     chairs = (session.started_by,) if live and session else group.chairs
+    changes = await repo.output_changes(group.id, _previous_end(calendar, meeting))
+    output_changes = tuple(
+        change_line(
+            c.title,
+            c.kind,
+            c.status,
+            c.note,
+            names.of(c.changed_by),
+            c.changed_at.astimezone(group.timezone).date(),
+        )
+        for c in changes
+    )
     return MinutesData(
         group_name=group.name,
         meeting=meeting,
@@ -83,4 +97,15 @@ async def gather_minutes(
         carried_actions=tuple(_action_view(a, today, names) for a in carried),
         next_meeting=calendar.next(max(now, meeting.end)),
         live=live,
+        output_changes=output_changes,
     )
+
+
+def _previous_end(calendar: GroupCalendar, meeting: Meeting) -> datetime:
+    """Output changes are reported from the end of the meeting before this one."""
+    earlier = [
+        m
+        for m in calendar.between(meeting.start - LOOKBACK, meeting.start)
+        if m.start < meeting.start
+    ]
+    return earlier[-1].end if earlier else datetime(1970, 1, 1, tzinfo=UTC)

@@ -18,9 +18,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.calendar.cadence import Meeting
 from bot.config import GroupConfig
-from bot.meeting.agenda import ProposedItem, render_agenda, render_chase, render_reminder
+from bot.meeting.agenda import render_chase, render_reminder
 from bot.meeting.posts import Decision, PlannedPost, decide, plan_posts, superseded
-from bot.runtime.calendars import load_calendar, load_names, open_action_lines
+from bot.runtime.agenda_data import agenda_text
+from bot.runtime.calendars import load_calendar, load_names
 from bot.runtime.core import BotCore
 from bot.runtime.router import Reply
 from storage.repo import Repo
@@ -194,21 +195,8 @@ class Poster:
     ) -> Reply | None:
         meeting, schedule = post.meeting, group.schedule
         if post.kind == "agenda":
-            items = await repo.agenda_items(group.id, meeting.key)
-            names = await load_names(repo, group)
-            proposed = [ProposedItem(i.text, names.of(i.proposer)) for i in items]
             today = now.astimezone(group.timezone).date()
-            actions = await open_action_lines(repo, group, today)
-            return Reply(
-                render_agenda(
-                    group.name,
-                    meeting,
-                    schedule.call_link,
-                    schedule.standing_items,
-                    proposed,
-                    actions,
-                )
-            )
+            return Reply(await agenda_text(repo, group, meeting, today, draft=False))
         updates = await repo.updates_for(group.id, meeting.key)
         if post.kind == "chase":
             missing = await self._missing(repo, group, {u.alliance for u in updates})

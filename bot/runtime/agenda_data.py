@@ -1,0 +1,32 @@
+"""A meeting's agenda from what is stored: proposed items, open actions and
+the outputs to decide on. The one place the `!agenda` command and the
+automatic agenda post build it, so the two never differ."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.calendar.cadence import Meeting
+from bot.config import GroupConfig
+from bot.meeting.agenda import ProposedItem, render_agenda
+from bot.runtime.calendars import agenda_output_lines, load_names, open_action_lines
+from storage.repo import Repo
+
+
+async def agenda_text(
+    repo: Repo, group: GroupConfig, meeting: Meeting, today: date, *, draft: bool
+) -> str:
+    names = await load_names(repo, group)
+    items = await repo.agenda_items(group.id, meeting.key)
+    proposed = [ProposedItem(i.text, names.of(i.proposer)) for i in items]
+    schedule = group.schedule
+    return render_agenda(
+        group.name,
+        meeting,
+        schedule.call_link,
+        schedule.standing_items,
+        proposed,
+        await open_action_lines(repo, group, today),
+        draft=draft,
+        outputs=await agenda_output_lines(repo, group, meeting.start.date(), today),
+    )

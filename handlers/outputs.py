@@ -1,0 +1,124 @@
+"""Outputs: `!output add`, `!outputs`, `!output <id> <status> [note]`, `!output <id> link <url>`.
+
+Members add outputs; the owner, chairs and vice-chairs move them on; only
+chairs drop one. Every step is stored with who and when.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.meeting.outputs import (
+    FINISHED,
+    STATUSES,
+    check_status,
+    output_line,
+    parse_add,
+    status_text,
+)
+from bot.meeting.render import escape
+from bot.runtime.calendars import view
+from bot.runtime.router import CommandContext, Reply, Role, Router, UsageError, number_arg
+from handlers.actions import local_today, parse_due
+from storage.repo_outputs import StoredOutput
+
+MAX_NOTE_CHARS = 500
+URL_RE = re.compile(r"^https?://[^\s<>\"]{1,2000}$")
+
+
+async def _changeable(ctx: CommandContext, text: str) -> StoredOutput:
+    number = number_arg(text)
+    if number is None:
+        raise UsageError("Give the output's number, as `!outputs` shows it.")
+    output = await ctx.repo.output(ctx.group.id, number)
+    if output is None:
+        raise UsageError(f"There is no output #{number}. See `!outputs all`.")
+    if ctx.role < Role.VICE_CHAIR and ctx.sender != output.owner:
+        raise UsageError(
+            f"Only the owner of output #{number}, the chairs or vice-chairs change it."
+        )
+    return output
+
+
+def register(router: Router) -> None:
+    @router.command(
+        "output add",
+        role=Role.MEMBER,
+        usage="!output add <kind> <title> [due <when>] [owner <who>]",
+        summary="record a planned output (position-paper, guideline, best-practice, …)",
+    )
+    async def output_add(ctx: CommandContext) -> Reply:
+        try:
+            draft = parse_add(ctx.args, ctx.group)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        due = parse_due(ctx, draft.due_text)
+        stored = await ctx.repo.add_output(
+            group_id=ctx.group.id,
+            kind=draft.kind,
+            title=draft.title,
+            due=due,
+            owner=draft.owner,
+            created_by=ctx.sender,
+            event_id=ctx.event_id,
+            now=ctx.now,
+        )
+        line = output_line(view(stored), await ctx.names(), local_today(ctx))
+        return Reply(f"Output {line}. Move it on with `!output {stored.id} drafting`.")
+
+    @router.command(
+        "outputs",
+        role=Role.MEMBER,
+        usage="!outputs [all]",
+        summary="the group's outputs under way (all: also adopted, published, dropped)",
+    )
+    async def outputs(ctx: CommandContext) -> Reply:
+        every = ctx.args.strip().lower() == "all"
+        if ctx.args.strip() and not every:
+            raise UsageError("Did you mean `!outputs all`?")
+        items = [
+            o for o in await ctx.repo.outputs(ctx.group.id) if every or o.status not in FINISHED
+        ]
+        if not items:
+            return Reply("No outputs yet. Add one with `!output add <kind> <title>`.")
+        names, today = await ctx.names(), local_today(ctx)
+        lines = "\n".join(f"- {output_line(view(o), names, today)}" for o in items)
+        return Reply(f"**Outputs** ({len(items)})\n\n{lines}")
+
+    @router.command(
+        "output",
+        role=Role.MEMBER,
+        usage=f"!output <id> <{'|'.join(STATUSES)}> [note]  or  !output <id> link <url>",
+        summary="move an output on (Forum Board consultation, General Forum review, …)",
+    )
+    async def output_change(ctx: CommandContext) -> Reply:
+        number, _, rest = ctx.args.strip().partition(" ")
+        word, _, note = rest.strip().partition(" ")
+        if not word:
+            raise UsageError("Give the output's number and its new status (or `link <url>`).")
+        output = await _changeable(ctx, number)
+        if word.lower() == "link":
+            return await _set_link(ctx, output, note.strip())
+        try:
+            status = check_status(word)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if status == "dropped" and ctx.role < Role.CHAIR:
+            raise UsageError("Only chairs drop an output.")
+        if status == output.status:
+            raise UsageError(f"Output #{output.id} is already {status}.")
+        if len(note) > MAX_NOTE_CHARS:
+            raise UsageError(f"Notes are at most {MAX_NOTE_CHARS} characters.")
+        await ctx.repo.change_output(
+            output.id, by=ctx.sender, event_id=ctx.event_id, now=ctx.now, status=status, note=note
+        )
+        return Reply(f"Output #{output.id} “{escape(output.title)}” is now {status_text(status)}.")
+
+
+async def _set_link(ctx: CommandContext, output: StoredOutput, url: str) -> Reply:
+    if not URL_RE.match(url):
+        raise UsageError("Give a web address starting with https:// (or http://).")
+    await ctx.repo.change_output(
+        output.id, by=ctx.sender, event_id=ctx.event_id, now=ctx.now, link=url
+    )
+    return Reply(f"Output #{output.id} now links to {escape(url)}.")

@@ -1,0 +1,147 @@
+"""Outputs and their history: the repository half of `handlers/outputs.py`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Output, OutputChange
+from storage.times import from_db, to_db
+
+
+@dataclass(frozen=True)
+class StoredOutput:
+    id: int
+    group_id: str
+    kind: str
+    title: str
+    status: str
+    due: date | None
+    owner: str | None
+    link: str | None
+    created_by: str
+
+
+@dataclass(frozen=True)
+class StoredOutputChange:
+    output_id: int
+    title: str
+    kind: str
+    status: str
+    note: str
+    changed_by: str
+    changed_at: datetime
+
+
+def _output(row: Output) -> StoredOutput:
+    return StoredOutput(
+        row.id,
+        row.group_id,
+        row.kind,
+        row.title,
+        row.status,
+        row.due,
+        row.owner,
+        row.link,
+        row.created_by,
+    )
+
+
+class OutputRepo:
+    session: AsyncSession
+
+    async def add_output(
+        self,
+        *,
+        group_id: str,
+        kind: str,
+        title: str,
+        due: date | None,
+        owner: str | None,
+        created_by: str,
+        event_id: str,
+        now: datetime,
+    ) -> StoredOutput:
+        row = Output(
+            group_id=group_id,
+            kind=kind,
+            title=title,
+            status="planned",
+            due=due,
+            owner=owner,
+            created_by=created_by,
+            created_at=to_db(now),
+            event_id=event_id,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        await self._record(row, "planned", "added", created_by, event_id, now)
+        return _output(row)
+
+    async def output(self, group_id: str, output_id: int) -> StoredOutput | None:
+        row = await self.session.get(Output, output_id)
+        return _output(row) if row is not None and row.group_id == group_id else None
+
+    async def outputs(self, group_id: str) -> list[StoredOutput]:
+        query = select(Output).where(Output.group_id == group_id).order_by(Output.id)
+        return [_output(row) for row in await self.session.scalars(query)]
+
+    async def change_output(
+        self,
+        output_id: int,
+        *,
+        by: str,
+        event_id: str,
+        now: datetime,
+        status: str | None = None,
+        link: str | None = None,
+        note: str = "",
+    ) -> None:
+        """A new status or link, and its line in the history, together."""
+        row = await self.session.get(Output, output_id)
+        assert row is not None
+        if status is not None:
+            row.status = status
+        if link is not None:
+            row.link = link
+            note = note or f"link {link}"
+        await self._record(row, row.status, note, by, event_id, now)
+
+    async def output_changes(self, group_id: str, since: datetime) -> list[StoredOutputChange]:
+        query = (
+            select(OutputChange, Output)
+            .join(Output, Output.id == OutputChange.output_id)
+            .where(OutputChange.group_id == group_id, OutputChange.changed_at > to_db(since))
+            .order_by(OutputChange.id)
+        )
+        return [
+            StoredOutputChange(
+                change.output_id,
+                output.title,
+                output.kind,
+                change.status,
+                change.note,
+                change.changed_by,
+                from_db(change.changed_at),
+            )
+            for change, output in (await self.session.execute(query)).all()
+        ]
+
+    async def _record(
+        self, row: Output, status: str, note: str, by: str, event_id: str, now: datetime
+    ) -> None:
+        self.session.add(
+            OutputChange(
+                output_id=row.id,
+                group_id=row.group_id,
+                status=status,
+                note=note,
+                changed_by=by,
+                changed_at=to_db(now),
+                event_id=event_id,
+            )
+        )
+        await self.session.flush()
