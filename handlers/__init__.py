@@ -1,7 +1,17 @@
 """Command handlers, one module per command family, each with `register(router)`."""
 
 from bot.runtime.router import Router
-from handlers import actions, agenda, calendar_admin, live, minutes, outputs, schedule, updates
+from handlers import (
+    actions,
+    agenda,
+    calendar_admin,
+    live,
+    minutes,
+    outputs,
+    schedule,
+    subgroups,
+    updates,
+)
 from handlers import help as help_commands
 
 
@@ -17,6 +27,7 @@ def build_router() -> Router:
         live,
         actions,
         outputs,
+        subgroups,
         minutes,
     )
     for family in families:

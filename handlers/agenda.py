@@ -32,8 +32,7 @@ def register(router: Router) -> None:
         meeting, _ = await _next_meeting_items(ctx)
         if meeting is None:
             return Reply(NO_CADENCE if ctx.group.schedule.cadence is None else "No next meeting.")
-        today = ctx.now.astimezone(ctx.group.timezone).date()
-        return Reply(await agenda_text(ctx.repo, ctx.group, meeting, today, draft=True))
+        return Reply(await agenda_text(ctx.repo, ctx.group, meeting, ctx.now, draft=True))
 
     @router.command(
         "agenda add",

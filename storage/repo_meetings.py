@@ -82,6 +82,14 @@ class MeetingRepo:
         )
         return None if row is None else _session(row)
 
+    async def sessions_started_since(self, group_id: str, since: datetime) -> list[StoredSession]:
+        rows = await self.session.scalars(
+            select(MeetingSession)
+            .where(MeetingSession.group_id == group_id, MeetingSession.started_at > to_db(since))
+            .order_by(MeetingSession.id)
+        )
+        return [_session(row) for row in rows]
+
     async def last_session(self, group_id: str) -> StoredSession | None:
         row = await self.session.scalar(
             select(MeetingSession)

@@ -28,6 +28,7 @@ KNOWN_KEYS = {
         "date_order",
         "auto_close",
         "names",
+        "parent",
     },
     "cadence": {"dates", "start", "every", "duration", "breaks", "until"},
     "announce": {"agenda_before", "reminders", "chase_updates", "grace"},

@@ -44,7 +44,11 @@ def parse_names(value: Any, key: str, check: Checker) -> dict[str, str]:
     return names
 
 
-def parse_members(value: Any, prefix: str, check: Checker) -> tuple[Member, ...]:
+def parse_members(
+    value: Any, prefix: str, check: Checker, *, alliance_required: bool = True
+) -> tuple[Member, ...]:
+    """The roster. In a sub-group an entry may leave `alliance` out (it is then
+    "" here and taken from the parent's roster by `inherit`)."""
     if not isinstance(value, list):
         check.fail(f"{prefix}.members", "must be a list of [[groups.members]] tables")
         return ()
@@ -57,13 +61,37 @@ def parse_members(value: Any, prefix: str, check: Checker) -> tuple[Member, ...]
             continue
         check.unknown_keys(table, "member", where)
         user = check.string(table, "user", where)
-        alliance = check.string(table, "alliance", where)
+        alliance = check.string(table, "alliance", where, required=alliance_required)
+        if not alliance_required and "alliance" not in table:
+            alliance = ""
         name = _parse_name(table["name"], f"{where}.name", check) if "name" in table else None
         if user and not USER_ID_RE.match(user):
             check.fail(f"{where}.user", f"{user!r} is not a Matrix user ID like @name:server")
         elif user in seen:
             check.fail(f"{where}.user", f"{user} is listed twice")
-        elif user and alliance:
+        elif user and alliance is not None:
             seen.add(user)
             members.append(Member(user, alliance, name))
     return tuple(members)
+
+
+def inherit(
+    members: tuple[Member, ...], parent: tuple[Member, ...], prefix: str, check: Checker
+) -> tuple[Member, ...]:
+    """A sub-group's roster: its own, alliances filled in from the parent's
+    roster; no roster of its own means the parent's."""
+    if not members:
+        return parent
+    alliances = {m.user: m.alliance for m in parent}
+    resolved = []
+    for index, member in enumerate(members):
+        if member.alliance:
+            resolved.append(member)
+        elif member.user in alliances:
+            resolved.append(Member(member.user, alliances[member.user], member.name))
+        else:
+            check.fail(
+                f"{prefix}.members[{index}].alliance",
+                f"missing, and {member.user} is not on the parent group's roster",
+            )
+    return tuple(resolved)

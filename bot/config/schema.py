@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.config.problems import USER_ID_RE, Checker
 from bot.config.roster import Member, parse_members, parse_names
 from bot.config.schedule import GroupSchedule, parse_schedule
+from bot.config.subgroups import link_subgroups
 
 # Room ids from room version 12 on carry no server part (`!hash`), older ones do.
 ROOM_RE = re.compile(r"^(![^:\s]+(:[A-Za-z0-9.\-:\[\]]+)?|#[^:\s]+:[A-Za-z0-9.\-:\[\]]+)$")
@@ -72,6 +73,8 @@ class GroupConfig:
     schedule: GroupSchedule = field(default_factory=GroupSchedule)
     # `[groups.names]`: names of people not on the roster (chairs, vice-chairs)
     names: dict[str, str] = field(default_factory=dict)
+    parent: str | None = None  # the id of the group this sub-group reports to
+    subgroups: tuple[GroupConfig, ...] = ()  # the groups reporting to this one
 
     def configured_name(self, user_id: str) -> str | None:
         """The name the config gives this person: roster first, then `names`."""
@@ -209,7 +212,7 @@ def _parse_groups(value: Any, check: Checker) -> list[GroupConfig]:
             check.fail(f"groups[{index}].room", f"room {group.room!r} is used by two groups")
         seen_ids.add(group.id)
         seen_rooms.add(group.room)
-    return groups
+    return link_subgroups(groups, check)
 
 
 def _parse_group(table: Any, prefix: str, check: Checker) -> GroupConfig | None:
@@ -231,13 +234,16 @@ def _parse_group(table: Any, prefix: str, check: Checker) -> GroupConfig | None:
     )
     chairs = check.user_list(table, "chairs", prefix)
     vice_chairs = check.user_list(table, "vice_chairs", prefix)
-    members = parse_members(table.get("members", []), prefix, check)
+    parent = check.string(table, "parent", prefix, required=False)
+    members = parse_members(
+        table.get("members", []), prefix, check, alliance_required=parent is None
+    )
     schedule = parse_schedule(table, prefix, timezone, check)
     names = parse_names(table.get("names", {}), f"{prefix}.names", check)
     if not (group_id and room and timezone and name):
         return None
     return GroupConfig(
-        group_id, name, room, timezone, chairs, vice_chairs, members, schedule, names
+        group_id, name, room, timezone, chairs, vice_chairs, members, schedule, names, parent
     )
 
 

@@ -76,6 +76,7 @@ def render_agenda(
     *,
     draft: bool = False,
     outputs: Sequence[str] = (),
+    subgroup_reports: Sequence[str] = (),
 ) -> str:
     title = "Draft agenda" if draft else "Agenda"
     parts = [
@@ -85,6 +86,8 @@ def render_agenda(
     ]
     if open_actions:
         parts.append("**Open action items**\n\n" + "\n".join(f"- {a}" for a in open_actions))
+    if subgroup_reports:
+        parts.append("**Sub-group reports**\n\n" + "\n".join(f"- {r}" for r in subgroup_reports))
     if outputs:
         parts.append(
             "**Outputs due or awaiting a decision**\n\n" + "\n".join(f"- {o}" for o in outputs)

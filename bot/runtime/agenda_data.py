@@ -1,21 +1,23 @@
-"""A meeting's agenda from what is stored: proposed items, open actions and
-the outputs to decide on. The one place the `!agenda` command and the
+"""A meeting's agenda from what is stored: proposed items, open actions, the
+outputs to decide on and the sub-groups' reports. The one place the `!agenda` command and the
 automatic agenda post build it, so the two never differ."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 from bot.calendar.cadence import Meeting
 from bot.config import GroupConfig
 from bot.meeting.agenda import ProposedItem, render_agenda
 from bot.runtime.calendars import agenda_output_lines, load_names, open_action_lines
+from bot.runtime.subgroup_reports import previous_end, subgroup_report_lines
 from storage.repo import Repo
 
 
 async def agenda_text(
-    repo: Repo, group: GroupConfig, meeting: Meeting, today: date, *, draft: bool
+    repo: Repo, group: GroupConfig, meeting: Meeting, now: datetime, *, draft: bool
 ) -> str:
+    today = now.astimezone(group.timezone).date()
     names = await load_names(repo, group)
     items = await repo.agenda_items(group.id, meeting.key)
     proposed = [ProposedItem(i.text, names.of(i.proposer)) for i in items]
@@ -29,4 +31,12 @@ async def agenda_text(
         await open_action_lines(repo, group, today),
         draft=draft,
         outputs=await agenda_output_lines(repo, group, meeting.start.date(), today),
+        subgroup_reports=await _reports(repo, group, meeting, now),
     )
+
+
+async def _reports(repo: Repo, group: GroupConfig, meeting: Meeting, now: datetime) -> list[str]:
+    if not group.subgroups:
+        return []
+    since = await previous_end(repo, group, meeting)
+    return await subgroup_report_lines(repo, group, since, min(now, meeting.start))

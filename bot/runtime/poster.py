@@ -195,8 +195,7 @@ class Poster:
     ) -> Reply | None:
         meeting, schedule = post.meeting, group.schedule
         if post.kind == "agenda":
-            today = now.astimezone(group.timezone).date()
-            return Reply(await agenda_text(repo, group, meeting, today, draft=False))
+            return Reply(await agenda_text(repo, group, meeting, now, draft=False))
         updates = await repo.updates_for(group.id, meeting.key)
         if post.kind == "chase":
             missing = await self._missing(repo, group, {u.alliance for u in updates})

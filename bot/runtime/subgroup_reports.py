@@ -1,0 +1,77 @@
+"""What each sub-group did since the parent group's last meeting, for the
+parent's agenda ("Sub-group reports"): meetings held with a link to their
+minutes, decisions, open action items. Read from the sub-groups' own stored
+record, so nobody has to write the report by hand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from bot.calendar.cadence import Meeting
+from bot.config import GroupConfig
+from bot.meeting.live import session_meeting
+from bot.meeting.render import escape
+from bot.runtime.calendars import load_calendar
+from bot.runtime.core import txn_id_for
+from storage.repo import Repo
+
+LOOKBACK = timedelta(days=400)
+
+
+def permalink(room: str, event_id: str) -> str:
+    """A link Element and other clients open at the message (matrix.to)."""
+    return f"https://matrix.to/#/{room}/{event_id}"
+
+
+async def previous_end(repo: Repo, group: GroupConfig, meeting: Meeting) -> datetime:
+    """The end of the parent's meeting before `meeting`: reports start there."""
+    calendar = await load_calendar(repo, group)
+    window = calendar.between(meeting.start - LOOKBACK, meeting.start)
+    earlier = [m for m in window if m.start < meeting.start]
+    return earlier[-1].end if earlier else meeting.start - LOOKBACK
+
+
+async def subgroup_report_lines(
+    repo: Repo, group: GroupConfig, since: datetime, now: datetime
+) -> list[str]:
+    return [await _report(repo, sub, since, now) for sub in group.subgroups]
+
+
+async def _held(repo: Repo, sub: GroupConfig, since: datetime, now: datetime) -> list[Meeting]:
+    calendar = await load_calendar(repo, sub)
+    held = {m.key: m for m in calendar.between(since, now) if m.start <= now}
+    for session in await repo.sessions_started_since(sub.id, since):
+        held.setdefault(session.meeting_key, session_meeting(session, sub.timezone))
+    return sorted(held.values(), key=lambda m: m.start)
+
+
+async def _report(repo: Repo, sub: GroupConfig, since: datetime, now: datetime) -> str:
+    meetings = await _held(repo, sub, since, now)
+    decisions: list[str] = []
+    held: list[str] = []
+    for meeting in meetings:
+        decisions += [
+            n.text for n in await repo.notes_for(sub.id, meeting.key) if n.kind == "decision"
+        ]
+        held.append(await _meeting_text(repo, sub, meeting))
+    actions = await repo.actions(sub.id)
+    parts = [f"**{escape(sub.name)}**:"]
+    parts.append(f"met {', '.join(held)}" if held else "no meeting since the last one")
+    if decisions:
+        parts.append("decisions: " + "; ".join(escape(d) for d in decisions))
+    parts.append(f"{len(actions)} open action item{'s' if len(actions) != 1 else ''}")
+    return parts[0] + " " + "; ".join(parts[1:]) + "."
+
+
+async def _meeting_text(repo: Repo, sub: GroupConfig, meeting: Meeting) -> str:
+    day = _day(meeting.start.astimezone(sub.timezone).date())
+    posted = await repo.minutes_post(sub.id, meeting.key)
+    first_key = posted[0][0] if posted and posted[0] else None
+    event_id = await repo.remote_event_id(txn_id_for(first_key, 0)) if first_key else None
+    if event_id is None:
+        return f"{day} (no minutes yet)"
+    return f"{day} ([minutes]({permalink(sub.room, event_id)}))"
+
+
+def _day(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"

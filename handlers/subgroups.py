@@ -1,0 +1,27 @@
+"""`!subgroups`: the groups that report to this one, and their next meetings."""
+
+from __future__ import annotations
+
+from bot.meeting.agenda import describe_meeting
+from bot.meeting.render import escape
+from bot.runtime.calendars import load_calendar
+from bot.runtime.router import CommandContext, Reply, Role, Router
+
+
+def register(router: Router) -> None:
+    @router.command(
+        "subgroups",
+        role=Role.OUTSIDER,
+        usage="!subgroups",
+        summary="the sub-groups reporting to this group, with their next meetings",
+    )
+    async def subgroups(ctx: CommandContext) -> Reply:
+        if not ctx.group.subgroups:
+            return Reply(f"{escape(ctx.group.name)} has no sub-groups (`parent` in the config).")
+        lines = []
+        for sub in ctx.group.subgroups:
+            upcoming = (await load_calendar(ctx.repo, sub)).next(ctx.now)
+            when = describe_meeting(upcoming) if upcoming else "no meeting planned"
+            lines.append(f"- **{escape(sub.name)}**: next meeting {when}")
+        count = len(ctx.group.subgroups)
+        return Reply(f"**Sub-groups of {escape(ctx.group.name)}** ({count})\n\n" + "\n".join(lines))
