@@ -12,6 +12,7 @@ from bot.meeting.outputs import (
     FINISHED,
     STATUSES,
     check_status,
+    one_line,
     output_line,
     parse_add,
     status_text,
@@ -103,12 +104,13 @@ def register(router: Router) -> None:
             status = check_status(word)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        if status == "dropped" and ctx.role < Role.CHAIR:
-            raise UsageError("Only chairs drop an output.")
+        if "dropped" in (status, output.status) and ctx.role < Role.CHAIR:
+            raise UsageError("Only chairs drop an output, or take one up again.")
         if status == output.status:
             raise UsageError(f"Output #{output.id} is already {status}.")
         if len(note) > MAX_NOTE_CHARS:
             raise UsageError(f"Notes are at most {MAX_NOTE_CHARS} characters.")
+        note = one_line(note)
         await ctx.repo.change_output(
             output.id, by=ctx.sender, event_id=ctx.event_id, now=ctx.now, status=status, note=note
         )

@@ -110,13 +110,18 @@ class OutputRepo:
             note = note or f"link {link}"
         await self._record(row, row.status, note, by, event_id, now)
 
-    async def output_changes(self, group_id: str, since: datetime) -> list[StoredOutputChange]:
+    async def output_changes(
+        self, group_id: str, since: datetime, until: datetime | None = None
+    ) -> list[StoredOutputChange]:
+        """The steps after `since` and up to `until` (inclusive), oldest first."""
         query = (
             select(OutputChange, Output)
             .join(Output, Output.id == OutputChange.output_id)
             .where(OutputChange.group_id == group_id, OutputChange.changed_at > to_db(since))
             .order_by(OutputChange.id)
         )
+        if until is not None:
+            query = query.where(OutputChange.changed_at <= to_db(until))
         return [
             StoredOutputChange(
                 change.output_id,

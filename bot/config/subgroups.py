@@ -31,7 +31,8 @@ def link_subgroups(groups: list[GroupConfig], check: Checker) -> list[GroupConfi
                 parent = roster_of(by_id[group.parent])
                 prefix = f"groups[{index[group.id]}]"
                 members = inherit(group.members, parent.members, prefix, check)
-                group = replace(group, members=members)
+                names = {**parent.names, **group.names}
+                group = replace(group, members=members, names=names)
             resolved[group.id] = group
         return resolved[group.id]
 

@@ -33,6 +33,7 @@ STATUS_MEANING = {"consultation": "with the Forum Board", "review": "by the Gene
 FINISHED = ("adopted", "published", "dropped")
 WAITING = ("consultation", "review")  # on every agenda until decided
 MAX_TITLE_CHARS = 300
+MAX_OWNER_CHARS = 100
 _CLAUSE_WORD = re.compile(r"\s+(due|owner)\s+", re.IGNORECASE)
 
 
@@ -67,6 +68,18 @@ def _last_clause(text: str) -> tuple[str, str, str] | None:
     return (text[: last.start()].strip(), last[1].lower(), value) if value else None
 
 
+def one_line(text: str) -> str:
+    """Titles and notes are list items: line breaks would break the list."""
+    return " ".join(text.split())
+
+
+def _looks_like_owner(value: str, group: GroupConfig) -> bool:
+    """A Matrix id, a roster member's name, or one plain name (`Maria`)."""
+    return len(value) <= MAX_OWNER_CHARS and (
+        resolve_owner(value, group) != value or len(value.split()) == 1
+    )
+
+
 def parse_add(text: str, group: GroupConfig) -> OutputDraft:
     """`position-paper Micro-credentials in ULLL due 30 June owner @anna:x`:
     the kind first, then the title; `due …` and `owner …` at the end, in
@@ -78,6 +91,8 @@ def parse_add(text: str, group: GroupConfig) -> OutputDraft:
     clauses: dict[str, str] = {}
     rest = rest.strip()
     while (clause := _last_clause(rest)) is not None and clause[1] not in clauses:
+        if clause[1] == "owner" and not _looks_like_owner(clause[2], group):
+            break  # "Role of the data owner in ULLL": part of the title
         rest, word, value = clause
         clauses[word] = value
     if not rest:
@@ -85,9 +100,8 @@ def parse_add(text: str, group: GroupConfig) -> OutputDraft:
     if len(rest) > MAX_TITLE_CHARS:
         raise ValueError(f"Titles are at most {MAX_TITLE_CHARS} characters.")
     owner = clauses.get("owner")
-    return OutputDraft(
-        kind, rest, clauses.get("due"), resolve_owner(owner, group) if owner else None
-    )
+    resolved = resolve_owner(owner, group) if owner else None
+    return OutputDraft(kind, one_line(rest), clauses.get("due"), resolved)
 
 
 def check_status(status: str) -> str:

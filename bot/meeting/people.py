@@ -48,8 +48,19 @@ class Names:
 
 def names_for(group: GroupConfig, display_names: Mapping[str, str]) -> Names:
     """The config's names win over display names (a chair's spelling of a
-    colleague's name is the one the group's record should use)."""
-    known = {user: name for user, raw in display_names.items() if (name := clean_display_name(raw))}
-    known.update(group.names)
-    known.update({m.user: m.name for m in group.members if m.name})
+    colleague's name is the one the group's record should use). A display
+    name anyone can choose: one that is also someone else's name gets the id
+    added, as Matrix clients do, so nobody can pass for a colleague."""
+    configured = {**group.names, **{m.user: m.name for m in group.members if m.name}}
+    network = {
+        user: name
+        for user, raw in display_names.items()
+        if user not in configured and (name := clean_display_name(raw))
+    }
+    owners: dict[str, set[str]] = {}
+    for user, name in (*configured.items(), *network.items()):
+        owners.setdefault(name.casefold(), set()).add(user)
+    known = dict(configured)
+    for user, name in network.items():
+        known[user] = f"{name} ({user})" if len(owners[name.casefold()]) > 1 else name
     return Names(known)

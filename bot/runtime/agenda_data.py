@@ -28,9 +28,9 @@ async def agenda_text(
         schedule.call_link,
         schedule.standing_items,
         proposed,
-        await open_action_lines(repo, group, today),
+        await open_action_lines(repo, group, today, names),
         draft=draft,
-        outputs=await agenda_output_lines(repo, group, meeting.start.date(), today),
+        outputs=await agenda_output_lines(repo, group, meeting.start.date(), today, names),
         subgroup_reports=await _reports(repo, group, meeting, now),
     )
 

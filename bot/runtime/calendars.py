@@ -36,9 +36,11 @@ async def load_names(repo: Repo, group: GroupConfig) -> Names:
     return names_for(group, await repo.display_names())
 
 
-async def open_action_lines(repo: Repo, group: GroupConfig, today: date) -> list[str]:
+async def open_action_lines(
+    repo: Repo, group: GroupConfig, today: date, names: Names | None = None
+) -> list[str]:
     """Open action items as agenda lines, overdue ones marked, owners by name."""
-    names = await load_names(repo, group)
+    names = names or await load_names(repo, group)
     return [
         action_line(a.id, a.owners, a.text, a.due, today, names=names)
         for a in await repo.actions(group.id)
@@ -46,10 +48,9 @@ async def open_action_lines(repo: Repo, group: GroupConfig, today: date) -> list
 
 
 async def agenda_output_lines(
-    repo: Repo, group: GroupConfig, before: date, today: date
+    repo: Repo, group: GroupConfig, before: date, today: date, names: Names
 ) -> list[str]:
     """Outputs the meeting on `before` should hear about, as agenda lines."""
-    names = await load_names(repo, group)
     outputs = [view(o) for o in await repo.outputs(group.id)]
     return [output_line(o, names, today) for o in for_agenda(outputs, before)]
 

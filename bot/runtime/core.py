@@ -71,9 +71,9 @@ class BotCore:
             await self._on_change(group, event)
         elif event.kind is IncomingKind.UNREADABLE:
             await self._on_unreadable(event)
-        else:  # PROFILE: nothing to answer
+        elif event.kind is IncomingKind.PROFILE:
             await self._on_profile(event)
-            return
+            return  # nothing to answer
         self.outbox.wake()
 
     async def _on_message(self, group: GroupConfig, event: Incoming) -> None:

@@ -70,6 +70,7 @@ class Housekeeper:
         async def work(repo: Repo) -> None:
             nonlocal sent
             sent = 0
+            names = await load_names(repo, group)
             for action in await repo.actions(group.id):
                 post_kind = f"due:{action.due}"
                 if action.due != local.date() or await repo.was_posted(
@@ -78,7 +79,6 @@ class Housekeeper:
                     continue
                 await repo.record_post(group.id, f"action-{action.id}", post_kind, now)
                 users = tuple(o for o in action.owners if o.startswith("@") and ":" in o)
-                names = await load_names(repo, group)
                 who = ", ".join(
                     mention(o, names.of(o)) if o in users else owners_text([o], names)
                     for o in action.owners

@@ -52,7 +52,8 @@ async def gather_minutes(
     live = session is not None and session.meeting_key == meeting.key
     notes = await repo.notes_for(group.id, meeting.key)
     present = tuple(
-        dict.fromkeys(_person(group, names, n.author) for n in notes if n.kind == "here")
+        _person(group, names, author)
+        for author in dict.fromkeys(n.author for n in notes if n.kind == "here")
     )
     apologies = tuple(
         (_person(group, names, n.author), n.text) for n in notes if n.kind == "apology"
@@ -68,7 +69,8 @@ async def gather_minutes(
     new = [a for a in await repo.actions_created_in(group.id, meeting.key) if a.status != "removed"]
     carried = [a for a in await repo.actions(group.id) if a.meeting_key != meeting.key]
     chairs = (session.started_by,) if live and session else group.chairs
-    changes = await repo.output_changes(group.id, _previous_end(calendar, meeting))
+    until = _minutes_end(meeting, session if live else None, now)
+    changes = await repo.output_changes(group.id, _previous_end(calendar, meeting), until)
     output_changes = tuple(
         change_line(
             c.title,
@@ -99,6 +101,14 @@ async def gather_minutes(
         live=live,
         output_changes=output_changes,
     )
+
+
+def _minutes_end(meeting: Meeting, session: StoredSession | None, now: datetime) -> datetime:
+    """Output steps count for these minutes up to the meeting's end, or the
+    live session's (still open: up to now)."""
+    if session is None:
+        return meeting.end
+    return max(meeting.end, session.ended_at or now)
 
 
 def _previous_end(calendar: GroupCalendar, meeting: Meeting) -> datetime:

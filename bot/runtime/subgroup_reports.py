@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from bot.calendar.cadence import Meeting
 from bot.config import GroupConfig
 from bot.meeting.live import session_meeting
+from bot.meeting.outputs import one_line
 from bot.meeting.render import escape
 from bot.runtime.calendars import load_calendar
 from bot.runtime.core import txn_id_for
@@ -37,40 +38,49 @@ async def subgroup_report_lines(
     return [await _report(repo, sub, since, now) for sub in group.subgroups]
 
 
-async def _held(repo: Repo, sub: GroupConfig, since: datetime, now: datetime) -> list[Meeting]:
+async def _meetings(
+    repo: Repo, sub: GroupConfig, since: datetime, now: datetime
+) -> list[tuple[Meeting, bool]]:
+    """The sub-group's meetings due since `since`, each with whether a live
+    session was run for it (ad-hoc sessions included)."""
     calendar = await load_calendar(repo, sub)
-    held = {m.key: m for m in calendar.between(since, now) if m.start <= now}
+    found = {m.key: (m, False) for m in calendar.between(since, now) if m.start <= now}
     for session in await repo.sessions_started_since(sub.id, since):
-        held.setdefault(session.meeting_key, session_meeting(session, sub.timezone))
-    return sorted(held.values(), key=lambda m: m.start)
+        meeting = found.get(session.meeting_key, (session_meeting(session, sub.timezone),))[0]
+        found[session.meeting_key] = (meeting, True)
+    return sorted(found.values(), key=lambda pair: pair[0].start)
 
 
 async def _report(repo: Repo, sub: GroupConfig, since: datetime, now: datetime) -> str:
-    meetings = await _held(repo, sub, since, now)
+    """Only a meeting with something recorded (a live session, notes or
+    minutes) counts as held; a scheduled one without is named as such."""
     decisions: list[str] = []
     held: list[str] = []
-    for meeting in meetings:
-        decisions += [
-            n.text for n in await repo.notes_for(sub.id, meeting.key) if n.kind == "decision"
-        ]
-        held.append(await _meeting_text(repo, sub, meeting))
+    unrecorded: list[str] = []
+    for meeting, had_session in await _meetings(repo, sub, since, now):
+        notes = await repo.notes_for(sub.id, meeting.key)
+        decisions += [one_line(n.text) for n in notes if n.kind == "decision"]
+        text, has_minutes = await _meeting_text(repo, sub, meeting)
+        (held if had_session or notes or has_minutes else unrecorded).append(text)
     actions = await repo.actions(sub.id)
-    parts = [f"**{escape(sub.name)}**:"]
-    parts.append(f"met {', '.join(held)}" if held else "no meeting since the last one")
+    parts = [f"met {', '.join(held)}" if held else "no meeting recorded since the last one"]
+    if unrecorded:
+        parts.append(f"nothing recorded for {', '.join(unrecorded)}")
     if decisions:
         parts.append("decisions: " + "; ".join(escape(d) for d in decisions))
     parts.append(f"{len(actions)} open action item{'s' if len(actions) != 1 else ''}")
-    return parts[0] + " " + "; ".join(parts[1:]) + "."
+    return f"**{escape(sub.name)}**: " + "; ".join(parts) + "."
 
 
-async def _meeting_text(repo: Repo, sub: GroupConfig, meeting: Meeting) -> str:
+async def _meeting_text(repo: Repo, sub: GroupConfig, meeting: Meeting) -> tuple[str, bool]:
+    """The day, with a link to its minutes message when there is one."""
     day = _day(meeting.start.astimezone(sub.timezone).date())
     posted = await repo.minutes_post(sub.id, meeting.key)
     first_key = posted[0][0] if posted and posted[0] else None
     event_id = await repo.remote_event_id(txn_id_for(first_key, 0)) if first_key else None
     if event_id is None:
-        return f"{day} (no minutes yet)"
-    return f"{day} ([minutes]({permalink(sub.room, event_id)}))"
+        return day, False
+    return f"{day} ([minutes]({permalink(sub.room, event_id)}))", True
 
 
 def _day(day: date) -> str:

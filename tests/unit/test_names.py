@@ -47,9 +47,7 @@ def test_clean_display_name_keeps_one_short_printable_line():
 
 
 def test_configured_names_win_over_display_names(tmp_path):
-    group = load_config(
-        write(tmp_path, NAMED.replace("[storage]", "[storage]")), require_matrix=False
-    )
+    group = load_config(write(tmp_path, NAMED), require_matrix=False)
     names = names_for(group.groups[0], {ANNA: "anna_s", BO: "Bo B.", VICE: "vv"})
     assert (names.of(ANNA), names.of(BO), names.of(VICE)) == ("Anna Svensson", "Bo B.", "Vera Vice")
     assert names.of(CHAIR) == CHAIR and Names().of("Maria") == "Maria"
@@ -143,3 +141,37 @@ async def test_the_chase_mentions_people_by_name_and_pings_their_ids(named):
     assert "Anna Svensson" in chase.body and "Bo Bergman" in chase.body
     assert ANNA not in chase.body and f"https://matrix.to/#/{ANNA}" in chase.html
     assert set(chase.mentions) >= {ANNA, BO}
+
+
+async def test_a_display_name_copying_a_colleagues_name_shows_the_id(named):
+    h = named
+    await display_name(h, BO, "Anna Svensson")  # Anna's configured name
+    await h.say(ANNA, "!update pilot starts")
+    await h.say(BO, "!update survey sent")
+    [listing] = await h.say(ANNA, "!updates")
+    assert "- Anna Svensson: pilot starts" in listing.body
+    assert f"- Anna Svensson ({BO}): survey sent" in listing.body
+
+
+async def test_the_chase_pill_of_a_hostile_name_is_inert(named):
+    h = named
+    await display_name(h, BO, "[x](https://evil.example) @room")
+    h.clock = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+    await Poster(h.core).run_due(h.config.groups[0])
+    await h.core.outbox.flush()
+    [chase] = [m for _, m in h.transport.sent if "still missing" in m.body]
+    assert 'href="https://evil.example' not in chase.html
+    assert "@room" not in chase.body.replace("@\u2060room", "")
+    assert BO in chase.mentions
+
+
+async def test_people_attending_twice_under_one_name_stay_two(named):
+    h = named
+    await display_name(h, BO, "Anna Svensson")
+    await h.say(CHAIR, "!startmeeting")
+    await h.say(ANNA, "!here")
+    await h.say(BO, "!here")
+    messages = await h.say(CHAIR, "!minutes")
+    minutes = "\n".join(m.body for m in messages if m.file is None)
+    present = minutes.split("## Present")[1].split("##")[0]
+    assert "Anna Svensson" in present and f"Anna Svensson ({BO})" in present

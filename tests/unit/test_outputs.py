@@ -69,9 +69,11 @@ async def test_who_may_move_an_output_on(h):
     [refused] = await h.say(ANNA, "!output 1 drafting")
     assert "Only the owner of output #1, the chairs or vice-chairs change it." in refused.body
     [owner_drops] = await h.say(BO, "!output 1 dropped")
-    assert "Only chairs drop an output." in owner_drops.body
+    assert "Only chairs drop an output" in owner_drops.body
     [dropped] = await h.say(CHAIR, "!output 1 dropped no longer needed")
     assert dropped.body.endswith("is now dropped.")
+    [revived] = await h.say(BO, "!output 1 drafting")
+    assert "Only chairs drop an output, or take one up again." in revived.body
     outsider = await h.say("@guest:elsewhere.org", "!output add report x")
     assert "members of the group only" in outsider[0].body
 
@@ -143,3 +145,31 @@ def test_kinds_and_clauses_parse_in_either_order():
     )
     assert parse_add("other x owner @a:b due 1 May", group).due_text == "1 May"
     assert "application" in KINDS
+
+
+async def test_owner_in_a_title_stays_in_the_title(h):
+    [added] = await h.say(ANNA, "!output add guideline Role of the data owner in ULLL")
+    assert "“Role of the data owner in ULLL”: planned" in added.body
+    [owned] = await h.say(ANNA, "!output add guideline Peer review owner Maria")
+    assert "“Peer review” (Maria)" in owned.body
+
+
+async def test_a_title_over_several_lines_becomes_one_list_line(h):
+    await h.say(ANNA, "!output add report Yearly\n\nreport    to WP2")
+    [listing] = await h.say(ANNA, "!outputs")
+    assert "“Yearly report to WP2”" in listing.body
+
+
+async def test_minutes_show_only_the_steps_between_the_meetings(h):
+    h.clock = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)  # before the meeting of 20 Feb
+    await h.say(ANNA, "!output add other Too early")
+    h.clock = datetime(2026, 3, 30, 9, 0, tzinfo=UTC)  # between 20 Feb and 3 April
+    await h.say(ANNA, "!output add other In time")
+    h.clock = datetime(2026, 4, 3, 11, 0, tzinfo=UTC)  # after the 3 April meeting ended
+    await h.say(ANNA, "!output add other Too late")
+    messages = await h.say(CHAIR, "!minutes")
+    minutes = "\n".join(m.body for m in messages if m.file is None)
+    assert ("# Minutes" in minutes and "Fri 3 Apr" in minutes) or "3 April 2026" in minutes
+    outputs = minutes.split("## Outputs")[1].split("##")[0]
+    assert "In time" in outputs
+    assert "Too early" not in outputs and "Too late" not in outputs

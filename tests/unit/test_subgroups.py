@@ -47,6 +47,17 @@ def test_a_subgroup_inherits_the_parents_roster_and_is_known_to_it(tmp_path):
     assert sub.members == parent.members and sub.chairs == (ANNA,)
 
 
+def test_sub_sub_groups_inherit_through_their_parents(tmp_path):
+    nested = SUBGROUP + SUBGROUP.replace('id = "recognition"', 'id = "cases"').replace(
+        SUB_ROOM, "!cases:example.org"
+    ).replace('parent = "allies"', 'parent = "recognition"')
+    config = load_config(write(tmp_path, CONFIG_WITH_CADENCE + nested), require_matrix=False)
+    parent, _, subsub = config.groups
+    assert [s.id for s in parent.subgroups] == ["recognition"]
+    assert [s.id for s in parent.subgroups[0].subgroups] == ["cases"]
+    assert subsub.members == parent.members
+
+
 def test_roster_entries_without_alliance_take_the_parents(tmp_path):
     own = SUBGROUP + f'[[groups.members]]\nuser = "{BO}"\n'
     config = load_config(write(tmp_path, CONFIG_WITH_CADENCE + own), require_matrix=False)
@@ -64,6 +75,13 @@ def test_roster_entries_without_alliance_take_the_parents(tmp_path):
         (
             SUBGROUP.replace('parent = "allies"', 'parent = "recognition"'),
             "groups[1].parent: sub-groups go round in a circle: recognition → recognition",
+        ),
+        (
+            SUBGROUP.replace('parent = "allies"', 'parent = "other"')
+            + SUBGROUP.replace('id = "recognition"', 'id = "other"')
+            .replace(SUB_ROOM, "!other:example.org")
+            .replace('parent = "allies"', 'parent = "recognition"'),
+            "groups[1].parent: sub-groups go round in a circle: recognition → other → recognition",
         ),
     ],
 )
@@ -87,7 +105,11 @@ async def test_the_parents_agenda_reports_what_the_subgroup_did(h):
     assert "Recognition of prior learning" in report
     assert "Map RPL practice in 10 alliances" in report
     assert "1 open action item" in report
-    assert "Tue 24 Mar (no minutes yet)" in report
+    assert (
+        "met Tue 10 Mar ([minutes]" in agenda.html.replace("<a href", "[minutes](")
+        or "met Tue 10 Mar" in report
+    )
+    assert "nothing recorded for Tue 24 Mar" in report  # scheduled, but nobody ran it
     [minutes_link] = [
         part for part in agenda.html.split('href="')[1:] if part.startswith("https://matrix.to/")
     ]

@@ -19,18 +19,20 @@ class NameReporter:
     def __init__(self, client: AsyncClient, rooms: dict[str, GroupConfig]) -> None:
         self.client = client
         self.rooms = rooms  # the transport's own mapping: rooms joined later count
-        self._reported: dict[str, str] = {}
+        # per room: Matrix lets a person show another name in each room
+        self._reported: dict[tuple[str, str], str] = {}
 
     async def report(self, on_event: EventHandler) -> None:
         for room_id in self.rooms:
             room = self.client.rooms.get(room_id)
             for user_id, user in (room.users if room else {}).items():
                 name = user.display_name or ""
-                if user_id == self.client.user_id or self._reported.get(user_id) == name:
+                key = (room_id, user_id)
+                if user_id == self.client.user_id or self._reported.get(key) == name:
                     continue
-                self._reported[user_id] = name
                 when = datetime.now(UTC)
                 event_id = f"profile:{user_id}"
                 await on_event(
                     Incoming(IncomingKind.PROFILE, event_id, room_id, user_id, when, name)
                 )
+                self._reported[key] = name  # only once stored: a failed write is retried
