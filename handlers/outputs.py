@@ -18,7 +18,6 @@ from bot.meeting.outputs import (
     status_text,
 )
 from bot.meeting.render import escape
-from bot.runtime.calendars import view
 from bot.runtime.router import CommandContext, Reply, Role, Router, UsageError, number_arg
 from handlers.actions import local_today, parse_due
 from storage.repo_outputs import StoredOutput
@@ -64,7 +63,7 @@ def register(router: Router) -> None:
             event_id=ctx.event_id,
             now=ctx.now,
         )
-        line = output_line(view(stored), await ctx.names(), local_today(ctx))
+        line = output_line(stored, await ctx.names(), local_today(ctx))
         return Reply(f"Output {line}. Move it on with `!output {stored.id} drafting`.")
 
     @router.command(
@@ -83,7 +82,7 @@ def register(router: Router) -> None:
         if not items:
             return Reply("No outputs yet. Add one with `!output add <kind> <title>`.")
         names, today = await ctx.names(), local_today(ctx)
-        lines = "\n".join(f"- {output_line(view(o), names, today)}" for o in items)
+        lines = "\n".join(f"- {output_line(o, names, today)}" for o in items)
         return Reply(f"**Outputs** ({len(items)})\n\n{lines}")
 
     @router.command(

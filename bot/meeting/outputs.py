@@ -10,8 +10,10 @@ typed and the lines agendas and minutes show.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol, TypeVar
 
 from bot.config import GroupConfig
 from bot.meeting.actions import due_text, resolve_owner
@@ -47,15 +49,27 @@ class OutputDraft:
     owner: str | None
 
 
-@dataclass(frozen=True)
-class OutputView:
-    id: int
-    kind: str
-    title: str
-    status: str
-    due: date | None
-    owner: str | None
-    link: str | None
+class OutputView(Protocol):
+    """What the lines read of an output (storage's `StoredOutput` has these
+    fields), so this module does not depend on storage."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def due(self) -> date | None: ...
+    @property
+    def owner(self) -> str | None: ...
+    @property
+    def link(self) -> str | None: ...
+
+
+OutputT = TypeVar("OutputT", bound=OutputView)
 
 
 def _last_clause(text: str) -> tuple[str, str, str] | None:
@@ -126,7 +140,7 @@ def output_line(output: OutputView, names: Names, today: date) -> str:
     return f"#{output.id} {kind} “{title}”{owner}: {status_text(output.status)}{due}{link}"
 
 
-def for_agenda(outputs: list[OutputView], before: date) -> list[OutputView]:
+def for_agenda(outputs: Sequence[OutputT], before: date) -> list[OutputT]:
     """Outputs the next meeting should hear about: due by then, or waiting
     for the Forum Board or the General Forum."""
     return [

@@ -10,10 +10,9 @@ from bot.calendar.cadence import KEY_FORMAT, Override
 from bot.config import GroupConfig
 from bot.meeting.actions import action_line
 from bot.meeting.group_calendar import GroupCalendar
-from bot.meeting.outputs import OutputView, for_agenda, output_line
+from bot.meeting.outputs import for_agenda, output_line
 from bot.meeting.people import Names, names_for
 from storage.repo import Repo
-from storage.repo_outputs import StoredOutput
 from storage.repo_schedule import StoredOverride
 
 
@@ -51,11 +50,5 @@ async def agenda_output_lines(
     repo: Repo, group: GroupConfig, before: date, today: date, names: Names
 ) -> list[str]:
     """Outputs the meeting on `before` should hear about, as agenda lines."""
-    outputs = [view(o) for o in await repo.outputs(group.id)]
+    outputs = await repo.outputs(group.id)
     return [output_line(o, names, today) for o in for_agenda(outputs, before)]
-
-
-def view(output: StoredOutput) -> OutputView:
-    return OutputView(
-        output.id, output.kind, output.title, output.status, output.due, output.owner, output.link
-    )
