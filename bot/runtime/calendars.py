@@ -35,11 +35,8 @@ async def load_names(repo: Repo, group: GroupConfig) -> Names:
     return names_for(group, await repo.display_names())
 
 
-async def open_action_lines(
-    repo: Repo, group: GroupConfig, today: date, names: Names | None = None
-) -> list[str]:
+async def open_action_lines(repo: Repo, group: GroupConfig, today: date, names: Names) -> list[str]:
     """Open action items as agenda lines, overdue ones marked, owners by name."""
-    names = names or await load_names(repo, group)
     return [
         action_line(a.id, a.owners, a.text, a.due, today, names=names)
         for a in await repo.actions(group.id)
