@@ -8,6 +8,7 @@ from handlers import (
     live,
     minutes,
     outputs,
+    report,
     schedule,
     subgroups,
     updates,
@@ -29,6 +30,7 @@ def build_router() -> Router:
         outputs,
         subgroups,
         minutes,
+        report,
     )
     for family in families:
         family.register(router)

@@ -79,7 +79,7 @@ def register(router: Router) -> None:
         return Reply(
             f"The next {len(upcoming)} meetings as a calendar file: open it to add them "
             "to your calendar.",
-            file=file,
+            files=(file,),
         )
 
 

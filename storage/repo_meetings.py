@@ -43,6 +43,7 @@ class StoredAction:
     status: str
     created_by: str
     created_at: datetime
+    closed_at: datetime | None = None
 
 
 def _session(row: MeetingSession) -> StoredSession:
@@ -67,6 +68,7 @@ def _action(row: ActionItem) -> StoredAction:
         row.status,
         row.created_by,
         from_db(row.created_at),
+        from_db(row.closed_at),
     )
 
 

@@ -47,10 +47,18 @@ class GroupCalendar:
             include_skipped=include_skipped,
         )
 
-    def between(self, start: datetime, end: datetime) -> list[Meeting]:
+    def between(
+        self, start: datetime, end: datetime, *, include_skipped: bool = False
+    ) -> list[Meeting]:
         if self.cadence is None:
             return []
-        return meetings(self.cadence, after=start, until=end, overrides=self.overrides)
+        return meetings(
+            self.cadence,
+            after=start,
+            until=end,
+            overrides=self.overrides,
+            include_skipped=include_skipped,
+        )
 
     def on_date(self, local_date: date) -> Meeting | None:
         if self.cadence is None:

@@ -195,15 +195,14 @@ class BotCore:
             }
             for chunk in (split_markdown(reply.markdown) if reply.markdown else [])
         ]
-        if reply.file is not None:
-            file = (reply.file.name, reply.file.mimetype, reply.file.data)
+        for file in reply.files:
             parts.append(
                 {
-                    "body": reply.file.name,
+                    "body": file.name,
                     "html": "",
                     "reply_to": reply_to,
                     "mentions": (),
-                    "file": file,
+                    "file": (file.name, file.mimetype, file.data),
                 }
             )
         if reply.announcement is not None:

@@ -66,12 +66,12 @@ class RoomPost:
 @dataclass(frozen=True)
 class Reply:
     """What a handler answers: Markdown (member text already escaped), plus
-    optionally a file sent with it and an announcement posted to the room on
+    optionally files sent with it and an announcement posted to the room on
     its own (not as a reply), e.g. "the meeting on … is cancelled"."""
 
     markdown: str
     mentions: tuple[str, ...] = ()
-    file: OutgoingFile | None = None
+    files: tuple[OutgoingFile, ...] = ()
     announcement: str | None = None
     react: str | None = None  # acknowledge with a reaction (markdown may then be "")
     room_posts: tuple[RoomPost, ...] = ()

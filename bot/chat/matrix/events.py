@@ -150,12 +150,13 @@ def _finish(message: Outgoing, content: dict[str, Any]) -> dict[str, Any]:
 def file_content(
     message: Outgoing, content_uri: str, decryption: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """An `m.file` event for an uploaded file, threaded like any reply. In an
+    """An `m.file` (`m.image` for a picture, which clients show inline) event
+    for an uploaded file, threaded like any reply. In an
     encrypted room the upload is ciphertext: the event then carries the key,
     IV and hash (`file`) instead of a plain `url`, so only members can read it."""
     assert message.file is not None
     content: dict[str, Any] = {
-        "msgtype": "m.file",
+        "msgtype": "m.image" if message.file.mimetype.startswith("image/") else "m.file",
         "body": message.file.name,
         "filename": message.file.name,
         "info": {"mimetype": message.file.mimetype, "size": len(message.file.data)},

@@ -1,0 +1,168 @@
+"""Gathers one group's record for a period into the pure `ReportData`.
+
+The only place the report touches storage (a handful of queries for the
+whole period, whatever its length). The attendance rule is applied here,
+where the raw record is at hand: a person was present at a meeting when they
+said `!here` in it, or recorded a topic, note, decision or action item for it
+while it ran (from an hour before its start, as `!startmeeting` allows, to
+its end or the end of its live session, whichever is later); `!apologies`
+are kept apart and never count as presence.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from bot.calendar.cadence import Meeting, localize
+from bot.config import GroupConfig
+from bot.meeting.live import START_WINDOW, session_meeting
+from bot.meeting.report.data import (
+    ActionRecord,
+    MeetingRecord,
+    OutputRecord,
+    OutputStep,
+    Period,
+    ReportData,
+    SubgroupRecord,
+)
+from bot.runtime.calendars import load_calendar, load_names
+from storage.repo import Repo
+from storage.repo_meetings import StoredAction, StoredSession
+from storage.repo_report import KeyedNote
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SPOKEN = ("topic", "info", "decision")
+
+
+@dataclass
+class _PeriodMeetings:
+    """A group's meetings starting in the period, with what is stored about them."""
+
+    meetings: list[Meeting]
+    statuses: dict[str, str]
+    sessions: dict[str, StoredSession]
+    notes: dict[str, list[KeyedNote]]
+    minutes: set[str]
+
+    def recorded(self, key: str) -> bool:
+        return key in self.sessions or bool(self.notes.get(key)) or key in self.minutes
+
+
+def period_bounds(group: GroupConfig, period: Period) -> tuple[datetime, datetime]:
+    """Local midnight of the first day to local midnight after the last."""
+    tz = group.timezone
+    since = localize(datetime.combine(period.first, time.min), tz)
+    until = localize(datetime.combine(period.last + timedelta(days=1), time.min), tz)
+    return since, until
+
+
+async def _period_meetings(
+    repo: Repo, group: GroupConfig, since: datetime, until: datetime
+) -> _PeriodMeetings:
+    calendar = await load_calendar(repo, group)
+    scheduled = [
+        m for m in calendar.between(since, until, include_skipped=True) if since <= m.start < until
+    ]
+    sessions = {s.meeting_key: s for s in await repo.sessions_between(group.id, since, until)}
+    known = {m.key for m in scheduled}
+    adhoc = [session_meeting(s, group.timezone) for key, s in sessions.items() if key not in known]
+    found = sorted([*scheduled, *adhoc], key=lambda m: m.start)
+    statuses = {m.key: m.status for m in scheduled} | {m.key: "adhoc" for m in adhoc}
+    keys = [m.key for m in found]
+    notes: dict[str, list[KeyedNote]] = defaultdict(list)
+    for note in await repo.notes_for_meetings(group.id, keys):
+        notes[note.meeting_key].append(note)
+    minutes = await repo.minutes_keys(group.id, keys)
+    return _PeriodMeetings(found, statuses, sessions, notes, minutes)
+
+
+def _spoke(meeting: Meeting, session: StoredSession | None, at: datetime) -> bool:
+    end = meeting.end
+    if session is not None:
+        end = max(end, session.ended_at or session.closes_at)
+    return meeting.start - START_WINDOW <= at <= end
+
+
+def _record(found: _PeriodMeetings, meeting: Meeting, actions: list[StoredAction]) -> MeetingRecord:
+    notes = found.notes.get(meeting.key, [])
+    session = found.sessions.get(meeting.key)
+    present = {n.author for n in notes if n.kind == "here"}
+    present |= {
+        n.author for n in notes if n.kind in SPOKEN and _spoke(meeting, session, n.created_at)
+    }
+    present |= {a.created_by for a in actions if _spoke(meeting, session, a.created_at)}
+    apologies = {n.author for n in notes if n.kind == "apology"} - present
+    return MeetingRecord(
+        key=meeting.key,
+        start=meeting.start,
+        status=found.statuses[meeting.key],
+        recorded=found.recorded(meeting.key),
+        reason=meeting.reason,
+        original_start=meeting.original_start,
+        present=frozenset(present),
+        apologies=frozenset(apologies),
+    )
+
+
+def _action(action: StoredAction, group: GroupConfig) -> ActionRecord:
+    tz = group.timezone
+    closed = action.closed_at.astimezone(tz).date() if action.closed_at else None
+    return ActionRecord(
+        action.id, action.created_at.astimezone(tz).date(), action.status, closed, action.due
+    )
+
+
+async def _outputs(repo: Repo, group: GroupConfig) -> tuple[OutputRecord, ...]:
+    steps: dict[int, list[OutputStep]] = defaultdict(list)
+    for change in await repo.output_changes(group.id, EPOCH):
+        day = change.changed_at.astimezone(group.timezone).date()
+        steps[change.output_id].append(OutputStep(change.status, day))
+    return tuple(
+        OutputRecord(o.id, o.kind, o.title, tuple(steps[o.id]), o.link)
+        for o in await repo.outputs(group.id)
+    )
+
+
+async def _subgroup(repo: Repo, sub: GroupConfig, period: Period, today) -> SubgroupRecord:
+    found = await _period_meetings(repo, sub, *period_bounds(sub, period))
+    cutoff = min(period.last, today)
+    past = [m for m in found.meetings if m.start.date() <= cutoff]
+    taking_place = [m for m in past if found.statuses[m.key] != "skipped"]
+    held = sum(found.recorded(m.key) for m in taking_place)
+    skipped = sum(found.statuses[m.key] == "skipped" for m in found.meetings)
+    return SubgroupRecord(sub.name, held, len(taking_place) - held, skipped)
+
+
+async def gather_report(
+    repo: Repo, group: GroupConfig, period: Period, now: datetime
+) -> ReportData:
+    since, until = period_bounds(group, period)
+    found = await _period_meetings(repo, group, since, until)
+    by_meeting: dict[str, list[StoredAction]] = defaultdict(list)
+    actions = [a for a in await repo.actions(group.id, status=None) if a.status != "removed"]
+    for action in actions:
+        by_meeting[action.meeting_key].append(action)
+    today = now.astimezone(group.timezone).date()
+    records = tuple(_record(found, m, by_meeting[m.key]) for m in found.meetings)
+    day_of = {m.key: m.start.date() for m in found.meetings}
+    decisions = tuple(
+        (day_of[key], note.text)
+        for key in day_of
+        for note in found.notes.get(key, [])
+        if note.kind == "decision"
+    )
+    return ReportData(
+        group_name=group.name,
+        period=period,
+        today=today,
+        roster={m.user: m.alliance for m in group.members},
+        meetings=records,
+        updates=await repo.updates_per_alliance(group.id, since, until),
+        decisions=decisions,
+        actions=tuple(_action(a, group) for a in actions),
+        outputs=await _outputs(repo, group),
+        subgroups=tuple([await _subgroup(repo, sub, period, today) for sub in group.subgroups]),
+        names=await load_names(repo, group),
+    )
