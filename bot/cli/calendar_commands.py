@@ -21,7 +21,7 @@ class CliError(Exception):
     """A wrong argument; printed as one line, exit 2."""
 
 
-def _groups(config: Config, group_id: str | None) -> list[GroupConfig]:
+def groups_named(config: Config, group_id: str | None) -> list[GroupConfig]:
     groups = [g for g in config.groups if group_id in (None, g.id)]
     if not groups:
         known = ", ".join(g.id for g in config.groups)
@@ -68,7 +68,7 @@ async def schedule_command(
 ) -> str:
     if count < 1:
         raise CliError("--count: must be at least 1")
-    groups = _groups(config, group_id)
+    groups = groups_named(config, group_id)
     rows: list[dict] = []
     lines: list[str] = []
     for calendar in await _calendars(config, groups):
@@ -84,7 +84,7 @@ async def schedule_command(
 
 
 async def ics_command(config: Config, group_id: str | None, count: int = 40) -> str:
-    groups = _groups(config, group_id)
+    groups = groups_named(config, group_id)
     if len(groups) > 1:
         raise CliError("--group: this config has several groups; name one")
     [calendar] = await _calendars(config, groups)
@@ -106,7 +106,7 @@ async def minutes_command(
     from bot.meeting.render import to_html
     from bot.runtime.minutes_data import gather_minutes
 
-    groups = _groups(config, group_id)
+    groups = groups_named(config, group_id)
     if len(groups) > 1:
         raise CliError("--group: this config has several groups; name one")
     storage = Storage(config.storage.url)

@@ -1,4 +1,4 @@
-"""`allies-bot run | check-config | console | schedule | ics | minutes | devices`."""
+"""`allies-bot run | check-config | console | schedule | ics | minutes | report | devices`."""
 
 from __future__ import annotations
 
@@ -40,6 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     minutes.add_argument("--group", help="the group (needed when there are several)")
     minutes.add_argument("--meeting", help="the meeting's date, YYYY-MM-DD (default: latest)")
     minutes.add_argument("--format", choices=("md", "html"), default="md")
+    report = sub.add_parser("report", help="the report to WP2 for a year or a period")
+    report.add_argument("--config", required=True)
+    report.add_argument("--group", help="the group (needed when there are several)")
+    report.add_argument("--year", type=int, help="a calendar year (default: this year)")
+    report.add_argument("--from", dest="from_date", help="first day, YYYY-MM-DD")
+    report.add_argument("--to", dest="to_date", help="last day, YYYY-MM-DD")
+    report.add_argument("--format", choices=("md", "html"), default="md")
+    report.add_argument("--out", help="write to this file instead of stdout")
     devices = sub.add_parser("devices", help="members' devices and their trust (bot stopped)")
     devices.add_argument("--config", required=True)
     devices.add_argument(
@@ -96,6 +104,14 @@ def _calendar_command(args: argparse.Namespace) -> int:
                     config, args.group, args.from_date, args.count, args.json
                 )
             )
+        elif args.command == "report":
+            from bot.cli.report_command import report_command
+
+            output = asyncio.run(
+                report_command(
+                    config, args.group, args.year, args.from_date, args.to_date, args.format
+                )
+            )
         elif args.command == "minutes":
             output = asyncio.run(
                 cli_calendar.minutes_command(config, args.group, args.meeting, args.format)
@@ -105,7 +121,17 @@ def _calendar_command(args: argparse.Namespace) -> int:
     except cli_calendar.CliError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
-    sys.stdout.write(output if output.endswith("\n") else output + "\n")
+    output = output if output.endswith("\n") else output + "\n"
+    if getattr(args, "out", None):
+        try:
+            with open(args.out, "w", encoding="utf-8") as out:
+                out.write(output)
+        except OSError as exc:
+            print(f"--out: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+            return EXIT_CONFIG
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(output)
     return 0
 
 
@@ -129,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(summarise(_load(args.config, need_matrix=True)))
         return 0
-    if args.command in ("schedule", "ics", "minutes"):
+    if args.command in ("schedule", "ics", "minutes", "report"):
         return _calendar_command(args)
     if args.command == "console":
         config = _load(args.config, need_matrix=False)

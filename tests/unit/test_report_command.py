@@ -6,12 +6,14 @@ and bad input gets a clear answer and stores nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.chat.transport import Incoming, IncomingKind
+from bot.cli.main import main
 from storage import models
 from tests.unit.fakes import CONFIG_WITH_CADENCE, make_harness
 from tests.unit.test_subgroups import SUB_ROOM, SUBGROUP
@@ -133,3 +135,46 @@ async def test_report_for_another_period_and_bad_periods(h):
     [member] = await h.say(ANNA, "!report")
     assert "is for" in member.body and "chairs" in member.body
     assert await record_rows(h) == before
+
+
+async def test_the_shell_report_prints_the_same_figures(h, tmp_path, capsys):
+    await hold_the_year(h)
+    h.clock = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    summary = (await h.say(CHAIR, "!report 1 January 2026 to 31 May 2026"))[0].body
+    args = ["--config", str(h.config.path), "--group", "allies"]
+    period = ["--from", "2026-01-01", "--to", "2026-05-31"]
+    assert await asyncio.to_thread(main, ["report", *args, *period]) == 0
+    markdown = capsys.readouterr().out
+    assert markdown.startswith("# Report 1 Jan 2026 – 31 May 2026: ALLIES\n")
+    assert "- Held: 2\n" in markdown and "| EUGLOH | 0 of 2 | 0 | 0 |" in markdown
+    assert "| CIVIS | 1 of 2 | 1 | 1 |" in markdown and "| FORTHEM | 2 of 2 | 0 | 2 |" in markdown
+    assert "- Fri 3 Apr 2026: Publish \\<b\\>it\\</b\\>" in markdown
+    actions = summary.split("Action items: ")[1].split(".")[0]
+    assert actions.split("; ")[0] in markdown  # "2 opened, 1 closed (median 32 days …)"
+    out = tmp_path / "report.html"
+    html_args = ["report", *args, *period, "--format", "html", "--out", str(out)]
+    assert await asyncio.to_thread(main, html_args) == 0
+    assert out.read_text().count("<svg") == 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        (["--from", "2026-05-01", "--to", "2026-01-01"], "ends (1 Jan 2026) before it starts"),
+        (["--from", "2026-05-01"], "--from and --to go together"),
+        (["--year", "2026", "--to", "2026-01-01"], "either --year or --from/--to"),
+        (["--from", "1 May", "--to", "2026-06-01"], "--from"),
+        (["--year", "2024"], "no meetings in 2024, nothing to report"),
+        (["--group", "nope"], "--group: no group 'nope'"),
+    ],
+)
+async def test_the_shell_report_refuses_bad_periods_clearly(h, capsys, extra, problem):
+    args = [
+        "report",
+        "--config",
+        str(h.config.path),
+        *(["--group", "allies"] * ("--group" not in extra)),
+        *extra,
+    ]
+    assert await asyncio.to_thread(main, args) == 2
+    assert problem in capsys.readouterr().err

@@ -42,7 +42,7 @@ def meeting_lines(report: Report) -> list[str]:
         why = f" ({escape(m.reason)})" if m.reason else ""
         lines.append(f"- Skipped: {day_text(m.day)}{why}")
     for m in report.moved:
-        since = f", moved from {day_text(m.original_start.date())}" if m.original_start else ""
+        since = f" (from {day_text(m.original_start.date())})" if m.original_start else ""
         lines.append(f"- Moved: {day_text(m.day)}{since}")
     for m in report.extra:
         what = "live meeting outside the calendar" if m.status == "adhoc" else "extra meeting"
