@@ -299,6 +299,15 @@ def table(results: dict[str, Any]) -> str:
             f"| {u['ms_per_command']:.1f} ms/command ({u['per_s']:.0f}/s); empty DB "
             f"{u['baseline_ms_per_command']:.1f} ms ({u['slowdown']:.2f}x) |",
         ]
+        if r := micro.get("report"):
+            lines.append(
+                f"| report: {r['years']} years, {r['meetings']} meetings, {r['alliances']} "
+                f"alliances, {r['rows']:,} rows | {r['s'] * 1000:.0f} ms (target "
+                f"≤ {r['target_s']:g} s: {'met' if r['met'] else 'NOT met'}; floor, the rows "
+                f"read with sqlite3: {r['floor_s'] * 1000:.0f} ms, {_fmt(r['ratio'], 1)}x); "
+                f"charts {r['charts_s'] * 1000:.0f} ms; whole `!report` "
+                f"{r['handler_s'] * 1000:.0f} ms |"
+            )
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@
   meeting through the real `!minutes` handler on SQLite.
 - `!update` throughput on the real core + SQLite (tests/unit/fakes.py harness)
   with 10,000 updates already stored, against an empty database.
+- the report to WP2 over 3 years (`bench/report_bench.py`).
 """
 
 from __future__ import annotations
@@ -45,10 +46,15 @@ class MicroSizes:
     minutes_repeats: int = 5
     stored_updates: int = 10_000
     update_commands: int = 500
+    report_years: int = 3
+    report_alliances: int = 60
+    report_updates: int = 20
+    report_actions: int = 10
+    report_present: int = 80
 
     @classmethod
     def smoke(cls) -> MicroSizes:
-        return cls(2, 1, 5, 20, 20, 10, 1, 100, 20)
+        return cls(2, 1, 5, 20, 20, 10, 1, 100, 20, 1, 5, 3, 2, 6)
 
 
 def _schedule_config(sizes: MicroSizes) -> str:
@@ -349,7 +355,12 @@ def run_micro(sizes: MicroSizes, progress: Callable[[str], None]) -> dict[str, A
         minutes_handler = asyncio.run(bench_minutes_handler(sizes, workdir / "minutes"))
         progress(f"micro: !update with {sizes.stored_updates:,} stored updates")
         updates = asyncio.run(bench_update_throughput(sizes, workdir / "updates"))
+        progress(f"micro: the report over {sizes.report_years} years")
+        from bench.report_bench import bench_report
+
+        report = asyncio.run(bench_report(sizes, workdir / "report"))
     return {
+        "report": report,
         "schedule": schedule,
         "minutes": minutes,
         "minutes_handler": minutes_handler,
