@@ -106,3 +106,29 @@ async def test_a_meeting_end_to_end(meeting_room):
     assert done["body"] == "Done: #1 send the survey"
     after = await anna.ask(room, "!actions")
     assert "#1" not in after["body"] and "#2" in after["body"]
+
+    asked = await chair.send_text(room, "!report")
+    summary = await chair.wait_for_reply(room, asked, timeout=60)
+    assert summary["body"].startswith("**Report ")
+    assert "Meetings: 1 held, 0 skipped, 1 extra" in summary["body"]  # the ad-hoc meeting
+    assert "Attendance: 2 of 2 alliances at least once" in summary["body"]
+    assert "Decisions: 1" in summary["body"] and "2 opened, 1 closed" in summary["body"]
+
+    def reply_file(msgtype: str):
+        return lambda e: (
+            e.get("sender") == bot_user
+            and e["content"].get("msgtype") == msgtype
+            and (e["content"].get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id")
+            == asked
+        )
+
+    image = await chair.wait_for(room, reply_file("m.image"), timeout=30)
+    page = await chair.wait_for(room, reply_file("m.file"), timeout=30)
+    assert image["content"]["info"]["mimetype"] == "image/png"
+    assert page["content"]["body"].startswith("allies-report-")
+    png = await chair.client.download(image["content"]["url"])
+    assert isinstance(png, DownloadResponse) and png.body.startswith(b"\x89PNG")
+    html = await chair.client.download(page["content"]["url"])
+    assert isinstance(html, DownloadResponse)
+    text = html.body.decode()
+    assert text.count("<svg") == 2 and "Survey goes out on 15 April" in text
