@@ -47,6 +47,18 @@ TARGETS: list[tuple[str, float, str]] = [
     ("lost_bot", 0, "=="),
     ("duplicates_bot", 0, "=="),
 ]
+# Against the floor without nio (issue 14): the bot's own cost.
+BARE_TARGETS: list[tuple[str, float, str]] = [
+    ("p50_ratio_steady", 1.10, "<="),
+    ("p99_ratio_steady", 1.25, "<="),
+    ("p99_ratio_burst", 1.2, "<="),
+    ("drain_ratio", 1.15, "<="),
+    ("cpu_ms_per_command", 5.0, "<="),
+    ("rss_mb", 75.0, "<="),
+    ("lost_bot", 0, "=="),
+    ("duplicates_bot", 0, "=="),
+]
+SUBJECTS = ("bot", "floor", "bare")
 SMOKE_PLAN = Plan(
     members=5,
     commands=40,
@@ -139,6 +151,7 @@ def build_results(
 ) -> dict[str, Any]:
     bot = summarise(runs["bot"]) if "bot" in runs else None
     floor = summarise(runs["floor"]) if "floor" in runs else None
+    bare = summarise(runs["bare"]) if "bare" in runs else None
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": mode,
@@ -152,6 +165,18 @@ def build_results(
         },
         "code": _code_version(),
     }
+    if bot and bare:
+        results["vs_bare"] = _versus(bot, bare)
+        results["targets_bare"] = _targets(
+            {
+                **results["vs_bare"],
+                "cpu_ms_per_command": bot["cpu_ms_per_command"],
+                "rss_mb": bot["rss_peak_mb"],
+                "lost_bot": bot["lost"],
+                "duplicates_bot": bot["duplicates"],
+            },
+            BARE_TARGETS,
+        )
     if bot and floor:
         results.update(
             p50_ratio=_ratio(bot["latency"]["p50_ms"], floor["latency"]["p50_ms"]),
@@ -179,19 +204,44 @@ def build_results(
             "lost_bot": bot["lost"],
             "duplicates_bot": bot["duplicates"],
         }
-        results["targets"] = {
-            key: {
-                "target": target,
-                "value": flat[key],
-                "met": None
-                if flat[key] is None
-                else bool(flat[key] <= target if op == "<=" else flat[key] == target),
-            }
-            for key, target, op in TARGETS
-        }
-    results["bot"], results["floor"] = bot, floor
+        results["targets"] = _targets(flat, TARGETS)
+    results["bot"], results["floor"], results["bare"] = bot, floor, bare
     results["micro"] = micro
     return results
+
+
+def _versus(bot: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
+    """The bot's figures as ratios to one floor's."""
+    ratios = {
+        f"p{q}_ratio{suffix}": _ratio(bot[key][f"p{q}_ms"], floor[key][f"p{q}_ms"])
+        for key, suffix in (
+            ("latency", ""),
+            ("latency_steady", "_steady"),
+            ("latency_burst", "_burst"),
+        )
+        for q in (50, 95, 99)
+    }
+    return {
+        **ratios,
+        "drain_ratio": _ratio(bot["drain_s"]["mean"], floor["drain_s"]["mean"]),
+        "startup_ratio": _ratio(bot["startup_s"], floor["startup_s"]),
+        "rss_ratio": _ratio(bot["rss_peak_mb"], floor["rss_peak_mb"]),
+        "cpu_ratio": _ratio(bot["cpu_ms_per_command"], floor["cpu_ms_per_command"]),
+        "synapse_cpu_ratio": _ratio(bot["synapse_cpu_s"], floor["synapse_cpu_s"]),
+    }
+
+
+def _targets(values: dict[str, Any], targets: list[tuple[str, float, str]]) -> dict[str, Any]:
+    return {
+        key: {
+            "target": target,
+            "value": values[key],
+            "met": None
+            if values[key] is None
+            else bool(values[key] <= target if op == "<=" else values[key] == target),
+        }
+        for key, target, op in targets
+    }
 
 
 def _code_version() -> dict[str, Any]:
@@ -275,6 +325,8 @@ def table(results: dict[str, Any]) -> str:
             f"bursts drained (s), bot {bot['drain_s']['per_burst']}, "
             f"floor {floor['drain_s']['per_burst']}"
         )
+    if bot and results.get("bare"):
+        lines += ["", *bare_table(results)]
     micro = results.get("micro")
     if micro:
         s, m, h, u = (
@@ -311,6 +363,44 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def bare_table(results: dict[str, Any]) -> list[str]:
+    """The bot against the floor without nio, with issue 14's targets."""
+    bot, bare = results["bot"], results["bare"]
+    versus, targets = results["vs_bare"], results["targets_bare"]
+
+    def met(key: str) -> str:
+        return {True: "yes", False: "**no**", None: "-"}[targets[key]["met"]]
+
+    def row(label, b, f, ratio, key: str | None, target: str) -> str:
+        ok = met(key) if key else "-"
+        return f"| {label} | {_fmt(b)} | {_fmt(f)} | {_fmt(ratio, 2)} | {target} | {ok} |"
+
+    steady, burst = bot["latency_steady"], bot["latency_burst"]
+    bsteady, bburst = bare["latency_steady"], bare["latency_burst"]
+    return [
+        "| against the floor without nio | bot | bare floor | ratio | target | met? |",
+        "|---|---:|---:|---:|---|---|",
+        row("steady p50 (ms)", steady["p50_ms"], bsteady["p50_ms"],
+            versus["p50_ratio_steady"], "p50_ratio_steady", "≤ 1.10 x"),
+        row("steady p99 (ms)", steady["p99_ms"], bsteady["p99_ms"],
+            versus["p99_ratio_steady"], "p99_ratio_steady", "≤ 1.25 x"),
+        row("burst p99 (ms)", burst["p99_ms"], bburst["p99_ms"],
+            versus["p99_ratio_burst"], "p99_ratio_burst", "≤ 1.2 x"),
+        row("burst drain, mean (s)", bot["drain_s"]["mean"], bare["drain_s"]["mean"],
+            versus["drain_ratio"], "drain_ratio", "≤ 1.15 x"),
+        row("CPU per command (ms)", bot["cpu_ms_per_command"], bare["cpu_ms_per_command"],
+            versus["cpu_ratio"], "cpu_ms_per_command", "≤ 5 ms (bot)"),
+        row("peak RSS (MB)", bot["rss_peak_mb"], bare["rss_peak_mb"],
+            versus["rss_ratio"], "rss_mb", "≤ 75 MB (bot)"),
+        row("start-up to first sync (s)", bot["startup_s"], bare["startup_s"],
+            versus["startup_ratio"], None, "-"),
+        row("Synapse CPU during the run (s)", bot["synapse_cpu_s"], bare["synapse_cpu_s"],
+            versus["synapse_cpu_ratio"], None, "-"),
+        row("lost / duplicates", f"{bot['lost']} / {bot['duplicates']}",
+            f"{bare['lost']} / {bare['duplicates']}", None, "lost_bot", "0 / 0"),
+    ]  # fmt: skip
+
+
 def _parser() -> argparse.ArgumentParser:
     defaults = Plan()
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -323,7 +413,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--observers", type=int, help="reading clients that sync, per room (1)")
     parser.add_argument("--reply-timeout", type=float, help="s before a command is lost (30)")
     parser.add_argument(
-        "--order", default="floor,bot", help="who goes first in each pair of blocks"
+        "--order",
+        default="floor,bare,bot",
+        help="subjects in the order of the first round of blocks: bot and one or both "
+        "floors (floor: matrix-nio, bare: no nio)",
     )
     parser.add_argument("--skip-e2e", action="store_true", help="micro-benchmarks only")
     parser.add_argument("--skip-micro", action="store_true", help="Synapse runs only")
@@ -367,8 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     plan = _plan(args)
     order = [name.strip() for name in args.order.split(",") if name.strip()]
-    if sorted(order) != ["bot", "floor"]:
-        raise SystemExit("--order must name bot and floor, e.g. floor,bot")
+    if "bot" not in order or len(set(order)) != len(order) or not set(order) <= set(SUBJECTS):
+        raise SystemExit("--order must name bot and one or both floors, e.g. floor,bare,bot")
     output = args.output or (SMOKE_OUTPUT if args.smoke else DEFAULT_OUTPUT)
     workdir = Path(tempfile.mkdtemp(prefix="allies-bench-"))
     runs: dict[str, RunResult] = {}

@@ -2,7 +2,8 @@
 bot and for the floor, driven in alternating blocks (never both at once:
 two cores).
 
-Per subject (the real `allies-bot run` process, or `bench.floor_bot`): a
+Per subject (the real `allies-bot run` process, `bench.floor_bot` on
+matrix-nio or `bench.bare_floor` on plain aiohttp): a
 fresh room with the same members, the process started and timed to its
 first completed sync, a short warm-up, a steady phase (open loop: commands
 sent on a fixed timetable, whatever the replies do) and bursts (every member
@@ -38,6 +39,8 @@ READY = "sync loop running"
 BRUSSELS = ZoneInfo("Europe/Brussels")
 LOG_TIME_FORMAT = "%Y-%m-%d %H:%M:%S,%f"
 START_TIMEOUT = 60.0
+# The floors: the least a bot can do per command, with matrix-nio and without it.
+FLOORS = {"floor": "bench.floor_bot", "bare": "bench.bare_floor"}
 
 
 @dataclass(frozen=True)
@@ -375,7 +378,7 @@ class Bench:
             argv = [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
             env = {"ALLIES_BOT_PASSWORD": password}
         else:
-            argv = [sys.executable, "-m", "bench.floor_bot", "--homeserver"]
+            argv = [sys.executable, "-m", FLOORS[name], "--homeserver"]
             argv += [self.synapse.base_url, "--user", account.user_id, "--room", room]
             env = {"BENCH_FLOOR_PASSWORD": password}
         observers = [Observer(self.api, reader, room, account.user_id) for reader in readers]

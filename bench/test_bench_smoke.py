@@ -42,7 +42,12 @@ def test_smoke_run_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     assert results["lost"] == {"bot": 0, "floor": 0}
     assert results["duplicates"] == {"bot": 0, "floor": 0}
     assert results["send_errors"] == {"bot": 0, "floor": 0}
-    for name in ("bot", "floor"):
+    bare = results["bare"]
+    assert (bare["lost"], bare["duplicates"], bare["send_errors"]) == (0, 0, 0)
+    assert (
+        "p50_ratio_steady" in results["vs_bare"] and "cpu_ms_per_command" in results["targets_bare"]
+    )
+    for name in ("bot", "floor", "bare"):
         run = results[name]
         assert run["answered"] == run["commands"] > 0, name
     assert results["rss_mb"] > 0 and results["startup_s"] > 0
