@@ -3,6 +3,7 @@ Markdown or as the same self-contained HTML file `!report` posts."""
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 
 from bot.calendar.timeparse import parse_date
@@ -63,5 +64,9 @@ async def report_command(
     report = compile_report(data)
     if fmt == "md":
         return report_markdown(report)
-    charts = draw_all(chart_input(report))
+    try:
+        charts = draw_all(chart_input(report))
+    except Exception as exc:  # as in chat: the report without its charts beats no report
+        print(f"charts not drawn ({type(exc).__name__}); the report without", file=sys.stderr)
+        return report_html(report)
     return report_html(report, {k: v for k, v in charts.items() if k != "png"})

@@ -47,7 +47,10 @@ class _PeriodMeetings:
     minutes: set[str]
 
     def recorded(self, key: str) -> bool:
-        return key in self.sessions or bool(self.notes.get(key)) or key in self.minutes
+        """A live session, minutes, or a note other than apologies (which are
+        sent before a meeting, whether or not it then takes place)."""
+        noted = any(n.kind != "apology" for n in self.notes.get(key, ()))
+        return key in self.sessions or noted or key in self.minutes
 
 
 def period_bounds(group: GroupConfig, period: Period) -> tuple[datetime, datetime]:
@@ -125,13 +128,12 @@ async def _outputs(repo: Repo, group: GroupConfig) -> tuple[OutputRecord, ...]:
     )
 
 
-async def _subgroup(repo: Repo, sub: GroupConfig, period: Period, today) -> SubgroupRecord:
+async def _subgroup(repo: Repo, sub: GroupConfig, period: Period, now: datetime) -> SubgroupRecord:
     found = await _period_meetings(repo, sub, *period_bounds(sub, period))
-    cutoff = min(period.last, today)
-    past = [m for m in found.meetings if m.start.date() <= cutoff]
-    taking_place = [m for m in past if found.statuses[m.key] != "skipped"]
+    started = [m for m in found.meetings if m.start <= now]
+    taking_place = [m for m in started if found.statuses[m.key] != "skipped"]
     held = sum(found.recorded(m.key) for m in taking_place)
-    skipped = sum(found.statuses[m.key] == "skipped" for m in found.meetings)
+    skipped = len(started) - len(taking_place)
     return SubgroupRecord(sub.name, held, len(taking_place) - held, skipped)
 
 
@@ -144,25 +146,23 @@ async def gather_report(
     actions = [a for a in await repo.actions(group.id, status=None) if a.status != "removed"]
     for action in actions:
         by_meeting[action.meeting_key].append(action)
-    today = now.astimezone(group.timezone).date()
     records = tuple(_record(found, m, by_meeting[m.key]) for m in found.meetings)
-    day_of = {m.key: m.start.date() for m in found.meetings}
     decisions = tuple(
-        (day_of[key], note.text)
-        for key in day_of
-        for note in found.notes.get(key, [])
-        if note.kind == "decision"
+        (note.created_at.astimezone(group.timezone).date(), note.text)
+        for m in found.meetings
+        for note in found.notes.get(m.key, [])
+        if note.kind == "decision" and note.created_at <= now
     )
     return ReportData(
         group_name=group.name,
         period=period,
-        today=today,
+        now=now.astimezone(group.timezone),
         roster={m.user: m.alliance for m in group.members},
         meetings=records,
         updates=await repo.updates_per_alliance(group.id, since, until),
         decisions=decisions,
         actions=tuple(_action(a, group) for a in actions),
         outputs=await _outputs(repo, group),
-        subgroups=tuple([await _subgroup(repo, sub, period, today) for sub in group.subgroups]),
+        subgroups=tuple([await _subgroup(repo, sub, period, now) for sub in group.subgroups]),
         names=await load_names(repo, group),
     )

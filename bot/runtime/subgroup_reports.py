@@ -52,8 +52,9 @@ async def _meetings(
 
 
 async def _report(repo: Repo, sub: GroupConfig, since: datetime, now: datetime) -> str:
-    """Only a meeting with something recorded (a live session, notes or
-    minutes) counts as held; a scheduled one without is named as such."""
+    """Only a meeting with something recorded (a live session, notes other
+    than apologies, or minutes) counts as held, as in the yearly report
+    (`bot.runtime.report_data`); a scheduled one without is named as such."""
     decisions: list[str] = []
     held: list[str] = []
     unrecorded: list[str] = []
@@ -61,7 +62,8 @@ async def _report(repo: Repo, sub: GroupConfig, since: datetime, now: datetime) 
         notes = await repo.notes_for(sub.id, meeting.key)
         decisions += [one_line(n.text) for n in notes if n.kind == "decision"]
         text, has_minutes = await _meeting_text(repo, sub, meeting)
-        (held if had_session or notes or has_minutes else unrecorded).append(text)
+        noted = any(n.kind != "apology" for n in notes)  # apologies come before, held or not
+        (held if had_session or noted or has_minutes else unrecorded).append(text)
     actions = await repo.actions(sub.id)
     parts = [f"met {', '.join(held)}" if held else "no meeting recorded since the last one"]
     if unrecorded:

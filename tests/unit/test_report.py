@@ -52,7 +52,7 @@ def year_data(**changes) -> ReportData:
     fields = dict(
         group_name="ALLIES *topical* group",
         period=Period(date(2026, 1, 1), date(2026, 12, 31)),
-        today=date(2026, 6, 30),
+        now=datetime(2026, 6, 30, 12, 0, tzinfo=BRUSSELS),
         roster=ROSTER,
         meetings=(
             meeting(1, 9, present=frozenset({ANNA, BO, GUEST}), apologies=frozenset({DORA})),
@@ -61,6 +61,7 @@ def year_data(**changes) -> ReportData:
             meeting(4, 22, "adhoc", key="adhoc-2026-04-22T15:00", present=frozenset({ANNA})),
             meeting(5, 15, recorded=False),
             meeting(9, 4),  # after today: still to come
+            meeting(10, 16, "skipped", False, reason="later"),  # a skip still to come
         ),
         updates={"FORTHEM": 4, "CIVIS": 1, "Left the group": 2},
         decisions=((date(2026, 1, 9), "Adopt the *work plan*"), (date(2026, 4, 3), "@room go")),
@@ -103,9 +104,29 @@ def test_meetings_are_counted_by_the_rules():
     report = compile_report(year_data())
     assert [m.day.isoformat() for m in report.held] == ["2026-01-09", "2026-04-03", "2026-04-22"]
     assert [m.day.day for m in report.unrecorded] == [15]
-    assert [m.day.month for m in report.upcoming] == [9]
+    assert [m.day.month for m in report.upcoming] == [9, 10]
     assert [m.reason for m in report.skipped] == ["General Forum [week]"]
     assert len(report.moved) == 1 and [m.status for m in report.extra] == ["adhoc"]
+
+
+def test_a_meeting_later_today_has_not_started():
+    data = year_data(now=datetime(2026, 4, 3, 10, 59, tzinfo=BRUSSELS))
+    report = compile_report(data)
+    assert [m.day.isoformat() for m in report.held] == ["2026-01-09"]
+    assert [m.day.isoformat() for m in report.upcoming][:2] == ["2026-04-03", "2026-04-22"]
+    assert not report.moved and not report.extra
+
+
+def test_a_link_added_later_is_no_second_milestone():
+    steps = (
+        OutputStep("planned", date(2025, 11, 1)),
+        OutputStep("published", date(2025, 12, 10)),
+        OutputStep("published", date(2026, 1, 2)),  # the link, next year
+        OutputStep("adopted", date(2026, 1, 3)),  # a correction back ...
+        OutputStep("published", date(2026, 1, 4)),  # ... and published again
+    )
+    report = compile_report(year_data(outputs=(OutputRecord(9, "report", "R", steps),)))
+    assert [(m.status, m.day) for m in report.milestones] == [("adopted", date(2026, 1, 3))]
 
 
 def test_attendance_by_alliance_with_apologies_and_guests():
@@ -148,6 +169,13 @@ def test_outputs_by_status_at_the_end_and_milestones_once():
     ]
 
 
+def test_updates_from_alliances_off_the_roster_are_said_apart():
+    markdown = report_markdown(compile_report(year_data()))
+    assert "5 updates from 2 of 3 alliances.\n2 more updates came from alliances no longer" in (
+        markdown
+    )
+
+
 def test_member_text_is_inert_everywhere():
     report = compile_report(year_data())
     markdown = report_markdown(report)
@@ -166,7 +194,7 @@ def test_summary_has_the_figures_a_chair_reads_out():
     summary = report_summary(compile_report(year_data()))
     assert "- Meetings: 3 held, 1 skipped, 1 extra" in summary
     assert "- Attendance: 2 of 3 alliances at least once, 1 never" in summary
-    assert "- Updates: 7 from 2 of 3 alliances" in summary
+    assert "- Updates: 5 from 2 of 3 alliances" in summary
     assert "- Decisions: 2" in summary
     assert "- Outputs: 1 adopted, 0 published in the period" in summary
 
@@ -188,6 +216,10 @@ SETTINGS = DateSettings(BRUSSELS, ("en", "de"), "DMY")
             date(2026, 5, 5),
             date(2026, 5, 6),
         ),
+        ("1 January to 30 June", date(2026, 1, 1), date(2026, 6, 30)),  # looking back
+        ("1 September to 31 December", date(2026, 9, 1), date(2026, 12, 31)),
+        ("1 November 2025 to 28 February", date(2025, 11, 1), date(2026, 2, 28)),
+        ("01.03.26 to 31.03.26", date(2026, 3, 1), date(2026, 3, 31)),
     ],
 )
 def test_periods_a_chair_can_ask_for(text, first, last):
@@ -225,6 +257,13 @@ def test_svg_charts_are_repeatable_and_escape_names():
     assert b"Una Europa &lt;script&gt;" in first and b"<script>" not in first
     assert draw(data, "png", "both").startswith(b"\x89PNG")
     assert data.grid == [[2, 2, 0], [2, 2, 2], [1, 0, 0]]
+
+
+def test_a_dollar_in_a_name_is_text_not_a_formula():
+    roster = {ANNA: "A$\\foo$B", BO: "CIVIS"}
+    data = chart_input(compile_report(year_data(roster=roster, group_name="$x^2$ group")))
+    svg = draw(data, "svg", "both")
+    assert b"A$\\foo$B" in svg and b"$x^2$ group" in svg
 
 
 def test_a_period_without_meetings_draws_a_note_not_a_crash():

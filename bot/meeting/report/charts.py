@@ -110,7 +110,9 @@ def draw(data: ChartInput, fmt: str, which: str) -> bytes:
 
     width, heat, bars = _sizes(data)
     heights = {"attendance": [heat], "actions": [bars], "both": [heat, bars]}[which]
-    with rc_context({"svg.hashsalt": "allies-bot", "svg.fonttype": "none"}):
+    # text.parse_math off: "$" in an alliance or group name is a dollar, not a formula
+    settings = {"svg.hashsalt": "allies-bot", "svg.fonttype": "none", "text.parse_math": False}
+    with rc_context(settings):
         figure = Figure(figsize=(width, sum(heights) + 0.6), layout="constrained")
         axes = figure.subplots(len(heights), 1, squeeze=False, height_ratios=heights)[:, 0]
         if which in ("attendance", "both"):

@@ -1,7 +1,7 @@
 """What a report is compiled from: plain values the caller gathered.
 
-Times are local dates in the group's zone (a report speaks in days); people
-are ids, named by `names` when the report is written.
+Times are local, in the group's zone (a report speaks in days; only "has it
+started" needs the time); people are ids, named by `names` when written.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class SubgroupRecord:
 class ReportData:
     group_name: str
     period: Period
-    today: date
+    now: datetime  # aware, in the group's zone: what has started by now happened
     roster: Mapping[str, str]  # person id -> alliance
     meetings: tuple[MeetingRecord, ...]
     updates: Mapping[str, int]  # alliance -> updates sent in the period
@@ -108,6 +108,10 @@ class ReportData:
     outputs: tuple[OutputRecord, ...]
     subgroups: tuple[SubgroupRecord, ...] = ()
     names: Names = field(default_factory=Names)
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
 
     @property
     def alliances(self) -> tuple[str, ...]:

@@ -4,8 +4,10 @@ The rules, written once here so the chat summary, the Markdown, the HTML and
 the charts cannot disagree:
 
 - a meeting was *held* when it took place by the calendar (not skipped), has
-  started by today, and something was recorded for it; one with nothing
-  recorded is listed as such, not counted as held or missed;
+  started, and something was recorded for it (see `bot.runtime.report_data`:
+  apologies alone do not count); one with nothing recorded is listed as
+  such, not counted as held or missed; skipped, moved and extra meetings are
+  counted once their day has come, later ones are "still to come";
 - an alliance *attended* a held meeting when at least one of its people was
   present; people per meeting counts everyone present, guests included;
 - an action item counts as *closed* when it was marked done in the period
@@ -84,13 +86,19 @@ class Report:
 
     @property
     def updates_total(self) -> int:
-        return sum(self.data.updates.values())
+        """Updates from the roster's alliances (those the table shows)."""
+        return sum(a.updates for a in self.attendance)
+
+    @property
+    def updates_elsewhere(self) -> int:
+        """Updates from alliances no longer on the roster."""
+        return sum(self.data.updates.values()) - self.updates_total
 
 
 def compile_report(data: ReportData) -> Report:
     cutoff = min(data.period.last, data.today)
-    taking_place = [m for m in data.meetings if m.status != "skipped"]
-    past = [m for m in taking_place if m.day <= cutoff]
+    started = [m for m in data.meetings if m.start <= data.now]
+    past = [m for m in started if m.status != "skipped"]
     held = tuple(m for m in past if m.recorded)
     alliances = data.alliances
     grid = tuple(tuple(_presence(data, alliance, m) for m in held) for alliance in alliances)
@@ -108,10 +116,10 @@ def compile_report(data: ReportData) -> Report:
         cutoff=cutoff,
         held=held,
         unrecorded=tuple(m for m in past if not m.recorded),
-        upcoming=tuple(m for m in taking_place if m.day > cutoff),
-        skipped=tuple(m for m in data.meetings if m.status == "skipped"),
-        moved=tuple(m for m in taking_place if m.status == "moved"),
-        extra=tuple(m for m in taking_place if m.status in EXTRA),
+        upcoming=tuple(m for m in data.meetings if m.start > data.now),
+        skipped=tuple(m for m in started if m.status == "skipped"),
+        moved=tuple(m for m in past if m.status == "moved"),
+        extra=tuple(m for m in past if m.status in EXTRA),
         attendance=attendance,
         never_present=tuple(a.alliance for a in attendance if held and not a.attended),
         silent=tuple(a.alliance for a in attendance if not a.updates),
@@ -184,14 +192,19 @@ def _outputs_by_kind(outputs: tuple[OutputRecord, ...], cutoff: date):
 
 
 def _milestones(outputs: tuple[OutputRecord, ...], data: ReportData):
+    """The first time each output reached `adopted` or `published`, when that
+    was in the period. A step repeating the status (a link added later) is no
+    new milestone, nor is reaching a status again that was reached before."""
     found = []
     for output in outputs:
-        seen: set[str] = set()
+        reached: set[str] = set()
+        previous = None
         for step in output.steps:
-            first_time = step.status not in seen
-            if step.status in FINISHED_IN_PERIOD and step.day in data.period and first_time:
+            moved_on = step.status != previous and step.status not in reached
+            if moved_on and step.status in FINISHED_IN_PERIOD and step.day in data.period:
                 found.append(OutputMilestone(output.title, output.kind, step.status, step.day))
-                seen.add(step.status)
+            reached.add(step.status)
+            previous = step.status
     return tuple(sorted(found, key=lambda m: (m.day, m.title)))
 
 

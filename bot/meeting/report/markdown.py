@@ -48,7 +48,9 @@ def meeting_lines(report: Report) -> list[str]:
         what = "live meeting outside the calendar" if m.status == "adhoc" else "extra meeting"
         lines.append(f"- Extra: {day_text(m.day)} ({what})")
     if report.upcoming:
-        lines.append(f"- Still to come in the period: {len(report.upcoming)}")
+        later_skips = sum(m.status == "skipped" for m in report.upcoming)
+        skips = f" (of them {later_skips} skipped)" if later_skips else ""
+        lines.append(f"- Still to come in the period: {len(report.upcoming)}{skips}")
     for sub in report.data.subgroups:
         parts = [plural(sub.held, "meeting") + " held"]
         if sub.unrecorded:
@@ -82,6 +84,9 @@ def update_lines(report: Report) -> list[str]:
     total = len(report.attendance)
     sent = total - len(report.silent)
     lines = [f"{plural(report.updates_total, 'update')} from {sent} of {total} alliances."]
+    if report.updates_elsewhere:
+        others = plural(report.updates_elsewhere, "more update")
+        lines.append(f"{others} came from alliances no longer on the roster.")
     if report.silent:
         lines.append(f"No update from: {', '.join(escape(a) for a in report.silent)}.")
     return lines

@@ -1,5 +1,9 @@
 """Which days `!report` and `allies-bot report` mean: a calendar year by
-default, `2025`, or `<from> to <to>` in any date form the group writes."""
+default, `2025`, or `<from> to <to>` in any date form the group writes.
+
+A report looks back: a start written without a year is its latest
+occurrence up to today ("1 January" in December is this year's), an end
+without a year the first one on or after the start."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from bot.meeting.report.data import Period
 MAX_YEARS = 10
 HOW = 'a year (2025) or two dates with "to" between them (1 January 2026 to 30 June 2026)'
 _YEAR = re.compile(r"\d{4}")
+# A year written out (2026) or as the last part of a numeric date (01.03.26).
+_HAS_YEAR = re.compile(r"\b\d{4}\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2}\b")
 _RANGE = re.compile(r"(?:from\s+)?(?P<first>.+?)\s+(?:to|until|–|-)\s+(?P<last>.+)", re.I)
 
 
@@ -42,9 +48,24 @@ def parse_period(text: str, settings: DateSettings, now: datetime) -> Period:
     match = _RANGE.fullmatch(text)
     if match is None:
         raise PeriodError(f'"{text[:80]}" is not a period I can read: please give {HOW}.')
+    today = now.astimezone(settings.timezone).date()
     first = _day(match["first"], settings, now)
     last = _day(match["last"], settings, now)
+    if not _HAS_YEAR.search(match["first"]) and first > today:
+        first = _in_year(first, first.year - 1)  # "1 January" in a report: the last one
+    if not _HAS_YEAR.search(match["last"]):
+        last = _in_year(last, first.year)  # "… to 30 June": the first one after the start
+        if last < first:
+            last = _in_year(last, first.year + 1)
     return checked_period(first, last)
+
+
+def _in_year(day: date, year: int) -> date:
+    """The same day and month in `year` (29 February becomes the 28th)."""
+    try:
+        return day.replace(year=year)
+    except ValueError:
+        return day.replace(year=year, day=28)
 
 
 def _text(day: date) -> str:
