@@ -193,3 +193,33 @@ async def test_files_actions_and_sessions_round_trip(storage):
         assert [s.id for _, s in await repo.sessions_due_to_close(NOW + timedelta(hours=4))] == [
             session.id
         ]
+
+
+def test_the_head_revision_read_from_the_files_is_alembics():
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from storage.db import HERE, head_revision
+
+    config = AlembicConfig(str(HERE / "alembic.ini"))
+    config.set_main_option("script_location", str(HERE / "migrations"))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_a_current_database_starts_without_importing_alembic(tmp_path):
+    """Alembic runs for a new database; a restart on a current one skips it."""
+    import subprocess
+    import sys
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    code = (
+        "import asyncio, sys\n"
+        "from storage.db import Storage\n"
+        f"s = Storage({url!r})\n"
+        "asyncio.run(s.migrate())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    run = [sys.executable, "-c", code]
+    first = subprocess.run(run, capture_output=True, text=True, check=True)
+    again = subprocess.run(run, capture_output=True, text=True, check=True)
+    assert (first.stdout.strip(), again.stdout.strip()) == ("True", "False")

@@ -48,6 +48,17 @@ class BotClient(AsyncClient):
     nio only puts it inside the ciphertext. It is copied out, and also kept
     inside so clients that read the decrypted payload see it too."""
 
+    def load_store(self) -> None:
+        """nio saves the set of newly encrypted rooms after every sync, and
+        its store looks the account up each time even when the set is empty
+        (about 1.8 ms of CPU per command in the benchmark's profile): skip
+        the call when there is nothing to save."""
+        super().load_store()
+        store = self.store
+        if store is not None:
+            save = store.save_encrypted_rooms
+            store.save_encrypted_rooms = lambda rooms: save(rooms) if rooms else None
+
     def encrypt(
         self, room_id: str, message_type: str, content: dict[Any, Any]
     ) -> tuple[str, dict[str, Any]]:

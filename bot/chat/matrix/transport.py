@@ -29,7 +29,7 @@ from nio import (
     SyncResponse,
 )
 
-from bot.chat.matrix import nio_patch
+from bot.chat.matrix import nio_patch, nio_speed
 from bot.chat.matrix.crypto import BotClient, Crypto, store_path
 from bot.chat.matrix.events import ENCRYPTED, is_own_join, to_incoming, undecryptable_incoming
 from bot.chat.matrix.login import log_in
@@ -41,6 +41,7 @@ from storage.db import Storage
 
 log = logging.getLogger(__name__)
 nio_patch.apply()
+nio_speed.apply()
 SYNC_TOKEN_KEY = "matrix.sync_token"
 SYNC_TIMEOUT_MS = 30_000
 SYNC_FILTER = {
@@ -49,6 +50,7 @@ SYNC_FILTER = {
 }
 MAX_BACKFILL_PAGES = 50
 CLOCK_SKEW_MS = 60_000  # how far the homeserver's clock may be behind the bot's
+TOKEN_SAVE_EVERY_S = 60.0
 
 
 class MatrixTransport:
@@ -79,6 +81,7 @@ class MatrixTransport:
         self._listening = False
         self.names = NameReporter(self.client, self.rooms)
         self._started_ms = int(time.time() * 1000)
+        self._token_saved_at = float("-inf")
         self.sender = MatrixSender(self.client, self.crypto, self._ready, self._sleep)
 
     async def connect(self) -> dict[str, GroupConfig]:
@@ -136,7 +139,9 @@ class MatrixTransport:
                 continue
             try:
                 await self._handle_invites(response)
-                await self._handle_rooms(response, on_event, token, first_start=first_start)
+                delivered = await self._handle_rooms(
+                    response, on_event, token, first_start=first_start
+                )
             except Exception:
                 failures += 1
                 log.exception(
@@ -146,7 +151,7 @@ class MatrixTransport:
                 continue  # the token is not advanced: the batch comes again
             failures = 0
             token = response.next_batch
-            await self._save_token(token)
+            await self._save_token(token, delivered)
             await self._maintain_crypto()
             self._ready.set()
             if first_start or not self._listening:
@@ -203,9 +208,10 @@ class MatrixTransport:
         since: str | None,
         *,
         first_start: bool,
-    ) -> None:
+    ) -> int:
         """Timeline events (already decrypted by nio where it could) to the core;
-        then earlier undecryptable ones whose keys came with this batch.
+        then earlier undecryptable ones whose keys came with this batch; how
+        many were handed over.
         Nothing from before the bot's own join is answered; on the first start
         a room it was already in (no join in this batch) has nothing to answer."""
         senders = {
@@ -216,6 +222,7 @@ class MatrixTransport:
         }
         if self.crypto.needs_judging(senders):
             await self._maintain_crypto()  # senders' devices are judged before their messages
+        delivered = 0
         for room_id, info in response.rooms.join.items():
             if room_id not in self.rooms:
                 continue
@@ -228,11 +235,12 @@ class MatrixTransport:
             elif info.timeline.limited and since:
                 events = await self._backfill(room_id, info.timeline.prev_batch, since) + events
             for event in events:
-                await self._deliver(room_id, event, on_event)
+                delivered += await self._deliver(room_id, event, on_event)
         for room_id, event in self.crypto.retry(response.to_device_events):
             if room_id in self.rooms and not first_start:
-                await self._deliver(room_id, event, on_event)
+                delivered += await self._deliver(room_id, event, on_event)
         await self.names.report(on_event)
+        return delivered
 
     def _joined_this_run(self, source: dict[str, Any]) -> bool:
         """The bot's own join, made by this run (an older join still in the
@@ -241,10 +249,11 @@ class MatrixTransport:
             return False
         return source.get("origin_server_ts", 0) >= self._started_ms - CLOCK_SKEW_MS
 
-    async def _deliver(self, room_id: str, event: Any, on_event: EventHandler) -> None:
+    async def _deliver(self, room_id: str, event: Any, on_event: EventHandler) -> int:
+        """Hand one event to the core; 1 if it was someone else's event."""
         source = event.source
         if source.get("sender") == self.user_id:
-            return
+            return 0
         if isinstance(event, MegolmEvent) or source.get("type") == ENCRYPTED:
             if isinstance(event, MegolmEvent):
                 await self.crypto.undecryptable(room_id, event)
@@ -254,12 +263,13 @@ class MatrixTransport:
             notice = undecryptable_incoming(source, room_id, self.user_id, device)
             if notice is not None:
                 await on_event(notice)
-            return
+            return 1
         if self.crypto.refuses(event):
-            return
+            return 1
         incoming = to_incoming(source, room_id, self.user_id)
         if incoming is not None:
             await on_event(incoming)
+        return 1
 
     async def _backfill(self, room_id: str, prev_batch: str | None, since: str) -> list[Any]:
         """Fetch what a limited sync left out between our last token and this
@@ -287,9 +297,19 @@ class MatrixTransport:
         async with self.storage.transaction() as repo:
             return await repo.get_state(SYNC_TOKEN_KEY)
 
-    async def _save_token(self, token: str) -> None:
+    async def _save_token(self, token: str, delivered: int) -> None:
+        """Store where to resume after a restart. A batch of only the bot's
+        own events (its replies wake its long-poll too) need not be stored at
+        once: resuming from an older token fetches them again and they are
+        skipped, as is anything already handled (`processed_events`). So the
+        token is written after a batch that brought someone's events, and at
+        least every TOKEN_SAVE_EVERY_S otherwise."""
+        now = time.monotonic()
+        if not delivered and now - self._token_saved_at < TOKEN_SAVE_EVERY_S:
+            return
         async with self.storage.transaction() as repo:
             await repo.set_state(SYNC_TOKEN_KEY, token)
+        self._token_saved_at = now
 
     async def stop(self) -> None:
         self._stopping.set()
