@@ -58,7 +58,14 @@ BARE_TARGETS: list[tuple[str, float, str]] = [
     ("lost_bot", 0, "=="),
     ("duplicates_bot", 0, "=="),
 ]
-SUBJECTS = ("bot", "floor", "bare")
+# The bot serving 60 groups in 60 rooms, the load in one: against the bot in one room.
+MANY_TARGETS: list[tuple[str, float, str]] = [
+    ("p99_ratio", 1.1, "<="),
+    ("rss_ratio", 1.2, "<="),
+    ("lost_bot", 0, "=="),
+    ("duplicates_bot", 0, "=="),
+]
+SUBJECTS = ("bot", "floor", "bare", "bot60")
 SMOKE_PLAN = Plan(
     members=5,
     commands=40,
@@ -67,6 +74,7 @@ SMOKE_PLAN = Plan(
     warmup=2,
     pause=0.3,
     reply_timeout=20.0,
+    groups=4,
 )
 
 _T0 = time.monotonic()
@@ -152,6 +160,7 @@ def build_results(
     bot = summarise(runs["bot"]) if "bot" in runs else None
     floor = summarise(runs["floor"]) if "floor" in runs else None
     bare = summarise(runs["bare"]) if "bare" in runs else None
+    many = summarise(runs["bot60"]) if "bot60" in runs else None
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": mode,
@@ -176,6 +185,16 @@ def build_results(
                 "duplicates_bot": bot["duplicates"],
             },
             BARE_TARGETS,
+        )
+    if bot and many:
+        results["vs_one_room"] = _versus(many, bot)
+        results["targets_many"] = _targets(
+            {
+                **results["vs_one_room"],
+                "lost_bot": many["lost"],
+                "duplicates_bot": many["duplicates"],
+            },
+            MANY_TARGETS,
         )
     if bot and floor:
         results.update(
@@ -205,7 +224,7 @@ def build_results(
             "duplicates_bot": bot["duplicates"],
         }
         results["targets"] = _targets(flat, TARGETS)
-    results["bot"], results["floor"], results["bare"] = bot, floor, bare
+    results["bot"], results["floor"], results["bare"], results["bot60"] = bot, floor, bare, many
     results["micro"] = micro
     return results
 
@@ -327,6 +346,8 @@ def table(results: dict[str, Any]) -> str:
         )
     if bot and results.get("bare"):
         lines += ["", *bare_table(results)]
+    if bot and results.get("bot60"):
+        lines += ["", *many_table(results)]
     micro = results.get("micro")
     if micro:
         s, m, h, u = (
@@ -401,6 +422,29 @@ def bare_table(results: dict[str, Any]) -> list[str]:
     ]  # fmt: skip
 
 
+def many_table(results: dict[str, Any]) -> list[str]:
+    """The bot with 60 groups in 60 rooms against the bot with one."""
+    one, many = results["bot"], results["bot60"]
+    versus, targets = results["vs_one_room"], results["targets_many"]
+    met = {True: "yes", False: "**no**", None: "-"}
+    groups = results["plan"]["groups"]
+    return [
+        f"| {groups} groups in {groups} rooms | {groups} rooms | 1 room | ratio | target | met? |",
+        "|---|---:|---:|---:|---|---|",
+        f"| latency p99, all commands (ms) | {_fmt(many['latency']['p99_ms'])} | "
+        f"{_fmt(one['latency']['p99_ms'])} | {_fmt(versus['p99_ratio'], 2)} | ≤ 1.1 x | "
+        f"{met[targets['p99_ratio']['met']]} |",
+        f"| peak RSS (MB) | {_fmt(many['rss_peak_mb'])} | {_fmt(one['rss_peak_mb'])} | "
+        f"{_fmt(versus['rss_ratio'], 2)} | ≤ 1.2 x | {met[targets['rss_ratio']['met']]} |",
+        f"| start-up to first sync (s) | {_fmt(many['startup_s'])} | {_fmt(one['startup_s'])} "
+        f"| {_fmt(versus['startup_ratio'], 2)} | - | - |",
+        f"| CPU per command (ms) | {_fmt(many['cpu_ms_per_command'])} | "
+        f"{_fmt(one['cpu_ms_per_command'])} | {_fmt(versus['cpu_ratio'], 2)} | - | - |",
+        f"| lost / duplicates | {many['lost']} / {many['duplicates']} | {one['lost']} / "
+        f"{one['duplicates']} | - | 0 / 0 | {met[targets['lost_bot']['met']]} |",
+    ]
+
+
 def _parser() -> argparse.ArgumentParser:
     defaults = Plan()
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -414,9 +458,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--reply-timeout", type=float, help="s before a command is lost (30)")
     parser.add_argument(
         "--order",
-        default="floor,bare,bot",
-        help="subjects in the order of the first round of blocks: bot and one or both "
-        "floors (floor: matrix-nio, bare: no nio)",
+        default="floor,bare,bot,bot60",
+        help="subjects in the order of the first round of blocks: bot and any of "
+        "floor (matrix-nio), bare (no nio), bot60 (the bot with 60 groups in 60 rooms)",
     )
     parser.add_argument("--skip-e2e", action="store_true", help="micro-benchmarks only")
     parser.add_argument("--skip-micro", action="store_true", help="Synapse runs only")
@@ -461,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = _plan(args)
     order = [name.strip() for name in args.order.split(",") if name.strip()]
     if "bot" not in order or len(set(order)) != len(order) or not set(order) <= set(SUBJECTS):
-        raise SystemExit("--order must name bot and one or both floors, e.g. floor,bare,bot")
+        raise SystemExit("--order must name bot and any of floor, bare, bot60")
     output = args.output or (SMOKE_OUTPUT if args.smoke else DEFAULT_OUTPUT)
     workdir = Path(tempfile.mkdtemp(prefix="allies-bench-"))
     runs: dict[str, RunResult] = {}

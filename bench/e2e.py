@@ -60,6 +60,7 @@ class Plan:
     reply_timeout: float = 30.0  # a command unanswered this long after sending is lost
     observers: int = 1  # syncing clients per room (people reading, not on the roster)
     seed: int = 6
+    groups: int = 60  # the `bot60` subject: this many groups, each in its own room
 
     @property
     def burst_sizes(self) -> list[int]:
@@ -117,10 +118,18 @@ def make_commands(plan: Plan) -> list[Command]:
     return commands
 
 
-def bot_config(homeserver: str, bot_user: str, room: str, members: list[Account]) -> str:
+def bot_config(
+    homeserver: str,
+    bot_user: str,
+    room: str,
+    members: list[Account],
+    other_rooms: tuple[str, ...] = (),
+) -> str:
     """The bot's config: the benchmark room, every member on the roster, and
     a cadence whose next meeting is 3 weeks away (so `!next` has an answer and
-    no agenda or reminder falls due during the run)."""
+    no agenda or reminder falls due during the run). `other_rooms` adds a
+    group per room, with the same roster and calendar (the `bot60` subject:
+    many groups, the load in one of them)."""
     start = (datetime.now(BRUSSELS) + timedelta(days=21)).replace(hour=11, minute=0)
     lines = [
         "[matrix]",
@@ -130,9 +139,20 @@ def bot_config(homeserver: str, bot_user: str, room: str, members: list[Account]
         "[storage]",
         'url = "sqlite+aiosqlite:///data/bot.db"',
         'data_dir = "data"',
+    ]
+    for number, group_room in enumerate((room, *other_rooms)):
+        group_id, name = ("allies", "ALLIES") if number == 0 else (f"g{number:02d}", f"G{number}")
+        lines += _group_lines(group_id, name, group_room, members, start)
+    return "\n".join(lines) + "\n"
+
+
+def _group_lines(
+    group_id: str, name: str, room: str, members: list[Account], start: datetime
+) -> list[str]:
+    lines = [
         "[[groups]]",
-        'id = "allies"',
-        'name = "ALLIES"',
+        f'id = "{group_id}"',
+        f'name = "{name}"',
         f'room = "{room}"',
         'timezone = "Europe/Brussels"',
         f"chairs = {json.dumps([members[0].user_id])}",
@@ -153,7 +173,7 @@ def bot_config(homeserver: str, bot_user: str, room: str, members: list[Account]
         'chase_updates = "off"',
         'grace = "2h"',
     ]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _die_with_parent() -> None:
@@ -356,6 +376,19 @@ class Bench:
         await asyncio.gather(*map(join, joining))
         return room
 
+    async def _other_rooms(self, name: str, bot_user: str) -> tuple[str, ...]:
+        """For `bot60`: the other groups' rooms, the chair's, the bot invited."""
+        if name != "bot60":
+            return ()
+        assert self.api is not None
+        chair = self.members[0]
+        return tuple(
+            [
+                await self.api.create_room(chair.token, f"group {n}", [bot_user])
+                for n in range(1, self.plan.groups)
+            ]
+        )
+
     async def _prepare(self, name: str) -> Live:
         """A room, the observing clients and the process for one subject."""
         assert self.api is not None
@@ -370,10 +403,11 @@ class Bench:
         room = await self._room(f"bench {name}", account.user_id, readers)
         workdir = self.workdir / name
         workdir.mkdir(parents=True, exist_ok=True)
-        if name == "bot":
+        if name.startswith("bot"):
+            others = await self._other_rooms(name, account.user_id)
             config = workdir / "config.toml"
             config.write_text(
-                bot_config(self.synapse.base_url, account.user_id, room, self.members)
+                bot_config(self.synapse.base_url, account.user_id, room, self.members, others)
             )
             argv = [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
             env = {"ALLIES_BOT_PASSWORD": password}

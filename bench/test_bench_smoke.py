@@ -47,7 +47,10 @@ def test_smoke_run_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     assert (
         "p50_ratio_steady" in results["vs_bare"] and "cpu_ms_per_command" in results["targets_bare"]
     )
-    for name in ("bot", "floor", "bare"):
+    many = results["bot60"]
+    assert (many["lost"], many["duplicates"], many["send_errors"]) == (0, 0, 0)
+    assert "rss_ratio" in results["targets_many"]
+    for name in ("bot", "floor", "bare", "bot60"):
         run = results[name]
         assert run["answered"] == run["commands"] > 0, name
     assert results["rss_mb"] > 0 and results["startup_s"] > 0

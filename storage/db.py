@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +21,7 @@ from storage.repo import Repo
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+MIGRATE_URL_ENV = "ALLIES_BOT_MIGRATE_URL"
 _REVISION = re.compile(r'^revision = "([^"]+)"', re.MULTILINE)
 
 
@@ -66,7 +69,7 @@ class Storage:
     """Owns the engine; hands out repositories bound to one transaction."""
 
     def __init__(self, url: str) -> None:
-        parsed = make_url(url)
+        parsed = self.url = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine: AsyncEngine = create_async_engine(url)
@@ -75,16 +78,30 @@ class Storage:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.backend = parsed.get_backend_name()
 
-    async def migrate(self) -> None:
+    async def migrate(self, *, in_child: bool = False) -> None:
         """Bring the schema to the newest Alembic revision (idempotent).
 
         Alembic (with Mako) is imported only when there is something to
-        upgrade: it would stay in the running bot's memory, about 12 MB, for
-        a check that on almost every start finds the schema already current."""
+        upgrade: it would stay in memory, about 12 MB, for a check that on
+        almost every start finds the schema already current. With `in_child`
+        (the long-running bot) even an upgrade runs in a child process, so
+        the bot never holds Alembic; an in-memory database cannot be shared
+        with a child and is upgraded here."""
         if await self._revision() != head_revision():
-            async with self.engine.begin() as conn:
-                await conn.run_sync(_upgrade)
+            if in_child and self.url.database not in (None, "", ":memory:"):
+                await self._migrate_in_child()
+            else:
+                async with self.engine.begin() as conn:
+                    await conn.run_sync(_upgrade)
         log.info("storage ready (%s, schema at head)", self.backend)
+
+    async def _migrate_in_child(self) -> None:
+        """`python -m storage.db` with the URL in the environment (it may hold
+        a password, which must not show in the process list)."""
+        env = {**os.environ, MIGRATE_URL_ENV: self.url.render_as_string(hide_password=False)}
+        child = await asyncio.create_subprocess_exec(sys.executable, "-m", "storage.db", env=env)
+        if await child.wait() != 0:
+            raise RuntimeError(f"upgrading the database failed (exit {child.returncode})")
 
     async def _revision(self) -> str | None:
         try:
@@ -115,3 +132,18 @@ class Storage:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+async def _migrate(url: str) -> None:
+    storage = Storage(url)
+    try:
+        await storage.migrate()
+    finally:
+        await storage.close()
+
+
+if __name__ == "__main__":  # the bot's child process for an upgrade (Storage.migrate)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(_migrate(os.environ[MIGRATE_URL_ENV]))

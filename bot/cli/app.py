@@ -25,11 +25,13 @@ from storage.db import Storage
 log = logging.getLogger(__name__)
 
 
-async def build_core(config: Config) -> BotCore:
-    """Storage migrated to head, every command registered."""
+async def build_core(config: Config, *, long_running: bool = False) -> BotCore:
+    """Storage migrated to head, every command registered. A long-running bot
+    upgrades its database in a child process (`Storage.migrate`), so it never
+    carries Alembic in memory."""
     config.storage.data_dir.mkdir(parents=True, exist_ok=True)
     storage = Storage(config.storage.url)
-    await storage.migrate()
+    await storage.migrate(in_child=long_running)
     return BotCore(storage, build_router(), OutboxSender(storage, utc_now))
 
 
@@ -65,7 +67,7 @@ async def run_matrix(config: Config) -> None:
     """The bot proper: runs until SIGINT/SIGTERM."""
     from bot.chat.matrix.transport import MatrixTransport
 
-    core = await build_core(config)
+    core = await build_core(config, long_running=True)
     transport = MatrixTransport(config, core.storage)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

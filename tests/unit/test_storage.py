@@ -223,3 +223,21 @@ def test_a_current_database_starts_without_importing_alembic(tmp_path):
     first = subprocess.run(run, capture_output=True, text=True, check=True)
     again = subprocess.run(run, capture_output=True, text=True, check=True)
     assert (first.stdout.strip(), again.stdout.strip()) == ("True", "False")
+
+
+def test_the_long_running_bot_upgrades_in_a_child_process(tmp_path):
+    """`migrate(in_child=True)` on a new database: the schema reaches head,
+    and the process that asked never imported Alembic."""
+    import subprocess
+    import sys
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    code = (
+        "import asyncio, sys\n"
+        "from storage.db import Storage, head_revision\n"
+        f"s = Storage({url!r})\n"
+        "asyncio.run(s.migrate(in_child=True))\n"
+        "print('alembic' in sys.modules, asyncio.run(s._revision()) == head_revision())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False True"
