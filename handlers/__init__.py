@@ -8,6 +8,7 @@ from handlers import (
     live,
     minutes,
     outputs,
+    privacy,
     report,
     schedule,
     subgroups,
@@ -31,6 +32,7 @@ def build_router() -> Router:
         subgroups,
         minutes,
         report,
+        privacy,
     )
     for family in families:
         family.register(router)

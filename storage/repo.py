@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import BotState, DisplayName, OutboxMessage, ProcessedEvent, Update
 from storage.repo_meetings import MeetingRepo
 from storage.repo_outputs import OutputRepo
+from storage.repo_privacy import PrivacyRepo
 from storage.repo_report import ReportRepo
 from storage.repo_schedule import ScheduleRepo
 from storage.times import from_db, to_db
@@ -62,7 +63,7 @@ def _stored(row: Update) -> StoredUpdate:
     )
 
 
-class Repo(ScheduleRepo, MeetingRepo, OutputRepo, ReportRepo):
+class Repo(ScheduleRepo, MeetingRepo, OutputRepo, ReportRepo, PrivacyRepo):
     """Bound to one session inside one transaction (see Storage.transaction)."""
 
     def __init__(self, session: AsyncSession) -> None:

@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.chat.transport import EventHandler, Incoming, IncomingKind, Outgoing
+from bot.chat.transport import EventHandler, Incoming, IncomingKind, Outgoing, private_user
 
 PROMPT_HELP = "Type commands as a member (try !help). /as @user:server switches user, /quit ends."
 
@@ -65,11 +65,12 @@ class ConsoleTransport:
         if message.reaction is not None:
             self._print(f"bot reacts {message.reaction}")
             return f"$console-reaction-{txn_id}"
+        who = "bot (privately)" if private_user(message.room_id) else "bot"
         if message.file is not None:
-            self._print(f"bot> [file {message.file.name}, {len(message.file.data):,} bytes]")
+            self._print(f"{who}> [file {message.file.name}, {len(message.file.data):,} bytes]")
             return f"$console-file-{txn_id}"
         indented = message.body.replace("\n", "\n     ")
-        self._print(f"bot{' (edited)' if message.replaces else ''}> {indented}")
+        self._print(f"{who}{' (edited)' if message.replaces else ''}> {indented}")
         return f"$console-reply-{txn_id}"
 
     async def stop(self) -> None:

@@ -39,6 +39,19 @@ class Incoming:
     once_key: str | None = None  # UNREADABLE: e.g. a hash of room, sender and session
 
 
+PRIVATE_PREFIX = "private:"
+
+
+def private_to(user_id: str) -> str:
+    """The `room_id` of a message for one person alone: each network delivers
+    it privately (Matrix: a direct room the bot opens with them)."""
+    return PRIVATE_PREFIX + user_id
+
+
+def private_user(room_id: str) -> str | None:
+    return room_id[len(PRIVATE_PREFIX) :] if room_id.startswith(PRIVATE_PREFIX) else None
+
+
 @dataclass(frozen=True)
 class OutgoingFile:
     """A file to upload and post (minutes, an .ics calendar)."""

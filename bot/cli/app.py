@@ -17,6 +17,7 @@ from bot.chat.transport import Incoming
 from bot.config import Config
 from bot.runtime.core import BotCore, utc_now
 from bot.runtime.housekeeping import Housekeeper
+from bot.runtime.privacy import RetentionJob
 from bot.runtime.outbox import OutboxSender
 from bot.runtime.poster import Poster
 from handlers import build_router
@@ -79,6 +80,7 @@ async def run_matrix(config: Config) -> None:
         scheduler = AsyncIOScheduler(timezone=UTC)
         await Poster(core, scheduler).start()
         await Housekeeper(core, scheduler).start()
+        await RetentionJob(core, scheduler).start()
         try:
             await transport.start(core.handle)
         finally:

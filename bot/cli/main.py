@@ -1,4 +1,5 @@
-"""`allies-bot run | check-config | console | schedule | ics | minutes | report | devices`."""
+"""`allies-bot run | check-config | console | schedule | ics | minutes | report | privacy`
+and `devices`."""
 
 from __future__ import annotations
 
@@ -48,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--to", dest="to_date", help="last day, YYYY-MM-DD")
     report.add_argument("--format", choices=("md", "html"), default="md")
     report.add_argument("--out", help="write to this file instead of stdout")
+    privacy = sub.add_parser("privacy", help="a person's data: export a copy, or erase it")
+    privacy.add_argument("action", choices=("export", "erase"))
+    privacy.add_argument("--config", required=True)
+    privacy.add_argument("--user", required=True, help="the person's user id, @name:server")
+    privacy.add_argument("--out", help="export: write the JSON to this file")
+    privacy.add_argument("--confirm", action="store_true", help="erase: yes, for good")
     devices = sub.add_parser("devices", help="members' devices and their trust (bot stopped)")
     devices.add_argument("--config", required=True)
     devices.add_argument(
@@ -82,6 +89,11 @@ def summarise(config: Config) -> str:
         )
     url = make_url(config.storage.url).render_as_string(hide_password=True)
     lines.append(f"storage: {url}; data in {config.storage.data_dir}")
+    privacy = config.privacy
+    lines.append(
+        f"privacy: contact {privacy.contact or '(none: set [privacy] contact)'}; "
+        f"retention {privacy.retention.text}"
+    )
     for group in config.groups:
         lines.append(
             f"group {group.id} ({group.name}): room {group.room}, {group.timezone.key}, "
@@ -112,6 +124,10 @@ def _calendar_command(args: argparse.Namespace) -> int:
                     config, args.group, args.year, args.from_date, args.to_date, args.format
                 )
             )
+        elif args.command == "privacy":
+            from bot.cli.privacy_command import privacy_command
+
+            output = asyncio.run(privacy_command(config, args.action, args.user, args.confirm))
         elif args.command == "minutes":
             output = asyncio.run(
                 cli_calendar.minutes_command(config, args.group, args.meeting, args.format)
@@ -155,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(summarise(_load(args.config, need_matrix=True)))
         return 0
-    if args.command in ("schedule", "ics", "minutes", "report"):
+    if args.command in ("schedule", "ics", "minutes", "report", "privacy"):
         return _calendar_command(args)
     if args.command == "console":
         config = _load(args.config, need_matrix=False)

@@ -9,7 +9,8 @@ USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-:\[\]]+$")
 
 
 KNOWN_KEYS = {
-    "": {"matrix", "storage", "groups"},
+    "": {"matrix", "storage", "groups", "privacy"},
+    "privacy": {"contact", "notice", "retention"},
     "matrix": {"homeserver", "user_id", "password", "access_token", "device_name", "trust"},
     "storage": {"url", "data_dir"},
     "group": {
@@ -29,6 +30,7 @@ KNOWN_KEYS = {
         "auto_close",
         "names",
         "parent",
+        "retention",
     },
     "cadence": {"dates", "start", "every", "duration", "breaks", "until"},
     "announce": {"agenda_before", "reminders", "chase_updates", "grace"},

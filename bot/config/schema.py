@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.config.privacy import PrivacyConfig, parse_privacy, parse_retention
 from bot.config.problems import USER_ID_RE, Checker
 from bot.config.roster import Member, parse_members, parse_names
 from bot.config.schedule import GroupSchedule, parse_schedule
@@ -75,6 +76,8 @@ class GroupConfig:
     names: dict[str, str] = field(default_factory=dict)
     parent: str | None = None  # the id of the group this sub-group reports to
     subgroups: tuple[GroupConfig, ...] = ()  # the groups reporting to this one
+    # `[privacy]`, with the group's own `retention` where it has one
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
     def configured_name(self, user_id: str) -> str | None:
         """The name the config gives this person: roster first, then `names`."""
@@ -97,6 +100,7 @@ class Config:
     storage: StorageConfig
     groups: tuple[GroupConfig, ...]
     path: Path
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
     def group_for_room(self, room: str) -> GroupConfig | None:
         for group in self.groups:
@@ -132,11 +136,12 @@ def parse_config(
     if require_matrix:
         matrix = _parse_matrix(raw.get("matrix"), environ, check)
     storage = _parse_storage(raw.get("storage", {}), path.parent, check)
-    groups = _parse_groups(raw.get("groups"), check)
+    privacy = parse_privacy(raw.get("privacy"), check)
+    groups = _parse_groups(raw.get("groups"), check, privacy)
     if check.problems:
         raise ConfigError(check.problems)
     assert storage is not None
-    return Config(matrix=matrix, storage=storage, groups=tuple(groups), path=path)
+    return Config(matrix, storage, tuple(groups), path, privacy)
 
 
 def _parse_matrix(table: Any, environ: dict[str, str], check: Checker) -> MatrixConfig | None:
@@ -198,11 +203,13 @@ def _resolve_sqlite_path(url: str, base: Path) -> str:
     return f"{prefix}:///{base / rest}"
 
 
-def _parse_groups(value: Any, check: Checker) -> list[GroupConfig]:
+def _parse_groups(value: Any, check: Checker, privacy: PrivacyConfig) -> list[GroupConfig]:
     if not isinstance(value, list) or not value:
         check.fail("groups", "at least one [[groups]] table is required")
         return []
-    groups = [g for i, t in enumerate(value) if (g := _parse_group(t, f"groups[{i}]", check))]
+    groups = [
+        g for i, t in enumerate(value) if (g := _parse_group(t, f"groups[{i}]", check, privacy))
+    ]
     seen_ids: set[str] = set()
     seen_rooms: set[str] = set()
     for index, group in enumerate(groups):
@@ -215,7 +222,9 @@ def _parse_groups(value: Any, check: Checker) -> list[GroupConfig]:
     return link_subgroups(groups, check)
 
 
-def _parse_group(table: Any, prefix: str, check: Checker) -> GroupConfig | None:
+def _parse_group(
+    table: Any, prefix: str, check: Checker, privacy: PrivacyConfig
+) -> GroupConfig | None:
     if not isinstance(table, dict):
         check.fail(prefix, "must be a table")
         return None
@@ -240,10 +249,23 @@ def _parse_group(table: Any, prefix: str, check: Checker) -> GroupConfig | None:
     )
     schedule = parse_schedule(table, prefix, timezone, check)
     names = parse_names(table.get("names", {}), f"{prefix}.names", check)
+    if "retention" in table:
+        own = parse_retention(table["retention"], f"{prefix}.retention", check)
+        privacy = replace(privacy, retention=own or privacy.retention)
     if not (group_id and room and timezone and name):
         return None
     return GroupConfig(
-        group_id, name, room, timezone, chairs, vice_chairs, members, schedule, names, parent
+        group_id,
+        name,
+        room,
+        timezone,
+        chairs,
+        vice_chairs,
+        members,
+        schedule,
+        names,
+        parent,
+        privacy=privacy,
     )
 
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from bot.chat.transport import Incoming, IncomingKind
+from bot.chat.transport import Incoming, IncomingKind, private_to
 from bot.config import GroupConfig
 from bot.meeting.people import clean_display_name
 from bot.meeting.render import split_markdown, to_html, to_plain
@@ -159,6 +159,7 @@ class BotCore:
             now=self.clock(),
             repo=repo,
             router=self.router,
+            all_groups=tuple({g.id: g for g in self.rooms.values()}.values()),
         )
 
     async def _finish(
@@ -218,6 +219,9 @@ class BotCore:
             await repo.enqueue(txn_id=txn_id_for(key, index), room_id=room_id, now=now, **part)
         for post in reply.room_posts:
             await self._queue_room_post(repo, room_id, post, now)
+        if reply.private_to is not None:
+            for post in reply.private_posts:
+                await self._queue_room_post(repo, private_to(reply.private_to), post, now)
 
     async def _queue_room_post(self, repo: Repo, room_id: str, post: RoomPost, now) -> None:
         replaces = None

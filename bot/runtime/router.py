@@ -75,6 +75,9 @@ class Reply:
     announcement: str | None = None
     react: str | None = None  # acknowledge with a reaction (markdown may then be "")
     room_posts: tuple[RoomPost, ...] = ()
+    # sent to this person alone (`bot.chat.transport.private_to`), not into the room
+    private_posts: tuple[RoomPost, ...] = ()
+    private_to: str | None = None
 
 
 @dataclass
@@ -91,6 +94,7 @@ class CommandContext:
     repo: Repo
     router: Router
     calendar_changed: bool = False  # set by handlers that skip, move or add meetings
+    all_groups: tuple[GroupConfig, ...] = ()  # every group the bot serves (privacy requests)
 
     @property
     def alliance(self) -> str | None:

@@ -1,0 +1,142 @@
+"""A person's rights over their data, and the retention, on top of
+`storage.repo_privacy`: the copy they may ask for (JSON plus a readable
+summary), their erasure, and the daily purge of what is older than each
+group's retention. Logs say what was done as counts, never whose data."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.config import GroupConfig
+from bot.meeting.render import escape
+from storage.repo import Repo
+
+log = logging.getLogger(__name__)
+PURGE_HOUR = 3  # local time, daily
+LABELS = {
+    "updates": "updates",
+    "meeting_notes": "notes, attendance and apologies",
+    "agenda_items": "proposed agenda items",
+    "action_items": "action items you own or recorded",
+    "meeting_sessions": "meetings you ran",
+    "meeting_overrides": "calendar changes you made",
+    "outputs": "outputs you own or added",
+    "output_changes": "steps of outputs you made",
+    "display_names": "your display name",
+    "quiet_members": "your `!quiet` choice",
+    "outbox": "messages of the bot that name you",
+}
+
+
+async def names_of(repo: Repo, groups: Iterable[GroupConfig], user_id: str) -> list[str]:
+    """The names the person goes by: in the config and on the network."""
+    found = [name for g in groups if (name := g.configured_name(user_id))]
+    shown = (await repo.display_names()).get(user_id)
+    return sorted({*found, *([shown] if shown else [])})
+
+
+def roster_lines(groups: Iterable[GroupConfig], user_id: str) -> list[str]:
+    """Where the config lists the person (the operator's file, not the database)."""
+    lines = []
+    for group in groups:
+        roles = [
+            role
+            for role, people in (("chair", group.chairs), ("vice-chair", group.vice_chairs))
+            if user_id in people
+        ]
+        alliance = group.alliance_of(user_id)
+        if alliance:
+            roles.append(f"member for {alliance}")
+        if roles:
+            lines.append(f"{group.name}: {', '.join(roles)}")
+    return lines
+
+
+async def export_person(
+    repo: Repo, groups: Iterable[GroupConfig], user_id: str, now: datetime
+) -> tuple[str, str]:
+    """(JSON document, Markdown summary) of everything stored about the person."""
+    groups = list(groups)
+    names = await names_of(repo, groups, user_id)
+    rows = await repo.person_rows(user_id, names)
+    document = {
+        "user": user_id,
+        "exported_at": now.isoformat(),
+        "names": names,
+        "in_the_config": roster_lines(groups, user_id),
+        "stored": rows,
+    }
+    lines = [f"**What allies-bot stores about {escape(user_id)}** (as of {now:%Y-%m-%d %H:%M} UTC)"]
+    lines += [f"- in the config: {escape(line)}" for line in roster_lines(groups, user_id)]
+    lines += [f"- {len(found)} {LABELS.get(table, table)}" for table, found in rows.items()]
+    if not rows:
+        lines.append("- nothing in the database")
+    lines.append("The attached JSON file holds every stored row.")
+    log.info("privacy export: %d rows in %d tables", sum(map(len, rows.values())), len(rows))
+    return json.dumps(document, indent=2, ensure_ascii=False), "\n".join(lines)
+
+
+async def erase_person(repo: Repo, groups: Iterable[GroupConfig], user_id: str) -> Counter[str]:
+    done = await repo.erase_person(user_id, await names_of(repo, list(groups), user_id))
+    log.info(
+        "privacy erase: %s",
+        ", ".join(f"{n} {label}" for label, n in done.items()) or "nothing stored",
+    )
+    return done
+
+
+def done_text(done: Counter[str]) -> str:
+    return "; ".join(f"{label}: {n}" for label, n in done.items()) or "nothing was stored"
+
+
+async def purge_group(
+    repo: Repo, group: GroupConfig, rooms: list[str], now: datetime
+) -> Counter[str]:
+    """One group's retention: what is older than it is aged out."""
+    span = group.privacy.retention.span
+    if span is None:
+        return Counter()
+    done = await repo.purge_before(group.id, rooms, now - span)
+    if done:
+        log.info(
+            "retention %s for group %s: %s", group.privacy.retention.text, group.id, done_text(done)
+        )
+    return done
+
+
+class RetentionJob:
+    """Daily, per group, at PURGE_HOUR local time, and once at start."""
+
+    def __init__(self, core, scheduler: AsyncIOScheduler | None = None) -> None:
+        self.core = core
+        self.scheduler = scheduler
+
+    def _rooms(self, group: GroupConfig) -> list[str]:
+        return [room for room, g in self.core.rooms.items() if g.id == group.id]
+
+    async def start(self) -> None:
+        groups = {g.id: g for g in self.core.rooms.values()}
+        for group in groups.values():
+            if self.scheduler is not None:
+                self.scheduler.add_job(
+                    self.purge,
+                    "cron",
+                    hour=PURGE_HOUR,
+                    timezone=group.timezone,
+                    args=[group],
+                    id=f"retention:{group.id}",
+                    replace_existing=True,
+                )
+            await self.purge(group)
+
+    async def purge(self, group: GroupConfig) -> Counter[str]:
+        async def work(repo: Repo) -> Counter[str]:
+            return await purge_group(repo, group, self._rooms(group), self.core.clock())
+
+        return await self.core.storage.run_in_transaction(work)

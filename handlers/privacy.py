@@ -1,0 +1,82 @@
+"""`!privacy`, `!mydata`, `!forget me [confirm]`: a person's rights over what
+the bot stores about them (the GDPR's information, access and erasure).
+
+Anyone in the room may use them, members or not: the bot may hold data
+about anyone who spoke to it. `!mydata` answers privately, never in the room.
+"""
+
+from __future__ import annotations
+
+from bot.meeting.render import escape
+from bot.runtime.privacy import done_text, erase_person, export_person
+from bot.runtime.router import CommandContext, OutgoingFile, Reply, Role, RoomPost, Router
+
+CONFIRM = "confirm"
+
+
+def privacy_notice(ctx: CommandContext) -> str:
+    privacy = ctx.group.privacy
+    retention = privacy.retention
+    kept = "for good" if retention.span is None else f"for {escape(retention.text)}, then aged out"
+    lines = [escape(privacy.notice), f"What members write is kept {kept}."]
+    if privacy.contact:
+        lines.append(f"Questions or requests: {escape(privacy.contact)}.")
+    lines.append("`!mydata` sends you a copy privately; `!forget me` erases you.")
+    return "\n\n".join(lines)
+
+
+def register(router: Router) -> None:
+    @router.command(
+        "privacy", role=Role.OUTSIDER, usage="!privacy", summary="what the bot stores, and why"
+    )
+    async def privacy(ctx: CommandContext) -> Reply:
+        return Reply(privacy_notice(ctx))
+
+    @router.command(
+        "mydata",
+        role=Role.OUTSIDER,
+        usage="!mydata",
+        summary="a copy of everything stored about you, sent to you privately",
+    )
+    async def mydata(ctx: CommandContext) -> Reply:
+        groups = ctx.all_groups or (ctx.group,)
+        document, summary = await export_person(ctx.repo, groups, ctx.sender, ctx.now)
+        key = f"mydata:{ctx.event_id}"
+        posts = (
+            RoomPost(summary, f"{key}:summary"),
+            RoomPost(
+                "",
+                f"{key}:file",
+                file=OutgoingFile("my-data.json", "application/json", document.encode()),
+            ),
+        )
+        return Reply(
+            "I am sending you a copy of your data privately (a direct message from me).",
+            private_posts=posts,
+            private_to=ctx.sender,
+        )
+
+    @router.command(
+        "forget",
+        role=Role.OUTSIDER,
+        usage="!forget me [confirm]",
+        summary="erase what the bot stores about you (asks to confirm first)",
+    )
+    async def forget(ctx: CommandContext) -> Reply:
+        words = ctx.args.lower().split()
+        if words[:1] != ["me"] or len(words) > 2 or words[1:] not in ([], [CONFIRM]):
+            return Reply("To erase what I store about you, write `!forget me`.")
+        if words[1:] != [CONFIRM]:
+            return Reply(
+                "This erases your updates, notes, apologies and proposed agenda items, and "
+                "removes your name from action items, outputs and attendance (they stay in "
+                'the group\'s record as "a former member"). It cannot be undone. To go '
+                "ahead, write `!forget me confirm`."
+            )
+        groups = ctx.all_groups or (ctx.group,)
+        done = await erase_person(ctx.repo, groups, ctx.sender)
+        return Reply(
+            f"Done: {escape(done_text(done))}. As long as you are on the group's roster or "
+            "in this room, new messages are stored again; ask the chairs to take you off "
+            "the roster, and leave the room."
+        )

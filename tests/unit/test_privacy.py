@@ -1,0 +1,210 @@
+"""Privacy through the real core, router, handlers and SQLite storage:
+`!privacy`, `!mydata` (sent privately, matching what is stored),
+`!forget me [confirm]` leaving no trace of the person in any table while the
+group's record still reads and counts right, the operator's export and
+erase, and the retention that ages out old items but keeps the counts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import String, Text, select
+
+from bot.chat.transport import private_to
+from storage import models
+from tests.unit.fakes import CONFIG_WITH_CADENCE, ROOM, make_harness
+
+ANNA, BO, CHAIR = (f"@{n}:example.org" for n in ("anna", "bo", "chair"))
+NAMED = CONFIG_WITH_CADENCE.replace(
+    'user = "@anna:example.org"\nalliance = "FORTHEM"',
+    'user = "@anna:example.org"\nalliance = "FORTHEM"\nname = "Anna Quokka"',
+)
+PRIVACY = '\n[privacy]\ncontact = "dpo@uni.example"\nretention = "2y"\n'
+
+
+@pytest.fixture
+async def h(tmp_path):
+    harness = await make_harness(tmp_path, PRIVACY + NAMED)
+    yield harness
+    await harness.core.storage.close()
+
+
+async def at(h, when: datetime, sender: str, body: str):
+    h.clock = when
+    return await h.say(sender, body)
+
+
+async def anna_takes_part(h) -> None:
+    """Anna sends updates, proposes an item, attends, owns an action and an output."""
+    await at(h, datetime(2026, 1, 5, 9, tzinfo=UTC), ANNA, "!update FORTHEM pilots")
+    await at(h, datetime(2026, 1, 5, 9, 5, tzinfo=UTC), ANNA, "!agenda add Quokka survey")
+    await at(h, datetime(2026, 1, 9, 9, 55, tzinfo=UTC), CHAIR, "!startmeeting")
+    await at(h, datetime(2026, 1, 9, 10, 1, tzinfo=UTC), ANNA, "!here")
+    await at(h, datetime(2026, 1, 9, 10, 2, tzinfo=UTC), BO, "!here")
+    await at(h, datetime(2026, 1, 9, 10, 3, tzinfo=UTC), ANNA, "!info Quokka data is in")
+    await at(h, datetime(2026, 1, 9, 10, 4, tzinfo=UTC), CHAIR, "!decision Go ahead")
+    await at(h, datetime(2026, 1, 9, 10, 5, tzinfo=UTC), CHAIR, f"!action {ANNA},{BO} draft it")
+    await at(h, datetime(2026, 1, 9, 10, 6, tzinfo=UTC), ANNA, "!output add guideline G owner anna")
+    await at(h, datetime(2026, 1, 9, 10, 40, tzinfo=UTC), CHAIR, "!minutes")
+    await at(h, datetime(2026, 1, 9, 10, 50, tzinfo=UTC), CHAIR, "!endmeeting")
+    await at(h, datetime(2026, 1, 20, 9, tzinfo=UTC), ANNA, "!quiet")
+
+
+async def every_text(h) -> list[tuple[str, str, str]]:
+    """(table, column, value) for every text and string value in the database."""
+    found = []
+    async with h.core.storage.transaction() as repo:
+        for model in vars(models).values():
+            table = getattr(model, "__table__", None)
+            if table is None:
+                continue
+            for column in table.columns:
+                if isinstance(column.type, String | Text):
+                    for value in await repo.session.scalars(select(column)):
+                        if value:
+                            found.append((table.name, column.name, value))
+                if column.name == "file_data":
+                    for value in await repo.session.scalars(select(column)):
+                        if value:
+                            found.append((table.name, column.name, value.decode(errors="replace")))
+    return found
+
+
+def traces(texts, *needles) -> list:
+    return [(t, c, v[:80]) for t, c, v in texts if any(n in v for n in needles)]
+
+
+async def test_privacy_tells_what_is_kept_and_whom_to_ask(h):
+    [notice] = await h.say("@guest:elsewhere.org", "!privacy")
+    assert "kept for 2y, then aged out" in notice.body
+    assert "dpo@uni.example" in notice.body and "!mydata" in notice.body
+
+
+async def test_mydata_arrives_privately_and_matches_what_is_stored(h):
+    await anna_takes_part(h)
+    replies = await at(h, datetime(2026, 2, 1, 9, tzinfo=UTC), ANNA, "!mydata")
+    in_room = [r for r in replies if r.room_id == ROOM]
+    private = [r for r in replies if r.room_id == private_to(ANNA)]
+    assert len(in_room) == 1 and "privately" in in_room[0].body
+    summary, file = private
+    assert "FORTHEM" in summary.body and "1 updates" in summary.body
+    data = json.loads(file.file.data)
+    stored = data["stored"]
+    assert [u["text"] for u in stored["updates"]] == ["FORTHEM pilots"]
+    assert [i["text"] for i in stored["agenda_items"]] == ["Quokka survey"]
+    kinds = sorted(n["kind"] for n in stored["meeting_notes"])
+    assert kinds == ["here", "info"]
+    assert [a["text"] for a in stored["action_items"]] == ["draft it"]
+    assert (
+        data["names"] == ["Anna Quokka"] and "ALLIES: member for FORTHEM" in data["in_the_config"]
+    )
+    assert all(ANNA not in r.body for r in in_room)  # nothing about her in the room
+
+
+async def test_forget_me_asks_first_then_leaves_no_trace(h):
+    await anna_takes_part(h)
+    await at(h, datetime(2026, 2, 1, 9, tzinfo=UTC), ANNA, "!mydata")
+    [asked] = await at(h, datetime(2026, 2, 2, 9, tzinfo=UTC), ANNA, "!forget me")
+    assert "!forget me confirm" in asked.body
+    assert traces(await every_text(h), ANNA, "Anna Quokka")  # nothing erased yet
+    [done] = await at(h, datetime(2026, 2, 2, 9, 1, tzinfo=UTC), ANNA, "!forget me confirm")
+    assert done.body.startswith("Done: ")
+    assert traces(await every_text(h), ANNA, "Anna Quokka", "Quokka") == []
+    # the group's record still reads: Bo's attendance, the decision, the action, the output
+    [actions] = await at(h, datetime(2026, 2, 3, 9, tzinfo=UTC), BO, "!actions")
+    assert "draft it" in actions.body and "a former member" in actions.body
+    [outputs] = await h.say(BO, "!outputs")
+    assert "a former member" in outputs.body
+    async with h.core.storage.transaction() as repo:
+        notes = await repo.notes_for("allies", "2026-01-09T11:00")
+    # the chair (present by starting it), Anna (now anonymous) and Bo: still three people
+    assert sorted(n.kind for n in notes) == ["decision", "here", "here", "here"]
+    assert len({n.author for n in notes}) == 3 and BO in {n.author for n in notes}
+
+
+async def test_forget_refuses_anything_but_me(h):
+    for text in ("!forget", "!forget bo", "!forget me now", "!forget me confirm please"):
+        [reply] = await h.say(ANNA, text)
+        assert reply.body == "To erase what I store about you, write `!forget me`."
+
+
+async def test_retention_ages_out_but_keeps_the_counts(h):
+    await anna_takes_part(h)
+    old = datetime(2028, 2, 1, 9, tzinfo=UTC)  # more than 2y after January 2026
+    h.clock = old
+    async with h.core.storage.transaction() as repo:
+        before = await repo.updates_per_alliance("allies", old - timedelta(days=3650), old)
+    from bot.runtime.privacy import RetentionJob
+
+    job = RetentionJob(h.core)
+    done = await job.purge(h.config.groups[0])
+    assert done["updates aged out"] == 1 and done["attendance anonymised"] == 3
+    texts = await every_text(h)
+    left = traces(texts, ANNA, BO, CHAIR, "Quokka", "FORTHEM pilots")
+    # what is current stays: the open action item's owners, Anna's `!quiet` choice
+    assert sorted((t, c) for t, c, _ in left) == [
+        ("action_items", "owners"),
+        ("quiet_members", "user_id"),
+    ]
+    async with h.core.storage.transaction() as repo:
+        after = await repo.updates_per_alliance("allies", old - timedelta(days=3650), old)
+        notes = await repo.notes_for("allies", "2026-01-09T11:00")
+    assert after == before == {"FORTHEM": 1}
+    assert len({n.author for n in notes if n.kind == "here"}) == 3  # still three people
+    assert [n.text for n in notes if n.kind == "decision"] == ["Go ahead"]
+    assert (await job.purge(h.config.groups[0])) == {}  # nothing left to age out
+
+
+async def test_the_operator_exports_and_erases_from_the_shell(h, tmp_path, capsys):
+    import asyncio
+
+    from bot.cli.main import main
+
+    await anna_takes_part(h)
+    args = ["privacy", "--config", str(h.config.path), "--user", ANNA]
+    out = tmp_path / "anna.json"
+    assert await asyncio.to_thread(main, ["privacy", "export", *args[1:], "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["stored"]["updates"][0]["text"] == "FORTHEM pilots"
+    assert await asyncio.to_thread(main, ["privacy", "erase", *args[1:]]) == 2
+    assert "add --confirm" in capsys.readouterr().err
+    assert await asyncio.to_thread(main, ["privacy", "erase", *args[1:], "--confirm"]) == 0
+    assert "updates deleted: 1" in capsys.readouterr().out
+    assert traces(await every_text(h), ANNA, "Anna Quokka") == []
+    assert await asyncio.to_thread(main, ["privacy", "export", *args[1:-1], "anna"]) == 2
+    assert "is not a user id" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        (
+            '[privacy]\nretention = "3 lightyears"\n',
+            "privacy.retention: '3 lightyears' is not a span",
+        ),
+        ('[privacy]\nretention = "10d"\n', "privacy.retention: '10d' is under a month"),
+        ("[privacy]\nretention = 3\n", "privacy.retention: must be a span"),
+        ('[privacy]\nkontakt = "x"\n', "privacy.kontakt: unknown key"),
+    ],
+)
+def test_bad_privacy_keys_are_named(tmp_path, extra, problem):
+    from bot.config import ConfigError, load_config
+    from tests.unit.test_config import write
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, extra + CONFIG_WITH_CADENCE), require_matrix=False)
+    assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
+
+
+def test_a_group_keeps_its_own_retention(tmp_path):
+    from bot.config import load_config
+    from tests.unit.test_config import write
+
+    text = PRIVACY + CONFIG_WITH_CADENCE.replace(
+        'name = "ALLIES"', 'name = "ALLIES"\nretention = "off"'
+    )
+    config = load_config(write(tmp_path, text), require_matrix=False)
+    assert config.privacy.retention.text == "2y"
+    assert config.groups[0].privacy.retention.span is None
+    assert config.groups[0].privacy.contact == "dpo@uni.example"
