@@ -98,6 +98,14 @@ class PrivacyRepo:
         ]
         if quoted:
             found["outbox"] = quoted
+        state = [
+            _row(r)
+            for r in await self.session.scalars(
+                select(m.BotState).where(m.BotState.key.contains(user_id))
+            )
+        ]
+        if state:
+            found["bot_state"] = state
         return found
 
     async def erase_person(self, user_id: str, names: Iterable[str]) -> Counter[str]:
@@ -131,6 +139,9 @@ class PrivacyRepo:
         await run("quiet deleted", delete(m.QuietMember).where(m.QuietMember.user_id == user_id))
         await run(
             "display name deleted", delete(m.DisplayName).where(m.DisplayName.user_id == user_id)
+        )
+        await run(  # e.g. which direct room the bot has with them
+            "bot state deleted", delete(m.BotState).where(m.BotState.key.contains(user_id))
         )
         for model, columns in PEOPLE.items():
             for column in columns:

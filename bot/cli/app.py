@@ -17,9 +17,9 @@ from bot.chat.transport import Incoming
 from bot.config import Config
 from bot.runtime.core import BotCore, utc_now
 from bot.runtime.housekeeping import Housekeeper
-from bot.runtime.privacy import RetentionJob
 from bot.runtime.outbox import OutboxSender
 from bot.runtime.poster import Poster
+from bot.runtime.privacy import RetentionJob
 from handlers import build_router
 from storage.db import Storage
 

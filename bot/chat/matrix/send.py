@@ -14,6 +14,7 @@ import contextlib
 import io
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from nio import AsyncClient, ErrorResponse, RoomSendResponse, UploadResponse
@@ -25,8 +26,9 @@ from nio.exceptions import (
 )
 
 from bot.chat.matrix.crypto import Crypto
+from bot.chat.matrix.direct import DirectRooms
 from bot.chat.matrix.events import file_content, message_content, reaction_content
-from bot.chat.transport import Outgoing, OutgoingFile, SendError
+from bot.chat.transport import Outgoing, OutgoingFile, SendError, private_user
 
 log = logging.getLogger(__name__)
 SEND_ATTEMPTS = 6
@@ -44,12 +46,18 @@ def backoff(attempt: int) -> float:
 
 class MatrixSender:
     def __init__(
-        self, client: AsyncClient, crypto: Crypto, ready: asyncio.Event, sleep: Sleep
+        self,
+        client: AsyncClient,
+        crypto: Crypto,
+        ready: asyncio.Event,
+        sleep: Sleep,
+        direct: DirectRooms | None = None,
     ) -> None:
         self.client = client
         self.crypto = crypto
         self.ready = ready  # set after the first sync: rooms and their encryption are known
         self.sleep = sleep
+        self.direct = direct  # where messages for one person go (`private:@user`)
 
     def encrypted(self, room_id: str) -> bool:
         room = self.client.rooms.get(room_id)
@@ -58,6 +66,10 @@ class MatrixSender:
     async def send(self, message: Outgoing, txn_id: str) -> str:
         """Send with a fixed txn id: a retry is deduplicated by the homeserver."""
         await self.ready.wait()
+        if (user := private_user(message.room_id)) is not None:
+            if self.direct is None:
+                raise SendError("no direct rooms on this connection", permanent=True)
+            message = replace(message, room_id=await self.direct.room_for(user))
         encrypted = self.encrypted(message.room_id)
         event_type = "m.room.message"
         if message.reaction is not None:

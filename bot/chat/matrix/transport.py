@@ -31,6 +31,7 @@ from nio import (
 
 from bot.chat.matrix import nio_patch, nio_speed
 from bot.chat.matrix.crypto import BotClient, Crypto, store_path
+from bot.chat.matrix.direct import DirectRooms
 from bot.chat.matrix.events import ENCRYPTED, is_own_join, to_incoming, undecryptable_incoming
 from bot.chat.matrix.login import log_in
 from bot.chat.matrix.profiles import NameReporter
@@ -82,7 +83,8 @@ class MatrixTransport:
         self.names = NameReporter(self.client, self.rooms)
         self._started_ms = int(time.time() * 1000)
         self._token_saved_at = float("-inf")
-        self.sender = MatrixSender(self.client, self.crypto, self._ready, self._sleep)
+        direct = DirectRooms(self.client, storage, self.crypto)
+        self.sender = MatrixSender(self.client, self.crypto, self._ready, self._sleep, direct)
 
     async def connect(self) -> dict[str, GroupConfig]:
         """Log in, upload encryption keys, resolve configured rooms to ids and
