@@ -130,6 +130,11 @@ class Storage:
                 await asyncio.sleep(0.2 * attempt)
         raise AssertionError("unreachable")
 
+    async def ping(self) -> None:
+        """Raises when the database does not answer (for `/healthz`)."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
     async def close(self) -> None:
         await self.engine.dispose()
 

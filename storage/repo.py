@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import BotState, DisplayName, OutboxMessage, ProcessedEvent, Update
@@ -205,6 +205,11 @@ class Repo(ScheduleRepo, MeetingRepo, OutputRepo, ReportRepo, PrivacyRepo):
             )
             for r in rows
         ]
+
+    async def pending_count(self) -> int:
+        o = OutboxMessage
+        query = select(func.count()).select_from(o).where(o.sent_at.is_(None), o.failed.is_(None))
+        return await self.session.scalar(query) or 0
 
     async def mark_sent(self, message_id: int, remote_event_id: str, now: datetime) -> None:
         await self.session.execute(

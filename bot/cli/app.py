@@ -15,6 +15,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.chat.console import ConsoleTransport
 from bot.chat.transport import Incoming
 from bot.config import Config
+from bot.ops.metrics import OUTBOX_DEPTH, SYNC_LAG
+from bot.ops.server import HealthCheck, OpsServer
 from bot.runtime.core import BotCore, utc_now
 from bot.runtime.housekeeping import Housekeeper
 from bot.runtime.outbox import OutboxSender
@@ -64,6 +66,28 @@ async def run_console(
         await core.storage.close()
 
 
+async def start_ops(config: Config, core: BotCore, transport) -> OpsServer | None:
+    """`/healthz` and `/metrics`, when `[ops] listen` asks for them."""
+    if config.ops is None:
+        return None
+
+    async def storage_problem() -> str | None:
+        await core.storage.ping()
+        return None
+
+    async def refresh() -> None:
+        async with core.storage.transaction() as repo:
+            OUTBOX_DEPTH.set(await repo.pending_count())
+        lag = transport.sync_lag()
+        if lag is not None:
+            SYNC_LAG.labels("matrix").set(lag)
+
+    checks = [HealthCheck("storage", storage_problem), HealthCheck("matrix", transport.health)]
+    server = OpsServer(config.ops.host, config.ops.port, checks, refresh)
+    await server.start()
+    return server
+
+
 async def run_matrix(config: Config) -> None:
     """The bot proper: runs until SIGINT/SIGTERM."""
     from bot.chat.matrix.transport import MatrixTransport
@@ -81,9 +105,12 @@ async def run_matrix(config: Config) -> None:
         await Poster(core, scheduler).start()
         await Housekeeper(core, scheduler).start()
         await RetentionJob(core, scheduler).start()
+        ops = await start_ops(config, core, transport)
         try:
             await transport.start(core.handle)
         finally:
+            if ops is not None:
+                await ops.stop()
             scheduler.shutdown(wait=False)
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):

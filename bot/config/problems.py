@@ -9,7 +9,8 @@ USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-:\[\]]+$")
 
 
 KNOWN_KEYS = {
-    "": {"matrix", "storage", "groups", "privacy"},
+    "": {"matrix", "storage", "groups", "privacy", "ops"},
+    "ops": {"listen"},
     "privacy": {"contact", "notice", "retention"},
     "matrix": {"homeserver", "user_id", "password", "access_token", "device_name", "trust"},
     "storage": {"url", "data_dir"},

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.config.ops import OpsConfig, parse_ops
 from bot.config.privacy import PrivacyConfig, parse_privacy, parse_retention
 from bot.config.problems import USER_ID_RE, Checker
 from bot.config.roster import Member, parse_members, parse_names
@@ -101,6 +102,7 @@ class Config:
     groups: tuple[GroupConfig, ...]
     path: Path
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    ops: OpsConfig | None = None  # `[ops] listen`: /healthz and /metrics
 
     def group_for_room(self, room: str) -> GroupConfig | None:
         for group in self.groups:
@@ -137,11 +139,12 @@ def parse_config(
         matrix = _parse_matrix(raw.get("matrix"), environ, check)
     storage = _parse_storage(raw.get("storage", {}), path.parent, check)
     privacy = parse_privacy(raw.get("privacy"), check)
+    ops = parse_ops(raw.get("ops"), check)
     groups = _parse_groups(raw.get("groups"), check, privacy)
     if check.problems:
         raise ConfigError(check.problems)
     assert storage is not None
-    return Config(matrix, storage, tuple(groups), path, privacy)
+    return Config(matrix, storage, tuple(groups), path, privacy, ops)
 
 
 def _parse_matrix(table: Any, environ: dict[str, str], check: Checker) -> MatrixConfig | None:

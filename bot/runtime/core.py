@@ -17,6 +17,7 @@ from bot.chat.transport import Incoming, IncomingKind, private_to
 from bot.config import GroupConfig
 from bot.meeting.people import clean_display_name
 from bot.meeting.render import split_markdown, to_html, to_plain
+from bot.ops.metrics import UNDECRYPTABLE
 from bot.runtime.outbox import OutboxSender
 from bot.runtime.router import (
     CommandContext,
@@ -125,6 +126,7 @@ class BotCore:
         event is not marked processed, so if its key arrives later it is
         still read and answered."""
         marker = f"undecryptable:{event.once_key}"
+        UNDECRYPTABLE.inc()
 
         async def work(repo: Repo) -> None:
             if await repo.get_state(marker) is not None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.chat.transport import Outgoing, OutgoingFile, SendError, Transport
+from bot.ops.metrics import MESSAGES
 from storage.db import Storage
 from storage.repo import PendingMessage
 
@@ -82,6 +83,7 @@ class OutboxSender:
             remote_id = await self.transport.send(outgoing, message.txn_id)
         except SendError as exc:
             give_up = exc.permanent or message.attempts + 1 >= MAX_ATTEMPTS
+            MESSAGES.labels("given_up" if give_up else "retry").inc()
             log.warning(
                 "sending %s failed (%s)%s",
                 message.txn_id,
@@ -93,5 +95,6 @@ class OutboxSender:
             return give_up  # go on with the next message only if this one is settled
         async with self.storage.transaction() as repo:
             await repo.mark_sent(message.id, remote_id, self.clock())
+        MESSAGES.labels("sent").inc()
         log.info("sent %s as %s", message.txn_id, remote_id)
         return True

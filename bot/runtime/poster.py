@@ -20,6 +20,7 @@ from bot.calendar.cadence import Meeting
 from bot.config import GroupConfig
 from bot.meeting.agenda import render_chase, render_reminder
 from bot.meeting.posts import Decision, PlannedPost, decide, plan_posts, superseded
+from bot.ops.metrics import POSTS, post_kind
 from bot.runtime.agenda_data import agenda_text
 from bot.runtime.calendars import load_calendar, load_names
 from bot.runtime.core import BotCore
@@ -168,6 +169,7 @@ class Poster:
             key = f"post:{group.id}:{meeting_id}:{post.kind}"
             await self.core.queue(repo, room, key, reply)
         late = now - post.due
+        POSTS.labels(post_kind(post.kind), "late" if late > timedelta(minutes=1) else "sent").inc()
         log.info(
             "group %s: %s for %s posted%s",
             group.id,
@@ -181,6 +183,7 @@ class Poster:
         marker = (group.id, post.meeting.key, post.kind)
         if marker not in self._logged_stale:
             self._logged_stale.add(marker)
+            POSTS.labels(post_kind(post.kind), "skipped").inc()
             log.info(
                 "group %s: %s for %s skipped, too late to be useful (due %s, now %s)",
                 group.id,

@@ -19,6 +19,7 @@ from enum import IntEnum
 from bot.chat.transport import OutgoingFile
 from bot.config import GroupConfig
 from bot.meeting.people import Names
+from bot.ops.metrics import COMMANDS
 from bot.runtime.calendars import load_names
 from storage.repo import Repo
 
@@ -196,13 +197,21 @@ class Router:
         name, ctx.args = self.resolve(name, ctx.args)
         command = self._commands.get(name)
         if command is None:
+            COMMANDS.labels("unknown", "unknown").inc()
             return Reply(self._unknown(name))
         if ctx.role < command.role:
+            COMMANDS.labels(name, "refused").inc()
             return Reply(f"Sorry, `!{name}` is for {command.role.who} only.")
         try:
-            return await command.handler(ctx)
+            reply = await command.handler(ctx)
         except UsageError as exc:
+            COMMANDS.labels(name, "usage").inc()
             return Reply(f"{exc}\n\nUsage: `{command.usage}`")
+        except Exception:
+            COMMANDS.labels(name, "failed").inc()
+            raise
+        COMMANDS.labels(name, "ok").inc()
+        return reply
 
     async def dispatch_edit(self, change: MessageChange) -> Reply | None:
         """The first command that claims the edited message answers. An edit

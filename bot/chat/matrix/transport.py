@@ -33,6 +33,7 @@ from bot.chat.matrix import nio_patch, nio_speed
 from bot.chat.matrix.crypto import BotClient, Crypto, store_path
 from bot.chat.matrix.direct import DirectRooms
 from bot.chat.matrix.events import ENCRYPTED, is_own_join, to_incoming, undecryptable_incoming
+from bot.chat.matrix.health import connection_problem
 from bot.chat.matrix.login import log_in
 from bot.chat.matrix.profiles import NameReporter
 from bot.chat.matrix.send import MatrixSender, backoff, sleep_unless, status_of
@@ -83,6 +84,7 @@ class MatrixTransport:
         self.names = NameReporter(self.client, self.rooms)
         self._started_ms = int(time.time() * 1000)
         self._token_saved_at = float("-inf")
+        self.last_synced: float | None = None  # monotonic time of the last completed sync
         direct = DirectRooms(self.client, storage, self.crypto)
         self.sender = MatrixSender(self.client, self.crypto, self._ready, self._sleep, direct)
 
@@ -152,6 +154,7 @@ class MatrixTransport:
                 await self._sleep(backoff(failures))
                 continue  # the token is not advanced: the batch comes again
             failures = 0
+            self.last_synced = time.monotonic()
             token = response.next_batch
             await self._save_token(token, delivered)
             await self._maintain_crypto()
@@ -312,6 +315,14 @@ class MatrixTransport:
         async with self.storage.transaction() as repo:
             await repo.set_state(SYNC_TOKEN_KEY, token)
         self._token_saved_at = now
+
+    def sync_lag(self) -> float | None:
+        """Seconds since the last completed sync (None before the first)."""
+        return None if self.last_synced is None else time.monotonic() - self.last_synced
+
+    async def health(self) -> str | None:
+        """None when connected, else why not (`bot.chat.matrix.health`)."""
+        return await connection_problem(self.config.matrix.homeserver, self.sync_lag())
 
     async def stop(self) -> None:
         self._stopping.set()

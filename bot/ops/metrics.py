@@ -1,0 +1,46 @@
+"""The bot's Prometheus metrics, in a registry of its own (not the process
+default, so nothing else ends up on `/metrics`). Labels are bounded: a
+command label is a registered command name or `unknown`, a post kind is
+`agenda`, `reminder` or `chase`."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+COMMANDS = Counter(
+    "allies_commands",
+    "Commands handled, by command and outcome (ok, usage, refused, unknown, failed).",
+    ["command", "outcome"],
+    registry=REGISTRY,
+)
+MESSAGES = Counter(
+    "allies_messages",
+    "Messages the bot sent, by outcome (sent, retry, given_up).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+POSTS = Counter(
+    "allies_automatic_posts",
+    "Automatic posts (agenda, reminder, chase), by outcome (sent, late, skipped).",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)
+UNDECRYPTABLE = Counter(
+    "allies_undecryptable_messages",
+    "Messages in encrypted rooms the bot could not decrypt.",
+    registry=REGISTRY,
+)
+OUTBOX_DEPTH = Gauge("allies_outbox_depth", "Messages queued and not yet sent.", registry=REGISTRY)
+SYNC_LAG = Gauge(
+    "allies_sync_lag_seconds",
+    "Seconds since the last completed sync with the chat network.",
+    ["network"],
+    registry=REGISTRY,
+)
+
+
+def post_kind(kind: str) -> str:
+    """`reminder:1d` -> `reminder`: one label per kind, not per configured lead."""
+    return kind.split(":", 1)[0]
