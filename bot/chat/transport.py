@@ -8,6 +8,7 @@ as well as a sync loop.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +51,12 @@ def private_to(user_id: str) -> str:
 
 def private_user(room_id: str) -> str | None:
     return room_id[len(PRIVATE_PREFIX) :] if room_id.startswith(PRIVATE_PREFIX) else None
+
+
+def private_state_key(user_id: str) -> str:
+    """Where an adapter may keep its private channel with a person (Matrix:
+    the direct room's id) in `bot_state`: a hash, as keys are short."""
+    return PRIVATE_PREFIX + hashlib.sha256(user_id.encode()).hexdigest()[:40]
 
 
 @dataclass(frozen=True)

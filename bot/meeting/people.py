@@ -18,6 +18,11 @@ from dataclasses import dataclass, field
 from bot.config import GroupConfig
 
 MAX_DISPLAY_NAME_CHARS = 64
+# What stands for a person who was erased or aged out (`bot.runtime.privacy`):
+# `former-member:<random>[:<alliance>]`, one token per person, so counts of
+# people stay right; texts show it as FORMER_MEMBER.
+FORMER_PREFIX = "former-member:"
+FORMER_MEMBER = "a former member"
 _SPACES = re.compile(r"\s+")
 
 
@@ -40,6 +45,8 @@ class Names:
     known: Mapping[str, str] = field(default_factory=dict)
 
     def of(self, person: str) -> str:
+        if person.startswith(FORMER_PREFIX):
+            return FORMER_MEMBER
         return self.known.get(person, person)
 
     def all_of(self, people: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -64,3 +71,11 @@ def names_for(group: GroupConfig, display_names: Mapping[str, str]) -> Names:
     for user, name in network.items():
         known[user] = f"{name} ({user})" if len(owners[name.casefold()]) > 1 else name
     return Names(known)
+
+
+def former_alliance(person: str) -> str | None:
+    """The alliance an anonymous token keeps (retention keeps it, erasure does not)."""
+    if not person.startswith(FORMER_PREFIX):
+        return None
+    parts = person[len(FORMER_PREFIX) :].split(":", 1)
+    return parts[1] if len(parts) == 2 and parts[1] else None

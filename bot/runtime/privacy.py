@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.chat.transport import PRIVATE_PREFIX, private_state_key, private_to
 from bot.config import GroupConfig
+from bot.meeting.people import FORMER_PREFIX, clean_display_name
 from bot.meeting.render import escape
 from storage.repo import Repo
+from storage.repo_privacy import Person
 
 log = logging.getLogger(__name__)
 PURGE_HOUR = 3  # local time, daily
@@ -34,11 +38,36 @@ LABELS = {
 }
 
 
+MIN_NAME_CHARS = 3  # a shorter name would match inside unrelated words
+
+
 async def names_of(repo: Repo, groups: Iterable[GroupConfig], user_id: str) -> list[str]:
     """The names the person goes by: in the config and on the network."""
     found = [name for g in groups if (name := g.configured_name(user_id))]
-    shown = (await repo.display_names()).get(user_id)
+    shown = clean_display_name((await repo.display_names()).get(user_id))
     return sorted({*found, *([shown] if shown else [])})
+
+
+def new_token(alliance: str | None = None) -> str:
+    """One person's stand-in; retention keeps the alliance, erasure does not."""
+    return f"{FORMER_PREFIX}{secrets.token_hex(6)}" + (f":{alliance}" if alliance else "")
+
+
+async def person(repo: Repo, groups: Iterable[GroupConfig], user_id: str) -> Person:
+    """How stored rows and texts may hold this person. Texts are searched for
+    the id and the names as typed and as the bot's Markdown escapes them
+    (`@anna:example\\.org`, `Anna\\-Lena`), on word boundaries."""
+    names = [n for n in await names_of(repo, list(groups), user_id) if len(n) >= MIN_NAME_CHARS]
+    localpart = user_id[1:].split(":", 1)[0]
+    texts = {user_id, escape(user_id), *names, *(escape(n) for n in names)}
+    return Person(
+        user_id=user_id,
+        texts=tuple(sorted(texts, key=len, reverse=True)),
+        owner_names=tuple({*names, localpart}),
+        private_room=private_to(user_id),
+        private_state=private_state_key(user_id),
+        token=new_token(),
+    )
 
 
 def roster_lines(groups: Iterable[GroupConfig], user_id: str) -> list[str]:
@@ -63,12 +92,11 @@ async def export_person(
 ) -> tuple[str, str]:
     """(JSON document, Markdown summary) of everything stored about the person."""
     groups = list(groups)
-    names = await names_of(repo, groups, user_id)
-    rows = await repo.person_rows(user_id, names)
+    rows = await repo.person_rows(await person(repo, groups, user_id))
     document = {
         "user": user_id,
         "exported_at": now.isoformat(),
-        "names": names,
+        "names": await names_of(repo, groups, user_id),
         "in_the_config": roster_lines(groups, user_id),
         "stored": rows,
     }
@@ -83,7 +111,7 @@ async def export_person(
 
 
 async def erase_person(repo: Repo, groups: Iterable[GroupConfig], user_id: str) -> Counter[str]:
-    done = await repo.erase_person(user_id, await names_of(repo, list(groups), user_id))
+    done = await repo.erase_person(await person(repo, groups, user_id))
     log.info(
         "privacy erase: %s",
         ", ".join(f"{n} {label}" for label, n in done.items()) or "nothing stored",
@@ -102,7 +130,10 @@ async def purge_group(
     span = group.privacy.retention.span
     if span is None:
         return Counter()
-    done = await repo.purge_before(group.id, rooms, now - span)
+    before = now - span
+    people = await repo.people_before(group.id, before, FORMER_PREFIX)
+    tokens = {user: new_token(group.alliance_of(user)) for user in people}
+    done = await repo.age_out(group.id, rooms, PRIVATE_PREFIX, before, tokens)
     if done:
         log.info(
             "retention %s for group %s: %s", group.privacy.retention.text, group.id, done_text(done)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, time, timedelta
 from bot.calendar.cadence import Meeting, localize
 from bot.config import GroupConfig
 from bot.meeting.live import START_WINDOW, session_meeting
+from bot.meeting.people import former_alliance
 from bot.meeting.report.data import (
     ActionRecord,
     MeetingRecord,
@@ -109,6 +110,18 @@ def _record(found: _PeriodMeetings, meeting: Meeting, actions: list[StoredAction
     )
 
 
+def _roster(group: GroupConfig, records: tuple[MeetingRecord, ...]) -> dict[str, str]:
+    """Who represents which alliance: the config's roster, and the anonymous
+    stand-ins the retention left with their alliance (so attendance of an
+    aged-out year still counts per alliance)."""
+    roster = {m.user: m.alliance for m in group.members}
+    for record in records:
+        for person in record.present | record.apologies:
+            if (alliance := former_alliance(person)) is not None:
+                roster[person] = alliance
+    return roster
+
+
 def _action(action: StoredAction, group: GroupConfig) -> ActionRecord:
     tz = group.timezone
     closed = action.closed_at.astimezone(tz).date() if action.closed_at else None
@@ -157,7 +170,7 @@ async def gather_report(
         group_name=group.name,
         period=period,
         now=now.astimezone(group.timezone),
-        roster={m.user: m.alliance for m in group.members},
+        roster=_roster(group, records),
         meetings=records,
         updates=await repo.updates_per_alliance(group.id, since, until),
         decisions=decisions,

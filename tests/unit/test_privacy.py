@@ -7,7 +7,7 @@ erase, and the retention that ages out old items but keeps the counts."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import String, Text, select
@@ -19,7 +19,7 @@ from tests.unit.fakes import CONFIG_WITH_CADENCE, ROOM, make_harness
 ANNA, BO, CHAIR = (f"@{n}:example.org" for n in ("anna", "bo", "chair"))
 NAMED = CONFIG_WITH_CADENCE.replace(
     'user = "@anna:example.org"\nalliance = "FORTHEM"',
-    'user = "@anna:example.org"\nalliance = "FORTHEM"\nname = "Anna Quokka"',
+    'user = "@anna:example.org"\nalliance = "FORTHEM"\nname = "Anna-Lena Quokka"',
 )
 PRIVACY = '\n[privacy]\ncontact = "dpo@uni.example"\nretention = "2y"\n'
 
@@ -98,7 +98,8 @@ async def test_mydata_arrives_privately_and_matches_what_is_stored(h):
     assert kinds == ["here", "info"]
     assert [a["text"] for a in stored["action_items"]] == ["draft it"]
     assert (
-        data["names"] == ["Anna Quokka"] and "ALLIES: member for FORTHEM" in data["in_the_config"]
+        data["names"] == ["Anna-Lena Quokka"]
+        and "ALLIES: member for FORTHEM" in data["in_the_config"]
     )
     assert all(ANNA not in r.body for r in in_room)  # nothing about her in the room
 
@@ -108,10 +109,10 @@ async def test_forget_me_asks_first_then_leaves_no_trace(h):
     await at(h, datetime(2026, 2, 1, 9, tzinfo=UTC), ANNA, "!mydata")
     [asked] = await at(h, datetime(2026, 2, 2, 9, tzinfo=UTC), ANNA, "!forget me")
     assert "!forget me confirm" in asked.body
-    assert traces(await every_text(h), ANNA, "Anna Quokka")  # nothing erased yet
+    assert traces(await every_text(h), ANNA, "Anna-Lena Quokka")  # nothing erased yet
     [done] = await at(h, datetime(2026, 2, 2, 9, 1, tzinfo=UTC), ANNA, "!forget me confirm")
     assert done.body.startswith("Done: ")
-    assert traces(await every_text(h), ANNA, "Anna Quokka", "Quokka") == []
+    assert traces(await every_text(h), ANNA, "Anna-Lena Quokka", "Quokka") == []
     # the group's record still reads: Bo's attendance, the decision, the action, the output
     [actions] = await at(h, datetime(2026, 2, 3, 9, tzinfo=UTC), BO, "!actions")
     assert "draft it" in actions.body and "a former member" in actions.body
@@ -130,17 +131,31 @@ async def test_forget_refuses_anything_but_me(h):
         assert reply.body == "To erase what I store about you, write `!forget me`."
 
 
+async def report_figures(h, now: datetime):
+    """What the report to WP2 says of 2026: the counts erasure and retention keep."""
+    from bot.meeting.report.data import Period
+    from bot.meeting.report.figures import compile_report
+    from bot.runtime.report_data import gather_report
+
+    period = Period(datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date())
+    async with h.core.storage.transaction() as repo:
+        report = compile_report(await gather_report(repo, h.config.groups[0], period, now))
+    attendance = {a.alliance: (a.attended, a.updates) for a in report.attendance}
+    people = [len(m.present) for m in report.held]
+    return attendance, people, len(report.data.decisions), report.actions
+
+
 async def test_retention_ages_out_but_keeps_the_counts(h):
     await anna_takes_part(h)
-    old = datetime(2028, 2, 1, 9, tzinfo=UTC)  # more than 2y after January 2026
-    h.clock = old
-    async with h.core.storage.transaction() as repo:
-        before = await repo.updates_per_alliance("allies", old - timedelta(days=3650), old)
+    await at(h, datetime(2026, 1, 21, 9, tzinfo=UTC), ANNA, "!mydata")  # a private copy, too
+    before = await report_figures(h, datetime(2026, 6, 1, tzinfo=UTC))
+    assert before[0] == {"CIVIS": (1, 0), "FORTHEM": (1, 1)} and before[1] == [3]
     from bot.runtime.privacy import RetentionJob
 
+    h.clock = datetime(2028, 2, 1, 9, tzinfo=UTC)  # more than 2y after January 2026
     job = RetentionJob(h.core)
     done = await job.purge(h.config.groups[0])
-    assert done["updates aged out"] == 1 and done["attendance anonymised"] == 3
+    assert done["updates' texts emptied"] == 1 and done["ids replaced"] >= 5
     texts = await every_text(h)
     left = traces(texts, ANNA, BO, CHAIR, "Quokka", "FORTHEM pilots")
     # what is current stays: the open action item's owners, Anna's `!quiet` choice
@@ -148,13 +163,48 @@ async def test_retention_ages_out_but_keeps_the_counts(h):
         ("action_items", "owners"),
         ("quiet_members", "user_id"),
     ]
-    async with h.core.storage.transaction() as repo:
-        after = await repo.updates_per_alliance("allies", old - timedelta(days=3650), old)
-        notes = await repo.notes_for("allies", "2026-01-09T11:00")
-    assert after == before == {"FORTHEM": 1}
-    assert len({n.author for n in notes if n.kind == "here"}) == 3  # still three people
-    assert [n.text for n in notes if n.kind == "decision"] == ["Go ahead"]
+    assert await report_figures(h, datetime(2026, 6, 1, tzinfo=UTC)) == before
     assert (await job.purge(h.config.groups[0])) == {}  # nothing left to age out
+
+
+async def test_erasure_keeps_the_reports_counts_of_people(h):
+    await anna_takes_part(h)
+    (_, people, decisions, actions) = await report_figures(h, datetime(2026, 6, 1, tzinfo=UTC))
+    await at(h, datetime(2026, 2, 2, 9, tzinfo=UTC), CHAIR, "!forget me confirm")
+    after = await report_figures(h, datetime(2026, 6, 1, tzinfo=UTC))
+    assert after[1] == people == [3] and after[2] == decisions and after[3] == actions
+    assert traces(await every_text(h), CHAIR) == []
+
+
+async def test_a_member_without_a_name_is_found_in_escaped_minutes_too(h):
+    await anna_takes_part(h)
+    texts = await every_text(h)
+    assert traces(texts, "@bo:example\\.org")  # the minutes hold the escaped id
+    await at(h, datetime(2026, 2, 2, 9, tzinfo=UTC), BO, "!forget me confirm")
+    assert traces(await every_text(h), BO, "@bo:example\\.org") == []
+
+
+async def test_a_display_name_of_wildcards_erases_nobody_else(h):
+    await anna_takes_part(h)
+    guest = "@guest:elsewhere.org"
+    async with h.core.storage.transaction() as repo:
+        await repo.remember_display_name(guest, "%_%", h.clock)
+    before = await every_text(h)
+    [done] = await at(h, datetime(2026, 2, 2, 9, tzinfo=UTC), guest, "!forget me confirm")
+    assert done.body.startswith("Done: ")
+    after = await every_text(h)
+    theirs = {guest, "%_%"}  # their id and their display name: gone, as they asked
+    lost = [row for row in before if row not in after and row[2] not in theirs]
+    assert lost == []
+
+
+async def test_plain_name_owners_are_replaced_too(h):
+    guest = "@guest:elsewhere.org"
+    await h.say(CHAIR, "!action guest,Bo prepare the survey")
+    await h.say(guest, "!forget me confirm")
+    async with h.core.storage.transaction() as repo:
+        [action] = await repo.actions("allies")
+    assert action.owners[0].startswith("former-member:") and action.owners[1:] == (BO,)
 
 
 async def test_the_operator_exports_and_erases_from_the_shell(h, tmp_path, capsys):
@@ -171,7 +221,7 @@ async def test_the_operator_exports_and_erases_from_the_shell(h, tmp_path, capsy
     assert "add --confirm" in capsys.readouterr().err
     assert await asyncio.to_thread(main, ["privacy", "erase", *args[1:], "--confirm"]) == 0
     assert "updates deleted: 1" in capsys.readouterr().out
-    assert traces(await every_text(h), ANNA, "Anna Quokka") == []
+    assert traces(await every_text(h), ANNA, "Anna-Lena Quokka") == []
     assert await asyncio.to_thread(main, ["privacy", "export", *args[1:-1], "anna"]) == 2
     assert "is not a user id" in capsys.readouterr().err
 

@@ -18,11 +18,10 @@ from nio import AsyncClient, RoomCreateResponse, RoomPreset
 from nio.event_builders import EnableEncryptionBuilder
 
 from bot.chat.matrix.crypto import Crypto
-from bot.chat.transport import SendError
+from bot.chat.transport import SendError, private_state_key
 from storage.db import Storage
 
 log = logging.getLogger(__name__)
-STATE_PREFIX = "direct:"
 KNOWN_WAIT_S = 30.0
 
 
@@ -38,15 +37,21 @@ class DirectRooms:
         """The direct room with `user_id`, opened on first use."""
         async with self._lock:
             room_id = self._known.get(user_id) or await self._stored(user_id)
-            if room_id is None or room_id not in self.client.rooms:
-                room_id = room_id if room_id in self.client.rooms else await self._open(user_id)
+            if room_id is None or not self._still_with(room_id, user_id):
+                room_id = await self._open(user_id)
             self._known[user_id] = room_id
         await self._until_synced(room_id, user_id)
         return room_id
 
+    def _still_with(self, room_id: str, user_id: str) -> bool:
+        """The room is usable while the person is in it or still invited; one
+        they declined or left is not (a new room is opened, never a wait)."""
+        room = self.client.rooms.get(room_id)
+        return room is not None and user_id in room.users
+
     async def _stored(self, user_id: str) -> str | None:
         async with self.storage.transaction() as repo:
-            return await repo.get_state(STATE_PREFIX + user_id)
+            return await repo.get_state(private_state_key(user_id))
 
     async def _open(self, user_id: str) -> str:
         encrypted = self.crypto.enabled
@@ -60,7 +65,7 @@ class DirectRooms:
         if not isinstance(response, RoomCreateResponse):
             raise SendError(f"could not open a direct room ({response})", permanent=False)
         async with self.storage.transaction() as repo:
-            await repo.set_state(STATE_PREFIX + user_id, response.room_id)
+            await repo.set_state(private_state_key(user_id), response.room_id)
         log.info("opened direct room %s (encrypted: %s)", response.room_id, encrypted)
         return response.room_id
 
