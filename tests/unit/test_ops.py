@@ -98,6 +98,7 @@ async def test_the_matrix_check_says_why(tmp_path):
     assert (await connection_problem(f"http://127.0.0.1:{closed}", 1.0)).startswith(
         "the homeserver does not answer"
     )
+
     async def versions(_request: web.Request) -> web.Response:
         return web.json_response({"versions": ["v1.11"]})
 
