@@ -22,6 +22,7 @@ from bot.runtime.housekeeping import Housekeeper
 from bot.runtime.outbox import OutboxSender
 from bot.runtime.poster import Poster
 from bot.runtime.privacy import RetentionJob
+from bot.runtime.reload import Reloader
 from handlers import build_router
 from storage.db import Storage
 
@@ -102,9 +103,19 @@ async def run_matrix(config: Config) -> None:
             core.bind_room(room_id, group)
         sender = asyncio.create_task(core.outbox.run(transport), name="outbox")
         scheduler = AsyncIOScheduler(timezone=UTC)
-        await Poster(core, scheduler).start()
-        await Housekeeper(core, scheduler).start()
-        await RetentionJob(core, scheduler).start()
+        poster, housekeeper = Poster(core, scheduler), Housekeeper(core, scheduler)
+        retention = RetentionJob(core, scheduler)
+        await poster.start()
+        await housekeeper.start()
+        await retention.start()
+
+        async def replan() -> None:
+            await poster.refresh_all()
+            await housekeeper.start()
+            await retention.start()
+
+        reloader = Reloader(config.path, config, [core.rooms, transport.rooms], replan)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reloader.reload()))
         ops = await start_ops(config, core, transport)
         try:
             await transport.start(core.handle)
