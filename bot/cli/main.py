@@ -55,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     privacy.add_argument("--user", required=True, help="the person's user id, @name:server")
     privacy.add_argument("--out", help="export: write the JSON to this file")
     privacy.add_argument("--confirm", action="store_true", help="erase: yes, for good")
+    backup = sub.add_parser("backup", help="database and data_dir into one archive, while running")
+    backup.add_argument("--config", required=True)
+    backup.add_argument("--out", required=True, help="the archive to write (.tar.gz, mode 0600)")
+    restore = sub.add_parser("restore", help="put a backup back (the bot stopped)")
+    restore.add_argument("--config", required=True)
+    restore.add_argument("--from", dest="source", required=True, help="the archive")
+    restore.add_argument("--force", action="store_true", help="replace existing data")
     devices = sub.add_parser("devices", help="members' devices and their trust (bot stopped)")
     devices.add_argument("--config", required=True)
     devices.add_argument(
@@ -164,8 +171,35 @@ def _devices_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from storage.backup import BackupError, backup, restore, sqlite_path
+
+    config = _load(args.config, need_matrix=False)
+    storage = config.storage
+    try:
+        if args.command == "backup":
+            manifest = backup(storage.url, storage.data_dir, Path(args.out))
+            what = "the database and " if manifest["database"] else ""
+            print(
+                f"backup written to {args.out}: {what}{len(manifest['files'])} file(s) of data_dir"
+            )
+            if sqlite_path(storage.url) is None:
+                print("PostgreSQL: back the database up with pg_dump (see the README)")
+        else:
+            manifest = restore(storage.url, storage.data_dir, Path(args.source), force=args.force)
+            print(f"restored the backup of {manifest['created_at']}; start the bot")
+    except (BackupError, OSError) as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("backup", "restore"):
+        return _backup_command(args)
     if args.command == "devices":
         return _devices_command(args)
     if args.command == "check-config":
