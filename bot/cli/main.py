@@ -101,6 +101,8 @@ def summarise(config: Config) -> str:
         f"privacy: contact {privacy.contact or '(none: set [privacy] contact)'}; "
         f"retention {privacy.retention.text}"
     )
+    if config.ops is not None:
+        lines.append(f"ops: /healthz and /metrics on {config.ops.host}:{config.ops.port}")
     for group in config.groups:
         lines.append(
             f"group {group.id} ({group.name}): room {group.room}, {group.timezone.key}, "
