@@ -71,11 +71,25 @@ def _is_sqlite(path: Path) -> bool:
 
 def backup(url: str, data_dir: Path, out: Path) -> dict:
     """Write the archive to `out`; returns its manifest (what it holds)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside `out` and renamed at the end: a failed backup leaves the
+    # previous one whole, and the archive is 0600 even if `out` existed as 0644.
+    fd, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as raw:
+            manifest = _write_archive(raw, url, data_dir)
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return manifest
+
+
+def _write_archive(raw, url: str, data_dir: Path) -> dict:
     database = sqlite_path(url)
     files: list[str] = []
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
+    with tarfile.open(fileobj=raw, mode="w:gz") as archive:
         if database is not None:
             if not database.exists():
                 raise BackupError(f"no database at {database}")
@@ -120,18 +134,22 @@ def restore(url: str, data_dir: Path, source: Path, *, force: bool = False) -> d
             raise BackupError("the archive holds an SQLite database but storage.url is not SQLite")
         data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(data_dir, 0o700)
-        for member in archive.getmembers():
-            name = member.name
-            if name == MANIFEST or not member.isfile():
-                continue
-            if name == DATABASE and database is not None:
-                target = database
-            elif name.startswith(f"{DATA}/") and ".." not in Path(name).parts:
-                target = data_dir / Path(name).relative_to(DATA)
-            else:
-                raise BackupError(f"{source}: unexpected entry {name!r}")
+        targets = [
+            (member, _target(member.name, database, data_dir, source))
+            for member in archive.getmembers()
+            if member.name != MANIFEST and member.isfile()
+        ]  # every entry checked before anything is written
+        for member, target in targets:
             _write(target, archive.extractfile(member).read())  # type: ignore[union-attr]
     return manifest
+
+
+def _target(name: str, database: Path | None, data_dir: Path, source: Path) -> Path:
+    if name == DATABASE and database is not None:
+        return database
+    if name.startswith(f"{DATA}/") and ".." not in Path(name).parts:
+        return data_dir / Path(name).relative_to(DATA)
+    raise BackupError(f"{source}: unexpected entry {name!r}")
 
 
 def _write(target: Path, data: bytes) -> None:

@@ -93,9 +93,11 @@ async def run_matrix(config: Config) -> None:
     """The bot proper: runs until SIGINT/SIGTERM."""
     from bot.chat.matrix.transport import MatrixTransport
 
+    loop = asyncio.get_running_loop()
+    hup_early = asyncio.Event()  # SIGHUP while starting: reload once started, never die of it
+    loop.add_signal_handler(signal.SIGHUP, hup_early.set)
     core = await build_core(config, long_running=True)
     transport = MatrixTransport(config, core.storage)
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(transport.stop()))
     try:
@@ -116,6 +118,8 @@ async def run_matrix(config: Config) -> None:
 
         reloader = Reloader(config.path, config, [core.rooms, transport.rooms], replan)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reloader.reload()))
+        if hup_early.is_set():
+            await reloader.reload()
         ops = await start_ops(config, core, transport)
         try:
             await transport.start(core.handle)

@@ -37,6 +37,7 @@ TRUST_ALIASES = {"tofu": "cross-signing", "verified": "operator-verified"}
 
 PASSWORD_ENV = "ALLIES_BOT_PASSWORD"
 TOKEN_ENV = "ALLIES_BOT_ACCESS_TOKEN"
+STORAGE_URL_ENV = "ALLIES_BOT_STORAGE_URL"
 
 
 class ConfigError(Exception):
@@ -124,6 +125,8 @@ def load_config(
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError([f"{path}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot be read ({type(exc).__name__})"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
     return parse_config(raw, path, environ, require_matrix=require_matrix)
@@ -137,7 +140,7 @@ def parse_config(
     matrix = None
     if require_matrix:
         matrix = _parse_matrix(raw.get("matrix"), environ, check)
-    storage = _parse_storage(raw.get("storage", {}), path.parent, check)
+    storage = _parse_storage(raw.get("storage", {}), path.parent, check, environ)
     privacy = parse_privacy(raw.get("privacy"), check)
     ops = parse_ops(raw.get("ops"), check)
     groups = _parse_groups(raw.get("groups"), check, privacy)
@@ -180,13 +183,17 @@ def _parse_matrix(table: Any, environ: dict[str, str], check: Checker) -> Matrix
     return MatrixConfig(homeserver.rstrip("/"), user_id, password, token, device_name, trust)
 
 
-def _parse_storage(table: Any, base: Path, check: Checker) -> StorageConfig | None:
+def _parse_storage(
+    table: Any, base: Path, check: Checker, environ: dict[str, str]
+) -> StorageConfig | None:
     if not isinstance(table, dict):
         check.fail("storage", "must be a table")
         return None
     check.unknown_keys(table, "storage", "storage")
     data_dir = base / (check.string(table, "data_dir", "storage", required=False) or "data")
-    url = check.string(table, "url", "storage", required=False)
+    # A PostgreSQL URL holds a password: it may come from the environment (the
+    # service's secrets file) instead of the config file.
+    url = environ.get(STORAGE_URL_ENV) or check.string(table, "url", "storage", required=False)
     if url is None:
         url = f"sqlite+aiosqlite:///{data_dir / 'allies-bot.db'}"
     elif "://" not in url:

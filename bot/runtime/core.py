@@ -17,7 +17,7 @@ from bot.chat.transport import Incoming, IncomingKind, private_to
 from bot.config import GroupConfig
 from bot.meeting.people import clean_display_name
 from bot.meeting.render import split_markdown, to_html, to_plain
-from bot.ops.metrics import UNDECRYPTABLE
+from bot.ops.metrics import COMMANDS, UNDECRYPTABLE
 from bot.runtime.outbox import OutboxSender
 from bot.runtime.router import (
     CommandContext,
@@ -85,17 +85,24 @@ class BotCore:
         log.info("command !%s from %s in %s (%s)", name, event.sender, group.id, event.event_id)
         changed = False
 
+        outcome: tuple[str, str] | None = None
+
         async def work(repo: Repo) -> None:
-            nonlocal changed
+            nonlocal changed, outcome
             if await repo.is_processed(event.event_id):
                 log.info("already handled %s, ignoring", event.event_id)
                 return
             ctx = self._context(group, event, args, repo, event.event_id)
-            reply = await self.router.dispatch(ctx, name)
+            try:
+                reply = await self.router.dispatch(ctx, name)
+            finally:
+                outcome = ctx.outcome
             await self._finish(repo, event, "command", reply)
             changed = ctx.calendar_changed
 
         await self._run_safely(work, event)
+        if outcome is not None:  # counted once, after the commit (a retried attempt is not)
+            COMMANDS.labels(*outcome).inc()
         if changed:
             for listener in self.calendar_listeners:
                 await listener(group)

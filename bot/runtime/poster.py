@@ -64,6 +64,11 @@ class Poster:
     def _room_of(self, group: GroupConfig) -> str | None:
         return next((room for room, g in self.core.rooms.items() if g.id == group.id), None)
 
+    def _latest(self, group: GroupConfig) -> GroupConfig:
+        """The group as the config has it now: jobs and listeners may hold the
+        object from before a reload (SIGHUP), whose calendar is out of date."""
+        return next((g for g in self.core.rooms.values() if g.id == group.id), group)
+
     async def start(self) -> None:
         """Catch up on what fell due while the bot was down, then schedule."""
         assert self.scheduler is not None
@@ -79,17 +84,22 @@ class Poster:
             await self.refresh_group(group)
 
     async def refresh_group(self, group: GroupConfig) -> None:
+        group = self._latest(group)
         await self.run_due(group)
         await self.reschedule(group)
 
     async def reschedule(self, group: GroupConfig) -> None:
-        """Replace this group's wake-up jobs with the current calendar's."""
-        if self.scheduler is None or group.schedule.cadence is None:
+        """Replace this group's wake-up jobs with the current calendar's (none
+        once the cadence is gone)."""
+        if self.scheduler is None:
             return
+        group = self._latest(group)
         prefix = f"post:{group.id}:"
         for job in self.scheduler.get_jobs():
             if job.id.startswith(prefix):
                 job.remove()
+        if group.schedule.cadence is None:
+            return
         now = self.core.clock()
         async with self.core.storage.transaction() as repo:
             calendar = await load_calendar(repo, group)
@@ -114,6 +124,7 @@ class Poster:
         """Queue every post that is due and still useful; return their kinds.
         Runs for one group one at a time; a run that waited finds the posts
         of the run before it recorded."""
+        group = self._latest(group)
         room = self._room_of(group)
         if room is None or group.schedule.cadence is None:
             return []
@@ -122,9 +133,11 @@ class Poster:
 
     async def _run_due(self, group: GroupConfig, room: str) -> list[str]:
         sent: list[str] = []
+        counted: list[tuple[str, str]] = []  # (kind, sent|late) for /metrics, after the commit
 
         async def work(repo: Repo) -> None:
             sent.clear()
+            counted.clear()
             now = self.core.clock()
             announce = group.schedule.announce
             reach = max(
@@ -141,8 +154,12 @@ class Poster:
                 for post in posts:
                     if await self._post_if_due(repo, group, room, post, now, pointless):
                         sent.append(f"{post_meeting_id(meeting)}:{post.kind}")
+                        late = now - post.due > timedelta(minutes=1)
+                        counted.append((post_kind(post.kind), "late" if late else "sent"))
 
         await self.core.storage.run_in_transaction(work)
+        for labels in counted:
+            POSTS.labels(*labels).inc()
         if sent:
             self.core.outbox.wake()
         return sent
@@ -169,7 +186,6 @@ class Poster:
             key = f"post:{group.id}:{meeting_id}:{post.kind}"
             await self.core.queue(repo, room, key, reply)
         late = now - post.due
-        POSTS.labels(post_kind(post.kind), "late" if late > timedelta(minutes=1) else "sent").inc()
         log.info(
             "group %s: %s for %s posted%s",
             group.id,

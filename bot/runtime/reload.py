@@ -4,9 +4,10 @@ What a chair or operator changes day to day takes effect at once: the
 roster, names, chairs and vice-chairs, the calendar and its announcements,
 the privacy texts and retention; the automatic posts are planned again from
 the new calendar. A broken file is refused whole, with every problem
-logged, and the running config stays. Changes that need new connections
-(the `[matrix]` account, a group's room, groups added or removed) are
-logged as needing a restart and left as they were.
+logged, and the running config stays. So is a file that changes what needs
+new connections or a new structure (the `[matrix]` account, `[storage]`,
+`[ops]`, groups added or removed, a group's room or parent): applying half
+of it would leave sub-groups and rooms disagreeing; it waits for a restart.
 """
 
 from __future__ import annotations
@@ -49,28 +50,51 @@ class Reloader:
                     self.path,
                 )
                 return False
+            if needs_restart := restart_reasons(self.current, new):
+                for reason in needs_restart:
+                    log.error("config: %s", reason)
+                log.error(
+                    "config not reloaded: these changes need a restart; the running config stays"
+                )
+                return False
             updated = self._apply(new)
             self.current = new
-            await self.replan()
+            try:
+                await self.replan()
+            except Exception:
+                log.exception("config reloaded, but re-planning the automatic posts failed")
+                return False
             log.info("config reloaded: %d group(s) updated, automatic posts re-planned", updated)
             return True
 
     def _apply(self, new: Config) -> int:
-        if new.matrix != self.current.matrix or new.storage != self.current.storage:
-            log.warning("config: [matrix] and [storage] changes take effect after a restart")
-        old_ids = {g.id for g in self.current.groups}
-        new_groups = {g.id: g for g in new.groups}
-        for added in sorted(set(new_groups) - old_ids):
-            log.warning("config: group %s is new; it is served after a restart", added)
+        fresh = {g.id: g for g in new.groups}
         updated: set[str] = set()
         for rooms in self.bindings:
             for room_id, group in list(rooms.items()):
-                fresh = new_groups.get(group.id)
-                if fresh is None:
-                    log.warning("config: group %s is gone; it is served until a restart", group.id)
-                elif fresh.room != group.room:
-                    log.warning("config: group %s has a new room; that needs a restart", group.id)
-                else:
-                    rooms[room_id] = fresh
-                    updated.add(group.id)
+                rooms[room_id] = fresh[group.id]
+                updated.add(group.id)
         return len(updated)
+
+
+def restart_reasons(old: Config, new: Config) -> list[str]:
+    """What in `new` a running bot cannot take over."""
+    reasons = [
+        f"[{name}] changed"
+        for name, before, after in (
+            ("matrix", old.matrix, new.matrix),
+            ("storage", old.storage, new.storage),
+            ("ops", old.ops, new.ops),
+        )
+        if before != after
+    ]
+    before = {g.id: (g.room, g.parent) for g in old.groups}
+    after = {g.id: (g.room, g.parent) for g in new.groups}
+    reasons += [f"group {gid} is new" for gid in sorted(set(after) - set(before))]
+    reasons += [f"group {gid} is gone" for gid in sorted(set(before) - set(after))]
+    reasons += [
+        f"group {gid} has a new room or parent"
+        for gid in sorted(set(before) & set(after))
+        if before[gid] != after[gid]
+    ]
+    return reasons

@@ -19,7 +19,6 @@ from enum import IntEnum
 from bot.chat.transport import OutgoingFile
 from bot.config import GroupConfig
 from bot.meeting.people import Names
-from bot.ops.metrics import COMMANDS
 from bot.runtime.calendars import load_names
 from storage.repo import Repo
 
@@ -96,6 +95,7 @@ class CommandContext:
     router: Router
     calendar_changed: bool = False  # set by handlers that skip, move or add meetings
     all_groups: tuple[GroupConfig, ...] = ()  # every group the bot serves (privacy requests)
+    outcome: tuple[str, str] | None = None  # (command, outcome) for the metrics, set by dispatch
 
     @property
     def alliance(self) -> str | None:
@@ -196,21 +196,20 @@ class Router:
     async def dispatch(self, ctx: CommandContext, name: str) -> Reply:
         name, ctx.args = self.resolve(name, ctx.args)
         command = self._commands.get(name)
+        # What `/metrics` counts; the core counts it once the transaction committed.
+        ctx.outcome = (name if command else "unknown", "failed")
         if command is None:
-            COMMANDS.labels("unknown", "unknown").inc()
+            ctx.outcome = ("unknown", "unknown")
             return Reply(self._unknown(name))
         if ctx.role < command.role:
-            COMMANDS.labels(name, "refused").inc()
+            ctx.outcome = (name, "refused")
             return Reply(f"Sorry, `!{name}` is for {command.role.who} only.")
         try:
             reply = await command.handler(ctx)
         except UsageError as exc:
-            COMMANDS.labels(name, "usage").inc()
+            ctx.outcome = (name, "usage")
             return Reply(f"{exc}\n\nUsage: `{command.usage}`")
-        except Exception:
-            COMMANDS.labels(name, "failed").inc()
-            raise
-        COMMANDS.labels(name, "ok").inc()
+        ctx.outcome = (name, "ok")
         return reply
 
     async def dispatch_edit(self, change: MessageChange) -> Reply | None:

@@ -64,3 +64,34 @@ def test_restore_refuses_what_is_not_a_backup(tmp_path):
 def test_backup_of_a_missing_database_says_so(tmp_path):
     with pytest.raises(BackupError, match="no database at"):
         backup(f"sqlite+aiosqlite:///{tmp_path / 'none.db'}", tmp_path, tmp_path / "o.tar.gz")
+
+
+def test_an_existing_archive_is_replaced_whole_and_private(tmp_path):
+    url, data = make_site(tmp_path / "a")
+    out = tmp_path / "b.tar.gz"
+    out.write_text("the previous backup")
+    out.chmod(0o644)
+    backup(url, data, out)
+    assert oct(out.stat().st_mode & 0o777) == "0o600" and tarfile.is_tarfile(out)
+    good = out.read_bytes()
+    with pytest.raises(BackupError):
+        backup(f"sqlite+aiosqlite:///{tmp_path / 'gone.db'}", data, out)
+    assert out.read_bytes() == good  # a failed backup leaves the previous one as it was
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".b.tar.gz")] == []
+
+
+def test_a_bad_entry_stops_the_restore_before_anything_is_written(tmp_path):
+    bad = tmp_path / "bad.tar.gz"
+    with tarfile.open(bad, "w:gz") as archive:
+        for name, data in (
+            ("allies-bot-backup.json", b'{"database": null, "files": []}'),
+            ("data/ok.json", b"{}"),
+            ("data/../../escape.txt", b"x"),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    data_dir = tmp_path / "restored"
+    with pytest.raises(BackupError, match="unexpected entry"):
+        restore(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", data_dir, bad)
+    assert not (data_dir / "ok.json").exists() and not (tmp_path / "escape.txt").exists()

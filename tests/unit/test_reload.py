@@ -54,9 +54,36 @@ async def test_a_broken_file_is_refused_and_the_running_config_stays(h, caplog):
     assert replans == []
 
 
-async def test_a_new_room_needs_a_restart(h, caplog):
-    h.config.path.write_text(WITH_NEW.replace(ROOM, "!other:example.org"))
-    with caplog.at_level(logging.WARNING):
-        assert await reloader(h, []).reload()
-    assert "group allies has a new room; that needs a restart" in caplog.text
-    assert h.core.rooms[ROOM].room == ROOM  # still the old group, in the old room
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda text: text.replace(ROOM, "!other:example.org"), "group allies has a new room"),
+        (lambda text: text.replace('id = "allies"', 'id = "renamed"'), "group renamed is new"),
+        (lambda text: '[ops]\nlisten = "127.0.0.1:9999"\n' + text, "[ops] changed"),
+    ],
+)
+async def test_a_change_that_needs_a_restart_is_refused_whole(h, caplog, change, reason):
+    h.config.path.write_text(change(WITH_NEW))
+    with caplog.at_level(logging.ERROR):
+        assert not await reloader(h, []).reload()
+    assert reason in caplog.text and "these changes need a restart" in caplog.text
+    assert h.core.rooms[ROOM].room == ROOM  # the running config, roster included, stays
+    assert "members of the group only" in (await h.say(NEW, "!update x"))[0].body
+
+
+async def test_an_unreadable_file_is_refused_like_a_broken_one(h, caplog):
+    h.config.path.write_bytes(b"\xff\xfe not text")
+    with caplog.at_level(logging.ERROR):
+        assert not await reloader(h, []).reload()
+    assert "cannot be read (UnicodeDecodeError)" in caplog.text
+
+
+def test_the_storage_url_may_come_from_the_environment(tmp_path):
+    from bot.config import load_config
+    from tests.unit.test_config import write
+
+    url = "postgresql+asyncpg://allies:secret@db.example.org/allies"
+    config = load_config(
+        write(tmp_path, CONFIG), {"ALLIES_BOT_STORAGE_URL": url}, require_matrix=False
+    )
+    assert config.storage.url == url
