@@ -42,38 +42,14 @@ def to_plain(markdown: str) -> str:
     return _ESCAPED.sub(r"\1", _PILL_LINK.sub(r"\1", markdown))
 
 
-def split_markdown(markdown: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
-    """Split an over-long reply at paragraph boundaries (hard-cut a single
-    paragraph only if it alone exceeds the limit) so every event stays well
-    under Matrix's 64 KiB event size."""
-    chunks: list[str] = []
-    current = ""
-    for block in markdown.split("\n\n"):
-        while len(block) > limit:
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(block[:limit])
-            block = block[limit:]
-        candidate = f"{current}\n\n{block}" if current else block
-        if len(candidate) > limit:
-            chunks.append(current)
-            current = block
-        else:
-            current = candidate
-    if current or not chunks:
-        chunks.append(current)
-    return chunks
-
-
 def split_for_messages(markdown: str, limit: int) -> list[str]:
-    """Chunks of at most `limit` characters for separate messages.
+    """Chunks of at most `limit` characters for separate messages (every
+    reply, the minutes), at paragraph boundaries where it can.
 
-    `split_markdown` hard-cuts an oversized paragraph anywhere, which
-    could separate a backslash from the character it escapes and turn member
-    text live again (`\\<https://…>` becomes an autolink). Here an oversized
-    block is split at line ends first, and a hard cut never lands after an
-    unpaired backslash."""
+    A cut anywhere could separate a backslash from the character it escapes
+    and turn member text live again (`\\<https://…>` becomes an autolink).
+    So an oversized block is split at line ends first, and a hard cut never
+    lands after an unpaired backslash."""
     pieces: list[tuple[str, str]] = []  # (separator before, text)
     for block in markdown.strip("\n").split("\n\n"):
         for index, line in enumerate(block.split("\n") if len(block) > limit else [block]):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from bot.chat.transport import Incoming, IncomingKind, private_to
 from bot.config import GroupConfig
 from bot.meeting.people import clean_display_name
-from bot.meeting.render import split_markdown, to_html, to_plain
+from bot.meeting.render import MAX_CHUNK_CHARS, split_for_messages, to_html, to_plain
 from bot.ops.metrics import COMMANDS, UNDECRYPTABLE
 from bot.runtime.outbox import OutboxSender
 from bot.runtime.router import (
@@ -203,7 +203,9 @@ class BotCore:
                 "reply_to": reply_to,
                 "mentions": reply.mentions,
             }
-            for chunk in (split_markdown(reply.markdown) if reply.markdown else [])
+            for chunk in (
+                split_for_messages(reply.markdown, MAX_CHUNK_CHARS) if reply.markdown else []
+            )
         ]
         for file in reply.files:
             parts.append(

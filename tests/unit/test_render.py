@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.meeting.render import escape, split_markdown, to_html, to_plain
+from bot.meeting.render import escape, split_for_messages, to_html, to_plain
 
 
 @given(st.text(max_size=300))
@@ -21,15 +21,35 @@ def test_room_ping_defused_in_any_case():
 
 def test_split_keeps_paragraphs_and_limits():
     blocks = [f"paragraph {i} " + "a" * 90 for i in range(50)]
-    chunks = split_markdown("\n\n".join(blocks), limit=1000)
+    chunks = split_for_messages("\n\n".join(blocks), 1000)
     assert all(len(chunk) <= 1000 for chunk in chunks)
     assert "\n\n".join(chunks) == "\n\n".join(blocks)
 
 
 def test_split_hard_cuts_one_huge_paragraph():
-    chunks = split_markdown("b" * 2500, limit=1000)
+    chunks = split_for_messages("b" * 2500, 1000)
     assert [len(c) for c in chunks] == [1000, 1000, 500]
 
 
 def test_short_text_is_one_chunk():
-    assert split_markdown("hello") == ["hello"]
+    assert split_for_messages("hello", 1000) == ["hello"]
+
+
+async def test_a_reply_too_long_for_one_message_is_never_cut_inside_an_escape(tmp_path):
+    """A reply over one message's size is split for sending; a cut between a
+    backslash and what it escapes would turn member text live (`\\<https://…>`
+    becomes an autolink). Here the limit falls exactly after a backslash."""
+    from bot.meeting.render import MAX_CHUNK_CHARS, escape
+    from bot.runtime.router import Reply
+    from tests.unit.fakes import ROOM, make_harness
+
+    h = await make_harness(tmp_path)
+    markdown = "a" * (MAX_CHUNK_CHARS - 1) + escape("<https://evil.example/x>") + " end"
+    assert markdown[MAX_CHUNK_CHARS - 1] == "\\"
+    async with h.core.storage.transaction() as repo:
+        await h.core.queue(repo, ROOM, "$long", Reply(markdown))
+    await h.core.outbox.flush()
+    await h.core.storage.close()
+    sent = [message for _, message in h.transport.sent]
+    assert len(sent) == 2 and all(len(m.body) <= MAX_CHUNK_CHARS for m in sent)
+    assert all("<a " not in m.html for m in sent), [m.html[-120:] for m in sent]
