@@ -15,26 +15,25 @@ costs from what the bot itself costs.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import logging
-import os
-import signal
 from urllib.parse import quote
 
 import aiohttp
 
-log = logging.getLogger("bare")
-SYNC_TIMEOUT_MS = 30_000
-SYNC_FILTER = json.dumps(
-    {
-        "room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": True}},
-        "presence": {"types": []},
-    }
+from bench.floor_common import (
+    MAX_BACKFILL_PAGES,
+    SEND_ATTEMPTS,
+    SYNC_FILTER,
+    SYNC_TIMEOUT_MS,
+    backoff,
+    main,
+    reply_content,
 )
-MAX_BACKFILL_PAGES = 50
-SEND_ATTEMPTS = 6
+
+log = logging.getLogger("bare")
+SYNC_FILTER_JSON = json.dumps(SYNC_FILTER)
 
 
 class BareFloor:
@@ -80,7 +79,7 @@ class BareFloor:
     async def _sync_loop(self) -> None:
         token: str | None = None
         while not self.stopping.is_set():
-            params = {"timeout": str(SYNC_TIMEOUT_MS), "filter": SYNC_FILTER}
+            params = {"timeout": str(SYNC_TIMEOUT_MS), "filter": SYNC_FILTER_JSON}
             if token is not None:
                 params["since"] = token
             else:
@@ -132,12 +131,7 @@ class BareFloor:
     async def _send_loop(self) -> None:
         while True:
             event_id = await self.queue.get()
-            content = {
-                "msgtype": "m.notice",
-                "body": "ok",
-                "m.mentions": {},
-                "m.relates_to": {"m.in_reply_to": {"event_id": event_id}},
-            }
+            content = reply_content(event_id)
             path = (
                 f"/rooms/{quote(self.room_id)}/send/m.room.message/"
                 f"{quote('bare-' + event_id, safe='')}"
@@ -147,27 +141,8 @@ class BareFloor:
                     await self._call("PUT", path, json=content)
                     break
                 except (aiohttp.ClientError, RuntimeError, TimeoutError):
-                    await asyncio.sleep(min(0.5 * 2**attempt, 15.0))
-
-
-async def _main() -> None:
-    parser = argparse.ArgumentParser(prog="bench.bare_floor")
-    parser.add_argument("--homeserver", required=True)
-    parser.add_argument("--user", required=True)
-    parser.add_argument("--room", required=True)
-    args = parser.parse_args()
-    floor = BareFloor(args.homeserver, args.user, args.room)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, floor.stopping.set)
-    task = asyncio.create_task(floor.run(os.environ["BENCH_FLOOR_PASSWORD"]))
-    stop = asyncio.create_task(floor.stopping.wait())
-    await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
-    task.cancel()
+                    await asyncio.sleep(backoff(attempt))
 
 
 if __name__ == "__main__":
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    asyncio.run(_main())
+    main("bench.bare_floor", BareFloor)

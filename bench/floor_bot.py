@@ -14,11 +14,8 @@ per message.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
-import os
-import signal
 
 from nio import (
     AsyncClient,
@@ -29,16 +26,17 @@ from nio import (
     SyncResponse,
 )
 
+from bench.floor_common import (
+    MAX_BACKFILL_PAGES,
+    SEND_ATTEMPTS,
+    SYNC_FILTER,
+    SYNC_TIMEOUT_MS,
+    backoff,
+    main,
+    reply_content,
+)
+
 log = logging.getLogger("floor")
-# Same values as bot/chat/matrix/transport.py (copied, not imported: importing the
-# bot would load its storage and handlers, which the floor must not pay for).
-SYNC_TIMEOUT_MS = 30_000
-SYNC_FILTER = {
-    "room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": True}},
-    "presence": {"types": []},
-}
-MAX_BACKFILL_PAGES = 50
-SEND_ATTEMPTS = 6
 
 
 class Floor:
@@ -118,12 +116,7 @@ class Floor:
     async def _send_loop(self) -> None:
         while True:
             event_id = await self.queue.get()
-            content = {
-                "msgtype": "m.notice",
-                "body": "ok",
-                "m.mentions": {},
-                "m.relates_to": {"m.in_reply_to": {"event_id": event_id}},
-            }
+            content = reply_content(event_id)
             for attempt in range(SEND_ATTEMPTS):
                 response = await self.client.room_send(
                     self.room_id,
@@ -134,28 +127,8 @@ class Floor:
                 )
                 if isinstance(response, RoomSendResponse):
                     break
-                await asyncio.sleep(min(0.5 * 2**attempt, 15.0))
-
-
-async def _main() -> None:
-    parser = argparse.ArgumentParser(prog="bench.floor_bot")
-    parser.add_argument("--homeserver", required=True)
-    parser.add_argument("--user", required=True)
-    parser.add_argument("--room", required=True)
-    args = parser.parse_args()
-    floor = Floor(args.homeserver, args.user, args.room)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, floor.stopping.set)
-    task = asyncio.create_task(floor.run(os.environ["BENCH_FLOOR_PASSWORD"]))
-    stop = asyncio.create_task(floor.stopping.wait())
-    await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
-    task.cancel()
+                await asyncio.sleep(backoff(attempt))
 
 
 if __name__ == "__main__":
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("nio").setLevel(logging.WARNING)  # as the bot does: no line per event
-    asyncio.run(_main())
+    main("bench.floor_bot", Floor)
