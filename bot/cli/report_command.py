@@ -10,7 +10,7 @@ from bot.calendar.timeparse import parse_date
 from bot.cli.calendar_commands import CliError, groups_named
 from bot.config import Config
 from bot.meeting.report.data import Period
-from bot.meeting.report.period import PeriodError, checked_period, year_period
+from bot.meeting.report.period import checked_period, year_period
 from bot.runtime.core import utc_now
 from bot.runtime.report_data import gather_report
 from storage.db import Storage
@@ -18,19 +18,15 @@ from storage.db import Storage
 
 def cli_period(year: int | None, first: str | None, last: str | None, today: date) -> Period:
     """`--year`, or `--from` and `--to` (YYYY-MM-DD); the current year by default."""
+    if year is not None and (first or last):
+        raise CliError("--year: give either --year or --from/--to, not both")
+    if year is None and (first is None) != (last is None):
+        raise CliError("--from and --to go together")
     try:
-        if year is not None:
-            if first or last:
-                raise CliError("--year: give either --year or --from/--to, not both")
-            return year_period(year)
-        if first is None and last is None:
-            return year_period(today.year)
-        if first is None or last is None:
-            raise CliError("--from and --to go together")
+        if year is not None or first is None:
+            return year_period(today.year if year is None else year)
         return checked_period(parse_date(first, "--from"), parse_date(last, "--to"))
-    except (PeriodError, ValueError) as exc:
-        if isinstance(exc, CliError):
-            raise
+    except ValueError as exc:  # PeriodError and parse_date's errors
         raise CliError(str(exc)) from None
 
 

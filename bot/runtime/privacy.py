@@ -53,11 +53,12 @@ def new_token(alliance: str | None = None) -> str:
     return f"{FORMER_PREFIX}{secrets.token_hex(6)}" + (f":{alliance}" if alliance else "")
 
 
-async def person(repo: Repo, groups: Iterable[GroupConfig], user_id: str) -> Person:
-    """How stored rows and texts may hold this person. Texts are searched for
-    the id and the names as typed and as the bot's Markdown escapes them
-    (`@anna:example\\.org`, `Anna\\-Lena`), on word boundaries."""
-    names = [n for n in await names_of(repo, list(groups), user_id) if len(n) >= MIN_NAME_CHARS]
+def person(user_id: str, all_names: Iterable[str]) -> Person:
+    """How stored rows and texts may hold this person (`all_names`: from
+    `names_of`). Texts are searched for the id and the names as typed and as
+    the bot's Markdown escapes them (`@anna:example\\.org`, `Anna\\-Lena`), on
+    word boundaries."""
+    names = [n for n in all_names if len(n) >= MIN_NAME_CHARS]
     localpart = user_id[1:].split(":", 1)[0]
     texts = {user_id, escape(user_id), *names, *(escape(n) for n in names)}
     return Person(
@@ -92,11 +93,12 @@ async def export_person(
 ) -> tuple[str, str]:
     """(JSON document, Markdown summary) of everything stored about the person."""
     groups = list(groups)
-    rows = await repo.person_rows(await person(repo, groups, user_id))
+    names = await names_of(repo, groups, user_id)
+    rows = await repo.person_rows(person(user_id, names))
     document = {
         "user": user_id,
         "exported_at": now.isoformat(),
-        "names": await names_of(repo, groups, user_id),
+        "names": names,
         "in_the_config": roster_lines(groups, user_id),
         "stored": rows,
     }
@@ -111,7 +113,7 @@ async def export_person(
 
 
 async def erase_person(repo: Repo, groups: Iterable[GroupConfig], user_id: str) -> Counter[str]:
-    done = await repo.erase_person(await person(repo, groups, user_id))
+    done = await repo.erase_person(person(user_id, await names_of(repo, list(groups), user_id)))
     log.info(
         "privacy erase: %s",
         ", ".join(f"{n} {label}" for label, n in done.items()) or "nothing stored",
