@@ -105,3 +105,23 @@ class BotProcess:
 
     def session(self) -> dict:
         return json.loads((self.workdir / "data" / "matrix-session.json").read_text())
+
+
+async def run_cli(bot: BotProcess, *args: str) -> str:
+    """`allies-bot <args[0]> --config <the bot's> <args[1:]>`; its output (exit 0 asserted)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        args[0],
+        "--config",
+        str(bot.config_path),
+        *args[1:],
+        cwd=REPO,
+        env={**os.environ, "ALLIES_BOT_PASSWORD": bot.password},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    assert process.returncode == 0, output.decode()
+    return output.decode()

@@ -9,14 +9,12 @@ something was answered also check that it went over the wire as
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import sys
 from datetime import timedelta
 
 import pytest_asyncio
 
-from .bot_process import REPO, BotProcess, GroupSpec, render_config
+from .bot_process import BotProcess, GroupSpec, render_config
 from .test_calendar_matrix import cadence_soon
 
 READY = "sync loop running"
@@ -83,22 +81,3 @@ def from_bot(world, prefix: str):
         and e.get("type") == "m.room.message"
         and e["content"].get("body", "").startswith(prefix)
     )
-
-
-async def run_cli(bot, *args: str) -> str:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        args[0],
-        "--config",
-        str(bot.config_path),
-        *args[1:],
-        cwd=REPO,
-        env={**os.environ, "ALLIES_BOT_PASSWORD": bot.password},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    assert process.returncode == 0, output.decode()
-    return output.decode()

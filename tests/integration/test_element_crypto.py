@@ -15,9 +15,9 @@ from datetime import timedelta
 
 import pytest_asyncio
 
-from .bot_process import BotProcess, GroupSpec, render_config
+from .bot_process import BotProcess, GroupSpec, render_config, run_cli
 from .element_member import SHIELD_NONE, ElementMember
-from .encrypted_world import READY, restart, run_cli
+from .encrypted_world import READY, restart
 from .test_calendar_matrix import cadence_soon
 
 MEMBER_KINDS = {

@@ -7,10 +7,10 @@ import asyncio
 import re
 import shutil
 
+from .bot_process import run_cli
 from .encrypted_world import (
     ask,
     restart,
-    run_cli,
     start_bot,
 )
 from .matrix_member import reply_target

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from .encrypted_world import ask, assert_encrypted_on_the_wire, run_cli, start_bot
+from .bot_process import run_cli
+from .encrypted_world import ask, assert_encrypted_on_the_wire, start_bot
 
 
 async def wait_for_invite(member, known: set[str], timeout: float = 20.0) -> str:

@@ -95,11 +95,20 @@ class Harness:
         await self.core.outbox.flush()
         return [message for _, message in self.transport.sent[before:]]
 
-    async def say(self, sender: str, body: str, event_id: str | None = None) -> list[Outgoing]:
+    async def say(
+        self, sender: str, body: str, event_id: str | None = None, room: str = ROOM
+    ) -> list[Outgoing]:
         event_id = event_id or self.next_id()
         return await self.deliver(
-            Incoming(IncomingKind.MESSAGE, event_id, ROOM, sender, self.clock, body)
+            Incoming(IncomingKind.MESSAGE, event_id, room, sender, self.clock, body)
         )
+
+    async def say_at(
+        self, when: datetime, sender: str, body: str, room: str = ROOM
+    ) -> list[Outgoing]:
+        """`say` with the clock set to `when` first (a scripted history)."""
+        self.clock = when
+        return await self.say(sender, body, room=room)
 
     async def edit(self, sender: str, target: str, body: str) -> list[Outgoing]:
         return await self.deliver(

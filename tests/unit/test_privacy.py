@@ -31,25 +31,22 @@ async def h(tmp_path):
     await harness.core.storage.close()
 
 
-async def at(h, when: datetime, sender: str, body: str):
-    h.clock = when
-    return await h.say(sender, body)
-
-
 async def anna_takes_part(h) -> None:
     """Anna sends updates, proposes an item, attends, owns an action and an output."""
-    await at(h, datetime(2026, 1, 5, 9, tzinfo=UTC), ANNA, "!update FORTHEM pilots")
-    await at(h, datetime(2026, 1, 5, 9, 5, tzinfo=UTC), ANNA, "!agenda add Quokka survey")
-    await at(h, datetime(2026, 1, 9, 9, 55, tzinfo=UTC), CHAIR, "!startmeeting")
-    await at(h, datetime(2026, 1, 9, 10, 1, tzinfo=UTC), ANNA, "!here")
-    await at(h, datetime(2026, 1, 9, 10, 2, tzinfo=UTC), BO, "!here")
-    await at(h, datetime(2026, 1, 9, 10, 3, tzinfo=UTC), ANNA, "!info Quokka data is in")
-    await at(h, datetime(2026, 1, 9, 10, 4, tzinfo=UTC), CHAIR, "!decision Go ahead")
-    await at(h, datetime(2026, 1, 9, 10, 5, tzinfo=UTC), CHAIR, f"!action {ANNA},{BO} draft it")
-    await at(h, datetime(2026, 1, 9, 10, 6, tzinfo=UTC), ANNA, "!output add guideline G owner anna")
-    await at(h, datetime(2026, 1, 9, 10, 40, tzinfo=UTC), CHAIR, "!minutes")
-    await at(h, datetime(2026, 1, 9, 10, 50, tzinfo=UTC), CHAIR, "!endmeeting")
-    await at(h, datetime(2026, 1, 20, 9, tzinfo=UTC), ANNA, "!quiet")
+    await h.say_at(datetime(2026, 1, 5, 9, tzinfo=UTC), ANNA, "!update FORTHEM pilots")
+    await h.say_at(datetime(2026, 1, 5, 9, 5, tzinfo=UTC), ANNA, "!agenda add Quokka survey")
+    await h.say_at(datetime(2026, 1, 9, 9, 55, tzinfo=UTC), CHAIR, "!startmeeting")
+    await h.say_at(datetime(2026, 1, 9, 10, 1, tzinfo=UTC), ANNA, "!here")
+    await h.say_at(datetime(2026, 1, 9, 10, 2, tzinfo=UTC), BO, "!here")
+    await h.say_at(datetime(2026, 1, 9, 10, 3, tzinfo=UTC), ANNA, "!info Quokka data is in")
+    await h.say_at(datetime(2026, 1, 9, 10, 4, tzinfo=UTC), CHAIR, "!decision Go ahead")
+    await h.say_at(datetime(2026, 1, 9, 10, 5, tzinfo=UTC), CHAIR, f"!action {ANNA},{BO} draft it")
+    await h.say_at(
+        datetime(2026, 1, 9, 10, 6, tzinfo=UTC), ANNA, "!output add guideline G owner anna"
+    )
+    await h.say_at(datetime(2026, 1, 9, 10, 40, tzinfo=UTC), CHAIR, "!minutes")
+    await h.say_at(datetime(2026, 1, 9, 10, 50, tzinfo=UTC), CHAIR, "!endmeeting")
+    await h.say_at(datetime(2026, 1, 20, 9, tzinfo=UTC), ANNA, "!quiet")
 
 
 async def every_text(h) -> list[tuple[str, str, str]]:
@@ -84,7 +81,7 @@ async def test_privacy_tells_what_is_kept_and_whom_to_ask(h):
 
 async def test_mydata_arrives_privately_and_matches_what_is_stored(h):
     await anna_takes_part(h)
-    replies = await at(h, datetime(2026, 2, 1, 9, tzinfo=UTC), ANNA, "!mydata")
+    replies = await h.say_at(datetime(2026, 2, 1, 9, tzinfo=UTC), ANNA, "!mydata")
     in_room = [r for r in replies if r.room_id == ROOM]
     private = [r for r in replies if r.room_id == private_to(ANNA)]
     assert len(in_room) == 1 and "privately" in in_room[0].body
@@ -106,15 +103,15 @@ async def test_mydata_arrives_privately_and_matches_what_is_stored(h):
 
 async def test_forget_me_asks_first_then_leaves_no_trace(h):
     await anna_takes_part(h)
-    await at(h, datetime(2026, 2, 1, 9, tzinfo=UTC), ANNA, "!mydata")
-    [asked] = await at(h, datetime(2026, 2, 2, 9, tzinfo=UTC), ANNA, "!forget me")
+    await h.say_at(datetime(2026, 2, 1, 9, tzinfo=UTC), ANNA, "!mydata")
+    [asked] = await h.say_at(datetime(2026, 2, 2, 9, tzinfo=UTC), ANNA, "!forget me")
     assert "!forget me confirm" in asked.body
     assert traces(await every_text(h), ANNA, "Anna-Lena Quokka")  # nothing erased yet
-    [done] = await at(h, datetime(2026, 2, 2, 9, 1, tzinfo=UTC), ANNA, "!forget me confirm")
+    [done] = await h.say_at(datetime(2026, 2, 2, 9, 1, tzinfo=UTC), ANNA, "!forget me confirm")
     assert done.body.startswith("Done: ")
     assert traces(await every_text(h), ANNA, "Anna-Lena Quokka", "Quokka") == []
     # the group's record still reads: Bo's attendance, the decision, the action, the output
-    [actions] = await at(h, datetime(2026, 2, 3, 9, tzinfo=UTC), BO, "!actions")
+    [actions] = await h.say_at(datetime(2026, 2, 3, 9, tzinfo=UTC), BO, "!actions")
     assert "draft it" in actions.body and "a former member" in actions.body
     [outputs] = await h.say(BO, "!outputs")
     assert "a former member" in outputs.body
@@ -147,7 +144,7 @@ async def report_figures(h, now: datetime):
 
 async def test_retention_ages_out_but_keeps_the_counts(h):
     await anna_takes_part(h)
-    await at(h, datetime(2026, 1, 21, 9, tzinfo=UTC), ANNA, "!mydata")  # a private copy, too
+    await h.say_at(datetime(2026, 1, 21, 9, tzinfo=UTC), ANNA, "!mydata")  # a private copy, too
     before = await report_figures(h, datetime(2026, 6, 1, tzinfo=UTC))
     assert before[0] == {"CIVIS": (1, 0), "FORTHEM": (1, 1)} and before[1] == [3]
     from bot.runtime.privacy import RetentionJob
@@ -170,7 +167,7 @@ async def test_retention_ages_out_but_keeps_the_counts(h):
 async def test_erasure_keeps_the_reports_counts_of_people(h):
     await anna_takes_part(h)
     (_, people, decisions, actions) = await report_figures(h, datetime(2026, 6, 1, tzinfo=UTC))
-    await at(h, datetime(2026, 2, 2, 9, tzinfo=UTC), CHAIR, "!forget me confirm")
+    await h.say_at(datetime(2026, 2, 2, 9, tzinfo=UTC), CHAIR, "!forget me confirm")
     after = await report_figures(h, datetime(2026, 6, 1, tzinfo=UTC))
     assert after[1] == people == [3] and after[2] == decisions and after[3] == actions
     assert traces(await every_text(h), CHAIR) == []
@@ -180,7 +177,7 @@ async def test_a_member_without_a_name_is_found_in_escaped_minutes_too(h):
     await anna_takes_part(h)
     texts = await every_text(h)
     assert traces(texts, "@bo:example\\.org")  # the minutes hold the escaped id
-    await at(h, datetime(2026, 2, 2, 9, tzinfo=UTC), BO, "!forget me confirm")
+    await h.say_at(datetime(2026, 2, 2, 9, tzinfo=UTC), BO, "!forget me confirm")
     assert traces(await every_text(h), BO, "@bo:example\\.org") == []
 
 
@@ -190,7 +187,7 @@ async def test_a_display_name_of_wildcards_erases_nobody_else(h):
     async with h.core.storage.transaction() as repo:
         await repo.remember_display_name(guest, "%_%", h.clock)
     before = await every_text(h)
-    [done] = await at(h, datetime(2026, 2, 2, 9, tzinfo=UTC), guest, "!forget me confirm")
+    [done] = await h.say_at(datetime(2026, 2, 2, 9, tzinfo=UTC), guest, "!forget me confirm")
     assert done.body.startswith("Done: ")
     after = await every_text(h)
     theirs = {guest, "%_%"}  # their id and their display name: gone, as they asked

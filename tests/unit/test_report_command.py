@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.chat.transport import Incoming, IncomingKind
 from bot.cli.main import main
 from storage import models
 from tests.unit.fakes import CONFIG_WITH_CADENCE, make_harness
@@ -34,42 +33,36 @@ async def h(tmp_path):
     await harness.core.storage.close()
 
 
-async def at(h, when: datetime, sender: str, body: str, room: str | None = None):
-    h.clock = when
-    if room is None:
-        return await h.say(sender, body)
-    event = Incoming(IncomingKind.MESSAGE, h.next_id(), room, sender, h.clock, body)
-    return await h.deliver(event)
-
-
 async def hold_the_year(h) -> None:
     """2026: 9 Jan held live, 20 Feb skipped, 3 Apr held live with minutes,
     15 May nothing recorded but apologies; the sub-group meets on 10 March."""
-    await at(h, datetime(2026, 1, 5, 9, 0, tzinfo=UTC), ANNA, "!update FORTHEM: pilots running")
-    await at(h, datetime(2026, 1, 6, 9, 0, tzinfo=UTC), BO, "!update CIVIS: survey out")
-    await at(h, datetime(2026, 1, 7, 9, 0, tzinfo=UTC), ANNA, "!update FORTHEM: and a second")
-    await at(h, datetime(2026, 1, 9, 9, 55, tzinfo=UTC), CHAIR, "!startmeeting")
-    await at(h, datetime(2026, 1, 9, 10, 1, tzinfo=UTC), ANNA, "!here")
-    await at(h, datetime(2026, 1, 9, 10, 2, tzinfo=UTC), BO, "!apologies train delayed")
-    await at(h, datetime(2026, 1, 9, 10, 20, tzinfo=UTC), CHAIR, "!decision Adopt the work plan")
-    await at(h, datetime(2026, 1, 9, 10, 25, tzinfo=UTC), CHAIR, f"!action {ANNA} draft paper")
-    await at(h, datetime(2026, 1, 9, 10, 26, tzinfo=UTC), CHAIR, f"!action {BO} collect cases")
-    await at(h, datetime(2026, 1, 9, 10, 30, tzinfo=UTC), ANNA, "!output add position-paper ULLL")
-    await at(h, datetime(2026, 1, 9, 10, 50, tzinfo=UTC), CHAIR, "!endmeeting")
-    await at(h, datetime(2026, 2, 1, 9, 0, tzinfo=UTC), CHAIR, "!skip 20 Feb 2026 General Forum")
-    await at(h, datetime(2026, 2, 10, 9, 0, tzinfo=UTC), ANNA, "!done 1")
-    await at(h, datetime(2026, 3, 10, 13, 5, tzinfo=UTC), ANNA, "!startmeeting", SUB_ROOM)
-    await at(h, datetime(2026, 3, 10, 13, 9, tzinfo=UTC), ANNA, "!decision Map RPL", SUB_ROOM)
-    await at(h, datetime(2026, 3, 10, 13, 50, tzinfo=UTC), ANNA, "!endmeeting", SUB_ROOM)
-    await at(h, datetime(2026, 4, 3, 8, 58, tzinfo=UTC), CHAIR, "!startmeeting")
-    await at(h, datetime(2026, 4, 3, 9, 2, tzinfo=UTC), BO, "!here")
-    await at(h, datetime(2026, 4, 3, 9, 5, tzinfo=UTC), CHAIR, "!output 1 review")
-    await at(h, datetime(2026, 4, 3, 9, 6, tzinfo=UTC), CHAIR, "!output 1 adopted")
-    await at(h, datetime(2026, 4, 3, 9, 10, tzinfo=UTC), CHAIR, "!decision Publish <b>it</b>")
-    await at(h, datetime(2026, 4, 3, 9, 50, tzinfo=UTC), CHAIR, "!minutes")
-    await at(h, datetime(2026, 4, 3, 9, 55, tzinfo=UTC), CHAIR, "!endmeeting")
+    await h.say_at(datetime(2026, 1, 5, 9, 0, tzinfo=UTC), ANNA, "!update FORTHEM: pilots running")
+    await h.say_at(datetime(2026, 1, 6, 9, 0, tzinfo=UTC), BO, "!update CIVIS: survey out")
+    await h.say_at(datetime(2026, 1, 7, 9, 0, tzinfo=UTC), ANNA, "!update FORTHEM: and a second")
+    await h.say_at(datetime(2026, 1, 9, 9, 55, tzinfo=UTC), CHAIR, "!startmeeting")
+    await h.say_at(datetime(2026, 1, 9, 10, 1, tzinfo=UTC), ANNA, "!here")
+    await h.say_at(datetime(2026, 1, 9, 10, 2, tzinfo=UTC), BO, "!apologies train delayed")
+    await h.say_at(datetime(2026, 1, 9, 10, 20, tzinfo=UTC), CHAIR, "!decision Adopt the work plan")
+    await h.say_at(datetime(2026, 1, 9, 10, 25, tzinfo=UTC), CHAIR, f"!action {ANNA} draft paper")
+    await h.say_at(datetime(2026, 1, 9, 10, 26, tzinfo=UTC), CHAIR, f"!action {BO} collect cases")
+    await h.say_at(
+        datetime(2026, 1, 9, 10, 30, tzinfo=UTC), ANNA, "!output add position-paper ULLL"
+    )
+    await h.say_at(datetime(2026, 1, 9, 10, 50, tzinfo=UTC), CHAIR, "!endmeeting")
+    await h.say_at(datetime(2026, 2, 1, 9, 0, tzinfo=UTC), CHAIR, "!skip 20 Feb 2026 General Forum")
+    await h.say_at(datetime(2026, 2, 10, 9, 0, tzinfo=UTC), ANNA, "!done 1")
+    await h.say_at(datetime(2026, 3, 10, 13, 5, tzinfo=UTC), ANNA, "!startmeeting", SUB_ROOM)
+    await h.say_at(datetime(2026, 3, 10, 13, 9, tzinfo=UTC), ANNA, "!decision Map RPL", SUB_ROOM)
+    await h.say_at(datetime(2026, 3, 10, 13, 50, tzinfo=UTC), ANNA, "!endmeeting", SUB_ROOM)
+    await h.say_at(datetime(2026, 4, 3, 8, 58, tzinfo=UTC), CHAIR, "!startmeeting")
+    await h.say_at(datetime(2026, 4, 3, 9, 2, tzinfo=UTC), BO, "!here")
+    await h.say_at(datetime(2026, 4, 3, 9, 5, tzinfo=UTC), CHAIR, "!output 1 review")
+    await h.say_at(datetime(2026, 4, 3, 9, 6, tzinfo=UTC), CHAIR, "!output 1 adopted")
+    await h.say_at(datetime(2026, 4, 3, 9, 10, tzinfo=UTC), CHAIR, "!decision Publish <b>it</b>")
+    await h.say_at(datetime(2026, 4, 3, 9, 50, tzinfo=UTC), CHAIR, "!minutes")
+    await h.say_at(datetime(2026, 4, 3, 9, 55, tzinfo=UTC), CHAIR, "!endmeeting")
     # apologies for 15 May, a meeting nobody then runs: it is not "held" for that
-    await at(h, datetime(2026, 5, 14, 9, 0, tzinfo=UTC), BO, "!apologies at a conference")
+    await h.say_at(datetime(2026, 5, 14, 9, 0, tzinfo=UTC), BO, "!apologies at a conference")
 
 
 BOOKKEEPING = ("processed_events", "outbox")  # every command is marked handled, its reply queued
@@ -91,7 +84,7 @@ async def record_rows(h) -> dict[str, int]:
 
 async def test_report_posts_summary_chart_and_html_with_the_right_counts(h):
     await hold_the_year(h)
-    replies = await at(h, datetime(2026, 6, 1, 9, 0, tzinfo=UTC), CHAIR, "!report")
+    replies = await h.say_at(datetime(2026, 6, 1, 9, 0, tzinfo=UTC), CHAIR, "!report")
     summary, chart, page = replies
     body = summary.body
     assert body.startswith("**Report 2026: ALLIES**")

@@ -7,35 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
-import sys
 
 import pytest
 
-from ..bot_process import REPO, BotProcess
+from ..bot_process import BotProcess, run_cli
 from .helpers import READY, make_world, replies, wait_until
 
 pytestmark = pytest.mark.fault
-
-
-async def cli(bot: BotProcess, *args: str) -> str:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        args[0],
-        "--config",
-        str(bot.config_path),
-        *args[1:],
-        cwd=REPO,
-        env={**os.environ, "ALLIES_BOT_PASSWORD": bot.password},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    assert process.returncode == 0, output.decode()
-    return output.decode()
 
 
 def device_of(bot: BotProcess) -> str:
@@ -64,7 +43,7 @@ async def test_a_backup_under_load_restores_and_runs(synapse, make_member, tmp_p
         lambda: sum(replies(observer, world.room, sent).values()) >= 8, 60, "8 answers"
     )
     archive = tmp_path / "backup.tar.gz"
-    out = await cli(world.bot, "backup", "--out", str(archive))
+    out = await run_cli(world.bot, "backup", "--out", str(archive))
     assert "backup written" in out and oct(archive.stat().st_mode & 0o777) == "0o600"
     await senders
     await wait_until(lambda: all(replies(observer, world.room, sent).values()), 90, "all answers")
@@ -73,7 +52,7 @@ async def test_a_backup_under_load_restores_and_runs(synapse, make_member, tmp_p
 
     (tmp_path / "second").mkdir()
     fresh = BotProcess(tmp_path / "second", world.bot.config_path.read_text(), world.bot.password)
-    assert "restored" in await cli(fresh, "restore", "--from", str(archive))
+    assert "restored" in await run_cli(fresh, "restore", "--from", str(archive))
     restored = stored_updates(fresh)
     assert 8 <= len(restored) <= len(sent)  # what was stored when the backup was taken
     assert device_of(fresh) == first_device
