@@ -13,8 +13,10 @@ from typing import TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.chat.console import ConsoleTransport
-from bot.chat.transport import Incoming
+from bot.chat.switch import TransportSwitch
+from bot.chat.transport import Incoming, private_user
 from bot.config import Config
+from bot.config.problems import MATRIX, TEAMS
 from bot.ops.metrics import OUTBOX_DEPTH, SYNC_LAG
 from bot.ops.server import HealthCheck, OpsServer
 from bot.runtime.core import BotCore, utc_now
@@ -67,7 +69,7 @@ async def run_console(
         await core.storage.close()
 
 
-async def start_ops(config: Config, core: BotCore, transport) -> OpsServer | None:
+async def start_ops(config: Config, core: BotCore, networks: dict) -> OpsServer | None:
     """`/healthz` and `/metrics`, when `[ops] listen` asks for them."""
     if config.ops is None:
         return None
@@ -79,31 +81,85 @@ async def start_ops(config: Config, core: BotCore, transport) -> OpsServer | Non
     async def refresh() -> None:
         async with core.storage.transaction() as repo:
             OUTBOX_DEPTH.set(await repo.pending_count())
-        lag = transport.sync_lag()
-        if lag is not None:
-            SYNC_LAG.labels("matrix").set(lag)
+        for name, transport in networks.items():
+            lag = transport.sync_lag()
+            if lag is not None:
+                SYNC_LAG.labels(name).set(lag)
 
-    checks = [HealthCheck("storage", storage_problem), HealthCheck("matrix", transport.health)]
+    checks = [HealthCheck("storage", storage_problem)]
+    checks += [HealthCheck(name, transport.health) for name, transport in networks.items()]
     server = OpsServer(config.ops.host, config.ops.port, checks, refresh)
     await server.start()
     return server
 
 
-async def run_matrix(config: Config) -> None:
-    """The bot proper: runs until SIGINT/SIGTERM."""
-    from bot.chat.matrix.transport import MatrixTransport
+def _networks(config: Config, core: BotCore) -> dict:
+    """The adapters this config needs: Matrix for groups with a `room`,
+    Teams for groups with a `teams_conversation` (each imported only then)."""
+    networks: dict = {}
+    if config.groups_on(MATRIX):
+        from bot.chat.matrix.transport import MatrixTransport
 
+        networks[MATRIX] = MatrixTransport(config, core.storage)
+    if config.groups_on(TEAMS):
+        from bot.chat.teams.transport import TeamsTransport
+
+        networks[TEAMS] = TeamsTransport(config, core.storage)
+        networks[TEAMS].on_reachable = core.outbox.wake
+    return networks
+
+
+def _switch(networks: dict) -> TransportSwitch:
+    """Teams owns its channels and people's private channels by e-mail
+    address; Matrix (when there) takes everything else."""
+    routes = []
+    if TEAMS in networks:
+        teams = networks[TEAMS]
+
+        def teams_owns(room_id: str) -> bool:
+            person = private_user(room_id)
+            return room_id in teams.rooms or (person is not None and not person.startswith("@"))
+
+        routes.append((teams_owns, teams))
+    if MATRIX in networks:
+        routes.append((lambda room_id: True, networks[MATRIX]))
+    return TransportSwitch(routes)
+
+
+async def _connect(networks: dict, core: BotCore) -> None:
+    for transport in networks.values():
+        connected = transport.connect()
+        if asyncio.iscoroutine(connected):
+            connected = await connected
+        for room_id, group in connected.items():
+            core.bind_room(room_id, group)
+
+
+async def _serve(networks: dict, core: BotCore) -> None:
+    """Run every network until one stops (a signal stops them all)."""
+    tasks = [asyncio.create_task(t.start(core.handle), name=n) for n, t in networks.items()]
+    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for transport in networks.values():
+        await transport.stop()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for name, result in zip(networks, results, strict=True):
+        if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+            log.error("the %s network stopped with an error", name, exc_info=result)
+
+
+async def run_bot(config: Config) -> None:
+    """The bot proper, on every network the config names: runs until SIGINT/SIGTERM."""
     loop = asyncio.get_running_loop()
     hup_early = asyncio.Event()  # SIGHUP while starting: reload once started, never die of it
     loop.add_signal_handler(signal.SIGHUP, hup_early.set)
     core = await build_core(config, long_running=True)
-    transport = MatrixTransport(config, core.storage)
+    networks = _networks(config, core)
+    switch = _switch(networks)
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(transport.stop()))
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(switch.stop()))
     try:
-        for room_id, group in (await transport.connect()).items():
-            core.bind_room(room_id, group)
-        sender = asyncio.create_task(core.outbox.run(transport), name="outbox")
+        await _connect(networks, core)
+        sender = asyncio.create_task(core.outbox.run(switch), name="outbox")
         scheduler = AsyncIOScheduler(timezone=UTC)
         poster, housekeeper = Poster(core, scheduler), Housekeeper(core, scheduler)
         retention = RetentionJob(core, scheduler)
@@ -116,13 +172,14 @@ async def run_matrix(config: Config) -> None:
             await housekeeper.start()
             await retention.start()
 
-        reloader = Reloader(config.path, config, [core.rooms, transport.rooms], replan)
+        rooms = [core.rooms, *(t.rooms for t in networks.values())]
+        reloader = Reloader(config.path, config, rooms, replan)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reloader.reload()))
         if hup_early.is_set():
             await reloader.reload()
-        ops = await start_ops(config, core, transport)
+        ops = await start_ops(config, core, networks)
         try:
-            await transport.start(core.handle)
+            await _serve(networks, core)
         finally:
             if ops is not None:
                 await ops.stop()
@@ -131,6 +188,7 @@ async def run_matrix(config: Config) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await sender
     finally:
-        await transport.close()
+        for transport in networks.values():
+            await transport.close()
         await core.storage.close()
         log.info("stopped")

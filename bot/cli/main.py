@@ -103,9 +103,17 @@ def summarise(config: Config) -> str:
     )
     if config.ops is not None:
         lines.append(f"ops: /healthz and /metrics on {config.ops.host}:{config.ops.port}")
-    for group in config.groups:
+    if config.teams is not None:
+        teams = config.teams
+        who = "anonymous (local emulator only)" if teams.anonymous else f"app {teams.app_id}"
         lines.append(
-            f"group {group.id} ({group.name}): room {group.room}, {group.timezone.key}, "
+            f"teams: {who}; messaging endpoint {teams.host}:{teams.port}/api/messages; "
+            f"files at {teams.public_url}/files/"
+        )
+    for group in config.groups:
+        where = "room" if group.network == "matrix" else "Teams conversation"
+        lines.append(
+            f"group {group.id} ({group.name}): {where} {group.room}, {group.timezone.key}, "
             f"{len(group.chairs)} chair(s), {len(group.vice_chairs)} vice-chair(s), "
             f"{len(group.members)} member(s) from "
             f"{len({m.alliance for m in group.members})} alliance(s)"
@@ -217,9 +225,13 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(run_console(config, args.as_user, args.group))
         return 0
     config = _load(args.config, need_matrix=True)
-    assert config.matrix is not None
-    setup_logging(args.log_level, [config.matrix.password, config.matrix.access_token])
-    from bot.cli.app import run_matrix
+    secrets = []
+    if config.matrix is not None:
+        secrets += [config.matrix.password, config.matrix.access_token]
+    if config.teams is not None:
+        secrets.append(config.teams.app_password)
+    setup_logging(args.log_level, secrets)
+    from bot.cli.app import run_bot
 
-    asyncio.run(run_matrix(config))
+    asyncio.run(run_bot(config))
     return 0

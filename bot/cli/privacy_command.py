@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from bot.cli.calendar_commands import CliError
 from bot.config import Config
-from bot.config.problems import USER_ID_RE
+from bot.config.problems import MATRIX, TEAMS, person_id
 from bot.runtime.core import utc_now
 from bot.runtime.privacy import done_text, erase_person, export_person
 from storage.db import Storage
 
 
 async def privacy_command(config: Config, action: str, user_id: str, confirmed: bool) -> str:
-    if not USER_ID_RE.match(user_id):
-        raise CliError(f"--user: {user_id!r} is not a user id like @name:server")
+    user_id = person_id(user_id, MATRIX) or person_id(user_id, TEAMS) or ""
+    if not user_id:
+        raise CliError(
+            "--user: not a user id like @name:server or a Teams address name@uni.example"
+        )
     if action == "erase" and not confirmed:
         raise CliError(
             "erase cannot be undone: add --confirm (run `privacy export` first for a copy)"

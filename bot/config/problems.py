@@ -6,10 +6,37 @@ import re
 from typing import Any
 
 USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-:\[\]]+$")
+# Teams people are named by e-mail address or UPN (lower-cased when read).
+EMAIL_RE = re.compile(r"^[a-z0-9._%+'\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)+$")
+MATRIX, TEAMS = "matrix", "teams"
+PERSON_RULES = {
+    MATRIX: (USER_ID_RE, "a Matrix user ID like @name:server"),
+    TEAMS: (EMAIL_RE, "an e-mail address or UPN like name@university.example"),
+}
+
+
+def person_id(value: object, network: str) -> str | None:
+    """The configured id of a person on `network`, normalised, or None."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip().lower() if network == TEAMS else value
+    pattern, _ = PERSON_RULES[network]
+    return value if pattern.match(value) else None
 
 
 KNOWN_KEYS = {
-    "": {"matrix", "storage", "groups", "privacy", "ops"},
+    "": {"matrix", "teams", "storage", "groups", "privacy", "ops"},
+    "teams": {
+        "app_id",
+        "app_password",
+        "tenant_id",
+        "host",
+        "port",
+        "public_url",
+        "allow_anonymous",
+        "service_hosts",
+        "openid_metadata",
+    },
     "ops": {"listen"},
     "privacy": {"contact", "notice", "retention"},
     "matrix": {"homeserver", "user_id", "password", "access_token", "device_name", "trust"},
@@ -18,6 +45,7 @@ KNOWN_KEYS = {
         "id",
         "name",
         "room",
+        "teams_conversation",
         "timezone",
         "chairs",
         "vice_chairs",
@@ -65,18 +93,19 @@ class Checker:
             return None
         return value.strip()
 
-    def user_list(self, table: dict, key: str, prefix: str) -> tuple[str, ...]:
+    def user_list(
+        self, table: dict, key: str, prefix: str, network: str = MATRIX
+    ) -> tuple[str, ...]:
         value = table.get(key, [])
+        rule = PERSON_RULES[network][1]
         if not isinstance(value, list):
-            self.fail(f"{prefix}.{key}", "must be a list of Matrix user IDs")
+            self.fail(f"{prefix}.{key}", f"must be a list of people, each {rule}")
             return ()
         users = []
         for index, user in enumerate(value):
-            if isinstance(user, str) and USER_ID_RE.match(user):
-                users.append(user)
+            person = person_id(user, network)
+            if person is not None:
+                users.append(person)
             else:
-                self.fail(
-                    f"{prefix}.{key}[{index}]",
-                    f"{user!r} is not a Matrix user ID like @name:server",
-                )
+                self.fail(f"{prefix}.{key}[{index}]", f"{user!r} is not {rule}")
         return tuple(users)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.config.problems import USER_ID_RE, Checker
+from bot.config.problems import MATRIX, PERSON_RULES, Checker, person_id
 
 MAX_NAME_CHARS = 100
 
@@ -28,24 +28,31 @@ def _parse_name(value: Any, key: str, check: Checker) -> str | None:
     return value.strip()
 
 
-def parse_names(value: Any, key: str, check: Checker) -> dict[str, str]:
+def parse_names(value: Any, key: str, check: Checker, network: str = MATRIX) -> dict[str, str]:
     """`"@chair:example.org" = "First Last"` for people not on the roster."""
+    rule = PERSON_RULES[network][1]
     if not isinstance(value, dict):
-        check.fail(key, 'must be a table of "@user:server" = "First Last"')
+        check.fail(key, f'must be a table of "person" = "First Last", each person {rule}')
         return {}
     names: dict[str, str] = {}
     for user, name in value.items():
-        if not USER_ID_RE.match(user):
-            check.fail(f"{key}.{user}", f"{user!r} is not a Matrix user ID like @name:server")
+        person = person_id(user, network)
+        if person is None:
+            check.fail(f"{key}.{user}", f"{user!r} is not {rule}")
             continue
         parsed = _parse_name(name, f"{key}.{user}", check)
         if parsed:
-            names[user] = parsed
+            names[person] = parsed
     return names
 
 
 def parse_members(
-    value: Any, prefix: str, check: Checker, *, alliance_required: bool = True
+    value: Any,
+    prefix: str,
+    check: Checker,
+    *,
+    alliance_required: bool = True,
+    network: str = MATRIX,
 ) -> tuple[Member, ...]:
     """The roster. In a sub-group an entry may leave `alliance` out (it is then
     "" here and taken from the parent's roster by `inherit`)."""
@@ -61,17 +68,18 @@ def parse_members(
             continue
         check.unknown_keys(table, "member", where)
         user = check.string(table, "user", where)
+        person = person_id(user, network) if user else None
         alliance = check.string(table, "alliance", where, required=alliance_required)
         if not alliance_required and "alliance" not in table:
             alliance = ""
         name = _parse_name(table["name"], f"{where}.name", check) if "name" in table else None
-        if user and not USER_ID_RE.match(user):
-            check.fail(f"{where}.user", f"{user!r} is not a Matrix user ID like @name:server")
-        elif user in seen:
-            check.fail(f"{where}.user", f"{user} is listed twice")
-        elif user and alliance is not None:
-            seen.add(user)
-            members.append(Member(user, alliance, name))
+        if user and person is None:
+            check.fail(f"{where}.user", f"{user!r} is not {PERSON_RULES[network][1]}")
+        elif person in seen:
+            check.fail(f"{where}.user", f"{person} is listed twice")
+        elif person and alliance is not None:
+            seen.add(person)
+            members.append(Member(person, alliance, name))
     return tuple(members)
 
 

@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config.ops import OpsConfig, parse_ops
 from bot.config.privacy import PrivacyConfig, parse_privacy, parse_retention
-from bot.config.problems import USER_ID_RE, Checker
+from bot.config.problems import MATRIX, TEAMS, USER_ID_RE, Checker
 from bot.config.roster import Member, parse_members, parse_names
 from bot.config.schedule import GroupSchedule, parse_schedule
 from bot.config.subgroups import link_subgroups
+from bot.config.teams import CONVERSATION_RE, TeamsConfig, parse_teams
 
 # Room ids from room version 12 on carry no server part (`!hash`), older ones do.
 ROOM_RE = re.compile(r"^(![^:\s]+(:[A-Za-z0-9.\-:\[\]]+)?|#[^:\s]+:[A-Za-z0-9.\-:\[\]]+)$")
@@ -80,6 +81,8 @@ class GroupConfig:
     subgroups: tuple[GroupConfig, ...] = ()  # the groups reporting to this one
     # `[privacy]`, with the group's own `retention` where it has one
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    # where `room` is: "matrix" (a room id or alias) or "teams" (a channel or chat id)
+    network: str = MATRIX
 
     def configured_name(self, user_id: str) -> str | None:
         """The name the config gives this person: roster first, then `names`."""
@@ -104,6 +107,10 @@ class Config:
     path: Path
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     ops: OpsConfig | None = None  # `[ops] listen`: /healthz and /metrics
+    teams: TeamsConfig | None = None
+
+    def groups_on(self, network: str) -> tuple[GroupConfig, ...]:
+        return tuple(g for g in self.groups if g.network == network)
 
     def group_for_room(self, room: str) -> GroupConfig | None:
         for group in self.groups:
@@ -117,8 +124,9 @@ def load_config(
 ) -> Config:
     """Read and validate a config file; raise ConfigError listing every problem.
 
-    The console try-out passes require_matrix=False: it needs no homeserver,
-    so a [matrix] table without a password must not stop it."""
+    `[matrix]` is required when a group has a `room`, `[teams]` when one has a
+    `teams_conversation`. The console try-out passes require_matrix=False: it
+    needs neither network, so a table without a password must not stop it."""
     path = Path(path).resolve()
     environ = os.environ if environ is None else environ
     try:
@@ -137,17 +145,20 @@ def parse_config(
 ) -> Config:
     check = Checker()
     check.unknown_keys(raw, "", "")
-    matrix = None
-    if require_matrix:
-        matrix = _parse_matrix(raw.get("matrix"), environ, check)
     storage = _parse_storage(raw.get("storage", {}), path.parent, check, environ)
     privacy = parse_privacy(raw.get("privacy"), check)
     ops = parse_ops(raw.get("ops"), check)
     groups = _parse_groups(raw.get("groups"), check, privacy)
+    networks = {g.network for g in groups} or {MATRIX}
+    matrix = teams = None
+    if require_matrix and (MATRIX in networks or "matrix" in raw):
+        matrix = _parse_matrix(raw.get("matrix"), environ, check)
+    if require_matrix and (TEAMS in networks or "teams" in raw):
+        teams = parse_teams(raw.get("teams"), environ, check)
     if check.problems:
         raise ConfigError(check.problems)
     assert storage is not None
-    return Config(matrix, storage, tuple(groups), path, privacy, ops)
+    return Config(matrix, storage, tuple(groups), path, privacy, ops, teams)
 
 
 def _parse_matrix(table: Any, environ: dict[str, str], check: Checker) -> MatrixConfig | None:
@@ -226,7 +237,11 @@ def _parse_groups(value: Any, check: Checker, privacy: PrivacyConfig) -> list[Gr
         if group.id in seen_ids:
             check.fail(f"groups[{index}].id", f"duplicate group id {group.id!r}")
         if group.room in seen_rooms:
-            check.fail(f"groups[{index}].room", f"room {group.room!r} is used by two groups")
+            key = "room" if group.network == MATRIX else "teams_conversation"
+            check.fail(
+                f"groups[{index}].{key}",
+                f"{key.replace('_', ' ')} {group.room!r} is used by two groups",
+            )
         seen_ids.add(group.id)
         seen_rooms.add(group.room)
     return link_subgroups(groups, check)
@@ -243,22 +258,22 @@ def _parse_group(
     if group_id and not GROUP_ID_RE.match(group_id):
         check.fail(f"{prefix}.id", f"{group_id!r} must be lower-case letters, digits, - or _")
     name = check.string(table, "name", prefix, required=False) or group_id
-    room = check.string(table, "room", prefix)
-    if room and not ROOM_RE.match(room):
-        check.fail(
-            f"{prefix}.room", f"{room!r} must be a room id (!id:server) or alias (#name:server)"
-        )
+    network, room = _parse_place(table, prefix, check)
     timezone = _parse_timezone(
         table.get("timezone", "Europe/Brussels"), f"{prefix}.timezone", check
     )
-    chairs = check.user_list(table, "chairs", prefix)
-    vice_chairs = check.user_list(table, "vice_chairs", prefix)
+    chairs = check.user_list(table, "chairs", prefix, network)
+    vice_chairs = check.user_list(table, "vice_chairs", prefix, network)
     parent = check.string(table, "parent", prefix, required=False)
     members = parse_members(
-        table.get("members", []), prefix, check, alliance_required=parent is None
+        table.get("members", []),
+        prefix,
+        check,
+        alliance_required=parent is None,
+        network=network,
     )
     schedule = parse_schedule(table, prefix, timezone, check)
-    names = parse_names(table.get("names", {}), f"{prefix}.names", check)
+    names = parse_names(table.get("names", {}), f"{prefix}.names", check, network)
     if "retention" in table:
         own = parse_retention(table["retention"], f"{prefix}.retention", check)
         privacy = replace(privacy, retention=own or privacy.retention)
@@ -276,7 +291,33 @@ def _parse_group(
         names,
         parent,
         privacy=privacy,
+        network=network,
     )
+
+
+def _parse_place(table: dict, prefix: str, check: Checker) -> tuple[str, str | None]:
+    """Where the group meets: a Matrix `room` or a Teams `teams_conversation`."""
+    if "teams_conversation" in table:
+        if "room" in table:
+            check.fail(prefix, "has both room and teams_conversation: a group meets in one place")
+        conversation = check.string(table, "teams_conversation", prefix)
+        if conversation and not CONVERSATION_RE.match(conversation):
+            check.fail(
+                f"{prefix}.teams_conversation",
+                f"{conversation!r} must be a channel id like 19:…@thread.tacv2 "
+                "(without ;messageid=…)",
+            )
+            conversation = None
+        return TEAMS, conversation
+    if "room" not in table:
+        check.fail(f"{prefix}.room", "missing: set room (Matrix) or teams_conversation (Teams)")
+        return MATRIX, None
+    room = check.string(table, "room", prefix)
+    if room and not ROOM_RE.match(room):
+        check.fail(
+            f"{prefix}.room", f"{room!r} must be a room id (!id:server) or alias (#name:server)"
+        )
+    return MATRIX, room
 
 
 def _parse_timezone(value: Any, key: str, check: Checker) -> ZoneInfo | None:

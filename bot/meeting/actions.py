@@ -17,7 +17,15 @@ from bot.meeting.people import Names
 from bot.meeting.render import escape
 
 DUE_RE = re.compile(r"^(?P<task>.*\S)\s+due\s+(?P<due>\S.*)$", re.IGNORECASE | re.DOTALL)
-USER_RE = re.compile(r"^@[^\s:,]+:[^\s,]+$")
+# A Matrix id (@bo:example.org) or a Teams person's e-mail / UPN (bo@uni.example).
+USER_RE = re.compile(r"^(@[^\s:,]+:[^\s,]+|[^\s@:,]+@[^\s@:,]+\.[^\s@:,]+)$")
+
+
+def local_part(user: str) -> str:
+    """The name part of a person's id: `bo` for @bo:example.org and bo@uni.example."""
+    return user[1:].split(":")[0] if user.startswith("@") else user.split("@")[0]
+
+
 MAX_OWNERS = 10
 
 
@@ -37,13 +45,14 @@ def split_due(text: str) -> tuple[str, str | None]:
 
 
 def resolve_owner(name: str, group: GroupConfig) -> str:
-    """A Matrix id stays as it is; a roster member's name (the part before the
-    colon, with or without @) becomes their id; anything else stays plain text."""
+    """A person's id stays as it is (an e-mail lower-cased, as the roster has
+    it); a roster member's name (the id's local part, with or without @)
+    becomes their id; anything else stays plain text."""
     if USER_RE.match(name):
-        return name
+        return name if name.startswith("@") else name.lower()
     wanted = name.lstrip("@").lower()
     for member in group.members:
-        if member.user[1:].split(":")[0].lower() == wanted:
+        if local_part(member.user).lower() == wanted:
             return member.user
     return name
 
@@ -57,7 +66,7 @@ def parse_action(text: str, group: GroupConfig) -> ActionText:
     owners = [resolve_owner(n, group) for n in words[0][0].split(",") if n.strip()]
     first_task_word = 1
     while first_task_word < len(words) and USER_RE.match(words[first_task_word][0].rstrip(",")):
-        owners.append(words[first_task_word][0].rstrip(","))
+        owners.append(resolve_owner(words[first_task_word][0].rstrip(","), group))
         first_task_word += 1
     if first_task_word == len(words):
         raise ValueError("What is the task? Add it after the owner(s).")

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from bot.chat.transport import Incoming, IncomingKind, private_to
+from bot.chat.transport import Incoming, IncomingKind, private_to, private_user
 from bot.config import GroupConfig
 from bot.meeting.people import clean_display_name
 from bot.meeting.render import MAX_CHUNK_CHARS, split_for_messages, to_html, to_plain
@@ -23,6 +23,7 @@ from bot.runtime.router import (
     CommandContext,
     MessageChange,
     Reply,
+    Role,
     RoomPost,
     Router,
     parse_command,
@@ -62,8 +63,16 @@ class BotCore:
         """Tell the core which room (resolved id) belongs to which group."""
         self.rooms[room_id] = group
 
+    def group_for(self, room_id: str, sender: str) -> GroupConfig | None:
+        """The group a room belongs to; for a private chat with the bot (a
+        Teams personal chat), the first group the sender is a member of."""
+        group = self.rooms.get(room_id)
+        if group is not None or private_user(room_id) != sender:
+            return group
+        return next((g for g in self.rooms.values() if role_of(g, sender) > Role.OUTSIDER), None)
+
     async def handle(self, event: Incoming) -> None:
-        group = self.rooms.get(event.room_id)
+        group = self.group_for(event.room_id, event.sender)
         if group is None:
             return
         if event.kind is IncomingKind.MESSAGE:

@@ -39,6 +39,7 @@ from bot.chat.matrix.profiles import NameReporter
 from bot.chat.matrix.send import MatrixSender, backoff, sleep_unless, status_of
 from bot.chat.transport import EventHandler, Outgoing
 from bot.config import Config, GroupConfig
+from bot.config.problems import MATRIX
 from storage.db import Storage
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class MatrixTransport:
         join them (keys first, so members can encrypt for the bot at once)."""
         await log_in(self.client, self.config.matrix, self.config.storage.data_dir)
         await self._maintain_crypto()
-        for group in self.config.groups:
+        for group in self.config.groups_on(MATRIX):
             room_id = await self._resolve(group.room)
             if room_id:
                 self.rooms[room_id] = group

@@ -1,0 +1,50 @@
+"""What the core calls a message id, for a message in Teams.
+
+Teams needs two things to answer or edit a message: the conversation it is
+in (for a channel: the thread, `19:…@thread.tacv2;messageid=<root>`) and the
+activity id. The core only keeps one opaque id per message (`event_id`,
+`reply_to`, `replaces`), so the adapter packs both into it; the id then
+means the same after a restart, with nothing else to look up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SEPARATOR = "|"
+THREAD_MARK = ";messageid="
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    conversation: str  # where the message is (a thread of a channel, a chat)
+    activity_id: str
+
+    def encode(self) -> str:
+        return f"{self.conversation}{SEPARATOR}{self.activity_id}"
+
+    @property
+    def channel(self) -> str:
+        """The conversation without its thread part: the channel or chat."""
+        return base_conversation(self.conversation)
+
+    @property
+    def thread(self) -> str:
+        """The thread this message is in, or starts (a channel's root post
+        is the root of its own thread)."""
+        if THREAD_MARK in self.conversation or not self.conversation.startswith("19:"):
+            return self.conversation
+        if not self.conversation.endswith(("@thread.tacv2", "@thread.skype")):
+            return self.conversation  # a group chat: no threads
+        return f"{self.conversation}{THREAD_MARK}{self.activity_id}"
+
+
+def decode(value: str) -> MessageRef | None:
+    conversation, sep, activity_id = value.rpartition(SEPARATOR)
+    if not sep or not conversation or not activity_id:
+        return None
+    return MessageRef(conversation, activity_id)
+
+
+def base_conversation(conversation_id: str) -> str:
+    return conversation_id.split(THREAD_MARK, 1)[0]

@@ -1,0 +1,123 @@
+"""Who is behind a Teams id: the e-mail / UPN the config names people by.
+
+An activity names its sender by a Teams id (`29:…`) and an Entra object id
+only; the conversation-members API tells their e-mail address and UPN. The
+bot asks once per person and remembers the answer: in memory by Teams id,
+and in the database under the person's private-channel key (with their
+personal chat, once there is one), so an erasure request removes it with
+the rest of their data. A sender whose address no group lists is an
+outsider, as on Matrix; one the API cannot place is named by the Teams id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+
+from bot.chat.teams.connector import Connector
+from bot.chat.teams.text import Mention
+from bot.chat.transport import SendError, private_state_key
+from storage.db import Storage
+
+log = logging.getLogger(__name__)
+UNKNOWN_PREFIX = "teams:"
+
+
+@dataclass(frozen=True)
+class TeamsPerson:
+    person: str  # the id the core uses: e-mail / UPN, lower-case
+    teams_id: str
+    name: str = ""
+    aad_object_id: str = ""
+    chat: str = ""  # the personal chat's conversation id, once opened
+    service_url: str = ""  # where that chat is served
+
+    def mention(self) -> Mention:
+        return Mention(self.teams_id, self.name or self.person)
+
+
+class TeamsPeople:
+    def __init__(self, storage: Storage, connector: Connector, configured: Iterable[str]) -> None:
+        self.storage = storage
+        self.connector = connector
+        self.configured = set(configured)  # everyone any Teams group names
+        self._by_teams_id: dict[str, TeamsPerson] = {}
+
+    async def sender(
+        self, service_url: str, conversation: str, teams_id: str, aad_object_id: str, name: str
+    ) -> TeamsPerson:
+        """The person who sent an activity; asks Teams the first time."""
+        known = self._by_teams_id.get(teams_id)
+        if known is not None:
+            return known
+        try:
+            account = await self.connector.member(service_url, conversation, teams_id)
+        except SendError as exc:
+            log.warning("cannot look up a Teams sender (%s); treated as unknown", exc)
+            return TeamsPerson(UNKNOWN_PREFIX + teams_id, teams_id, name, aad_object_id)
+        person = self._person_id(account)
+        found = TeamsPerson(
+            person or UNKNOWN_PREFIX + teams_id,
+            teams_id,
+            getattr(account, "name", None) or name,
+            getattr(account, "aad_object_id", None) or aad_object_id,
+        )
+        stored = await self.stored(found.person) if person else None
+        if stored is not None:
+            found = replace(found, chat=stored.chat, service_url=stored.service_url)
+        if person:
+            await self.remember(found)
+        self._by_teams_id[teams_id] = found
+        return found
+
+    def _person_id(self, account) -> str | None:
+        """The configured address among the account's e-mail and UPN, else
+        whichever it has (an outsider), lower-case."""
+        extra = getattr(account, "model_extra", None) or {}
+        candidates = [
+            str(value).strip().lower()
+            for value in (
+                getattr(account, "email", None) or extra.get("email"),
+                extra.get("userPrincipalName") or getattr(account, "user_principal_name", None),
+            )
+            if value
+        ]
+        for candidate in candidates:
+            if candidate in self.configured:
+                return candidate
+        return candidates[0] if candidates else None
+
+    async def stored(self, person: str) -> TeamsPerson | None:
+        async with self.storage.transaction() as repo:
+            raw = await repo.get_state(private_state_key(person))
+        if not raw:
+            return None
+        try:
+            return TeamsPerson(**json.loads(raw))
+        except (TypeError, ValueError):
+            return None
+
+    async def remember(self, person: TeamsPerson) -> None:
+        async with self.storage.transaction() as repo:
+            await repo.set_state(private_state_key(person.person), json.dumps(asdict(person)))
+        self._by_teams_id[person.teams_id] = person
+
+    def known(self, teams_id: str) -> TeamsPerson | None:
+        return self._by_teams_id.get(teams_id)
+
+    async def mention_for(self, person: str, service_url: str, conversation: str) -> Mention | None:
+        """A Teams mention of a configured person; asks Teams for them by
+        address when they have not spoken yet. None when Teams does not know them."""
+        stored = await self.stored(person)
+        if stored is not None:
+            return stored.mention()
+        try:
+            account = await self.connector.member(service_url, conversation, person)
+        except SendError as exc:
+            log.info("cannot find a person to mention (%s); named in plain text", exc)
+            return None
+        found = TeamsPerson(person, account.id, account.name or "", account.aad_object_id or "")
+        await self.remember(found)
+        return found.mention()

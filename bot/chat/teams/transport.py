@@ -1,0 +1,338 @@
+"""The Teams adapter: the messaging endpoint in, the Bot Connector out.
+
+Teams pushes activities to `POST /api/messages`. Each is checked (token,
+service URL), then handed to the core, which records its id with the
+command's effect in one transaction, so a redelivered activity changes and
+answers nothing. Teams gives up on an endpoint after 15 s: the bot answers
+within `ANSWER_WITHIN_S` and finishes longer work behind the answer. A
+failure to store (the database down) is a 500, so Teams delivers again.
+
+Posts without an incoming message (the agenda, reminders) need the
+channel's address: service URL, tenant and the bot's id, which Teams sends
+with every activity. It is stored, so a restarted bot posts before anyone
+has spoken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from urllib.parse import quote
+
+from aiohttp import web
+from microsoft_agents.activity import Activity
+
+from bot.chat.teams.auth import TokenValidator, Unauthorized
+from bot.chat.teams.connector import Connector
+from bot.chat.teams.files import FILE_TTL_SECONDS, FileShelf
+from bot.chat.teams.ids import MessageRef, base_conversation, decode
+from bot.chat.teams.inbound import DELETE, MESSAGE, UPDATE, is_personal, to_incoming
+from bot.chat.teams.people import TeamsPeople, TeamsPerson
+from bot.chat.teams.text import teams_html
+from bot.chat.transport import (
+    EventHandler,
+    Incoming,
+    IncomingKind,
+    Outgoing,
+    SendError,
+    private_user,
+)
+from bot.config import Config, GroupConfig
+from bot.config.problems import TEAMS
+from storage.db import Storage
+
+log = logging.getLogger(__name__)
+ANSWER_WITHIN_S = 10.0
+MAX_ACTIVITY_BYTES = 256 * 1024
+ACKNOWLEDGEMENT = "✅"
+
+
+@dataclass(frozen=True)
+class ChannelAddress:
+    """What a post into a conversation needs besides its id."""
+
+    service_url: str
+    tenant_id: str
+    bot_id: str
+    bot_name: str = ""
+
+
+def _address_key(conversation: str) -> str:
+    return "teams-ref:" + hashlib.sha256(conversation.encode()).hexdigest()[:40]
+
+
+def _people_of(groups: tuple[GroupConfig, ...]) -> set[str]:
+    people: set[str] = set()
+    for group in groups:
+        people.update(group.chairs, group.vice_chairs, (m.user for m in group.members))
+    return people
+
+
+class TeamsTransport:
+    def __init__(self, config: Config, storage: Storage) -> None:
+        assert config.teams is not None
+        self.teams = config.teams
+        self.storage = storage
+        self.rooms: dict[str, GroupConfig] = {g.room: g for g in config.groups_on(TEAMS)}
+        self.connector = Connector(self.teams)
+        self.people = TeamsPeople(storage, self.connector, _people_of(config.groups_on(TEAMS)))
+        self.validator = None
+        if not self.teams.anonymous:
+            self.validator = TokenValidator(
+                self.teams.app_id or "", self.teams.tenant_id, self.teams.openid_metadata
+            )
+        self.shelf = FileShelf(config.storage.data_dir / "teams-files")
+        self._addresses: dict[str, ChannelAddress] = {}
+        self._names: dict[str, str] = {}
+        self._on_event: EventHandler | None = None
+        self._stopped = asyncio.Event()
+        self._working: set[asyncio.Task] = set()
+        self.port: int | None = None  # the port listened on, once started
+        # called when a conversation's address is first known (the outbox may
+        # hold posts that waited for it)
+        self.on_reachable: Callable[[], None] | None = None
+
+    def connect(self) -> dict[str, GroupConfig]:
+        return dict(self.rooms)
+
+    def health(self) -> str | None:
+        return None if self.port is not None else "the messaging endpoint is not listening"
+
+    def sync_lag(self) -> float | None:
+        return None
+
+    async def start(self, on_event: EventHandler) -> None:
+        self._on_event = on_event
+        app = web.Application(client_max_size=MAX_ACTIVITY_BYTES)
+        app.router.add_post("/api/messages", self._messages)
+        app.router.add_get("/files/{token}/{name}", self._file)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.teams.host, self.teams.port)
+        await site.start()
+        self.port = runner.addresses[0][1] if runner.addresses else self.teams.port
+        log.info("Teams messaging endpoint on %s:%d/api/messages", self.teams.host, self.port)
+        try:
+            await self._stopped.wait()
+            if self._working:
+                await asyncio.wait(self._working, timeout=ANSWER_WITHIN_S)
+        finally:
+            self.port = None
+            await runner.cleanup()
+
+    async def stop(self) -> None:
+        self._stopped.set()
+
+    async def close(self) -> None:
+        await self.connector.close()
+
+    # Incoming -------------------------------------------------------------
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        try:
+            activity = Activity.model_validate(json.loads(await request.read()))
+        except web.HTTPRequestEntityTooLarge:
+            raise
+        except ValueError:
+            return web.json_response({"error": "not a Bot Framework activity"}, status=400)
+        service_url = activity.service_url or ""
+        if self.validator is not None:
+            try:
+                await self.validator.validate(
+                    request.headers.get("Authorization"),
+                    service_url,
+                    str(activity.channel_id or ""),
+                )
+            except Unauthorized as exc:
+                log.warning("refused an activity: %s", exc)
+                return web.json_response({"error": "unauthorized"}, status=401)
+        if not self.connector.allowed(service_url):
+            log.warning("refused an activity: service URL host not allowed (%s)", service_url)
+            return web.json_response({"error": "service URL not allowed"}, status=403)
+        work = asyncio.create_task(self._process(activity))
+        self._working.add(work)
+        work.add_done_callback(self._working.discard)
+        try:
+            await asyncio.wait_for(asyncio.shield(work), ANSWER_WITHIN_S)
+        except TimeoutError:
+            log.info("activity %s still in work; answered Teams first", activity.id)
+        except Exception:
+            log.exception(
+                "activity %s could not be stored; Teams will deliver it again", activity.id
+            )
+            return web.json_response({"error": "try again"}, status=500)
+        return web.Response(status=200)
+
+    async def _process(self, activity: Activity) -> None:
+        conversation = activity.conversation.id if activity.conversation else ""
+        personal = is_personal(activity)
+        channel = base_conversation(conversation)
+        if not personal and channel not in self.rooms:
+            log.info("activity in a conversation no group meets in (%s); ignored", channel)
+            return
+        if not personal:
+            await self._remember_address(channel, activity)
+        if activity.type not in (MESSAGE, UPDATE, DELETE) or activity.from_property is None:
+            return
+        sender = await self._sender(activity)
+        if personal:
+            await self._remember_chat(sender, conversation, activity.service_url or "")
+        mentioned = await self._mentioned(activity)
+        bot_id = activity.recipient.id if activity.recipient else ""
+        incoming = to_incoming(activity, sender.person, mentioned, bot_id)
+        if incoming is None or self._on_event is None:
+            return
+        if sender.name and self._names.get(sender.person) != sender.name:
+            self._names[sender.person] = sender.name
+            await self._on_event(
+                Incoming(
+                    IncomingKind.PROFILE,
+                    f"{incoming.event_id}|profile",
+                    incoming.room_id,
+                    sender.person,
+                    incoming.timestamp,
+                    sender.name,
+                )
+            )
+        await self._on_event(incoming)
+
+    async def _sender(self, activity: Activity) -> TeamsPerson:
+        account = activity.from_property
+        return await self.people.sender(
+            activity.service_url or "",
+            activity.conversation.id,
+            account.id,
+            account.aad_object_id or "",
+            account.name or "",
+        )
+
+    async def _mentioned(self, activity: Activity) -> dict[str, str]:
+        """Teams id -> person id of everyone but the bot the message mentions."""
+        bot_id = activity.recipient.id if activity.recipient else ""
+        found: dict[str, str] = {}
+        for entity in activity.entities or ():
+            data = entity.model_dump(by_alias=True)
+            mentioned = data.get("mentioned") or {}
+            teams_id = mentioned.get("id") if isinstance(mentioned, dict) else None
+            if data.get("type") != "mention" or not teams_id or teams_id == bot_id:
+                continue
+            person = self.people.known(teams_id) or await self.people.sender(
+                activity.service_url or "", activity.conversation.id, teams_id, "", ""
+            )
+            found[teams_id] = person.person
+        return found
+
+    async def _remember_address(self, channel: str, activity: Activity) -> None:
+        tenant = activity.conversation.tenant_id or ""
+        channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        tenant = tenant or str((channel_data.get("tenant") or {}).get("id", ""))
+        recipient = activity.recipient
+        address = ChannelAddress(
+            activity.service_url or "",
+            tenant,
+            recipient.id if recipient else "",
+            (recipient.name or "") if recipient else "",
+        )
+        if self._addresses.get(channel) == address or not address.service_url:
+            return
+        async with self.storage.transaction() as repo:
+            await repo.set_state(_address_key(channel), json.dumps(asdict(address)))
+        self._addresses[channel] = address
+        log.info("stored the address of Teams conversation %s", channel)
+        if self.on_reachable is not None:
+            self.on_reachable()
+
+    async def _remember_chat(self, person: TeamsPerson, chat: str, service_url: str) -> None:
+        if person.chat == chat or person.person.startswith("teams:"):
+            return
+        await self.people.remember(replace(person, chat=chat, service_url=service_url))
+
+    async def _address(self, channel: str) -> ChannelAddress:
+        address = self._addresses.get(channel)
+        if address is None:
+            async with self.storage.transaction() as repo:
+                raw = await repo.get_state(_address_key(channel))
+            if raw is None:
+                raise SendError(
+                    f"Teams has not told the bot the address of {channel} yet: "
+                    "add the bot to the team (or say something to it there)",
+                    permanent=False,
+                )
+            address = self._addresses[channel] = ChannelAddress(**json.loads(raw))
+        return address
+
+    # Outgoing -------------------------------------------------------------
+
+    async def send(self, message: Outgoing, txn_id: str) -> str:
+        person = private_user(message.room_id)
+        if person is not None:
+            conversation, service_url = await self._chat_with(person)
+        else:
+            conversation = message.room_id
+            service_url = (await self._address(conversation)).service_url
+        activity = await self._activity(message, service_url, conversation)
+        if message.replaces:
+            target = decode(message.replaces)
+            if target is None:
+                raise SendError("not a Teams message id to edit", permanent=True)
+            await self.connector.edit(
+                service_url, target.conversation, target.activity_id, activity
+            )
+            return message.replaces
+        reply_to = decode(message.reply_to) if message.reply_to else None
+        if reply_to is not None:
+            thread = reply_to.thread
+            sent = await self.connector.reply(service_url, thread, reply_to.activity_id, activity)
+            return MessageRef(thread, sent).encode()
+        sent = await self.connector.post(service_url, conversation, activity)
+        return MessageRef(conversation, sent).encode()
+
+    async def _chat_with(self, person: str) -> tuple[str, str]:
+        known = await self.people.stored(person)
+        if known is None or not known.chat:
+            raise SendError(
+                "no personal chat with this person yet (they can open one with the bot)",
+                permanent=True,
+            )
+        return known.chat, known.service_url
+
+    async def _activity(self, message: Outgoing, service_url: str, conversation: str) -> Activity:
+        if message.reaction is not None:
+            # Bots cannot react in Teams: the quietest answer is a one-character reply.
+            return Activity.model_validate({"type": "message", "text": ACKNOWLEDGEMENT})
+        if message.file is not None:
+            token = self.shelf.put(message.file.name, message.file.mimetype, message.file.data)
+            link = f"{self.teams.public_url}/files/{token}/{quote(message.file.name)}"
+            days = FILE_TTL_SECONDS // 86400
+            text = (
+                f'📎 <a href="{html.escape(link)}">{html.escape(message.file.name)}</a> '
+                f"(the link works for {days} days)"
+            )
+            return Activity.model_validate({"type": "message", "text": text, "textFormat": "xml"})
+        mentions = {}
+        for person in message.mentions:
+            mention = await self.people.mention_for(person, service_url, conversation)
+            if mention is not None:
+                mentions[person] = mention
+        source = message.html or html.escape(message.body, quote=False).replace("\n", "<br>")
+        text, entities = teams_html(source, mentions)
+        return Activity.model_validate(
+            {"type": "message", "text": text, "textFormat": "xml", "entities": entities}
+        )
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        stored = self.shelf.get(request.match_info["token"])
+        if stored is None or quote(stored.name) != quote(request.match_info["name"]):
+            return web.Response(status=404, text="no such file (or the link has expired)")
+        headers = {
+            "Content-Type": stored.mimetype or "application/octet-stream",
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(stored.name)}",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        }
+        return web.FileResponse(stored.path, headers=headers)

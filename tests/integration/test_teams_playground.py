@@ -1,0 +1,168 @@
+"""The bot in a Teams channel, tried as a new group would: through Microsoft's
+own Teams emulator, the real `allies-bot run` process on the other side."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from .bot_process import BotProcess
+from .teams_playground import CHAIR, CHANNEL, MEMBER, NODE, OUTSIDER, SILENT, Playground, free_port
+
+pytestmark = pytest.mark.skipif(not NODE.exists(), reason="npm ci in tests/integration/teams first")
+READY = "Teams messaging endpoint on"
+BRUSSELS = ZoneInfo("Europe/Brussels")
+
+
+def teams_config(port: int, cadence: str) -> str:
+    return f"""
+[teams]
+allow_anonymous = true
+host = "127.0.0.1"
+port = {port}
+
+[storage]
+url = "sqlite+aiosqlite:///data/bot.db"
+data_dir = "data"
+
+[[groups]]
+id = "allies"
+name = "ALLIES"
+teams_conversation = "{CHANNEL}"
+timezone = "Europe/Brussels"
+chairs = ["{CHAIR.email.upper()}"]
+[[groups.members]]
+user = "{MEMBER.email}"
+alliance = "FORTHEM"
+[[groups.members]]
+user = "{SILENT.email}"
+alliance = "UNA Europa"
+{cadence}
+"""
+
+
+def cadence(next_in: timedelta, chase: str = "off") -> str:
+    now = datetime.now(BRUSSELS).replace(second=0, microsecond=0)
+    past, upcoming = now - timedelta(days=2), now + next_in
+    return f"""
+[groups.cadence]
+dates = ["{past:%Y-%m-%d %H:%M}", "{upcoming:%Y-%m-%d %H:%M}"]
+duration = "1h"
+[groups.announce]
+agenda_before = "7d"
+reminders = ["1d"]
+chase_updates = "{chase}"
+"""
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def teams_world(tmp_path):
+    """The emulator and a bot for its team channel; the bot not started yet."""
+    port = free_port()
+    playground = Playground(tmp_path / "playground", f"http://127.0.0.1:{port}/api/messages")
+    await playground.start()
+    bots: list[BotProcess] = []
+
+    def make_bot(config: str) -> BotProcess:
+        (tmp_path / "bot" / "data").mkdir(parents=True, exist_ok=True)
+        bot = BotProcess(tmp_path / "bot", config, "")
+        bots.append(bot)
+        return bot
+
+    yield playground, port, make_bot
+    for bot in bots:
+        if bot.process is not None:
+            await bot.stop()
+    await playground.stop()
+
+
+def text_of(frame: dict) -> str:
+    return frame["message"].get("text", "")
+
+
+async def test_a_team_channel_runs_the_meeting_cycle(teams_world):
+    playground, port, make_bot = teams_world
+    bot = make_bot(teams_config(port, cadence(timedelta(days=20))))
+    await bot.start()
+    await bot.wait_for_log(READY)
+    await playground.install()
+
+    thread = await playground.chair_says("help")
+    help_reply = await playground.wait_for_post(lambda f: f["actionConversationId"] == thread)
+    assert "!update" in text_of(help_reply)
+
+    member_thread = await playground.new_thread()
+    await playground.activity_from(
+        MEMBER, "update Mapped 12 micro-credential pilots", thread=member_thread
+    )
+    ack = await playground.wait_for_post(lambda f: f["actionConversationId"] == member_thread)
+    assert ack["action"] == "createMessage"
+
+    outsider_thread = await playground.new_thread()
+    await playground.activity_from(
+        OUTSIDER, "!update I am not on the roster", thread=outsider_thread
+    )
+    refusal = await playground.wait_for_post(lambda f: f["actionConversationId"] == outsider_thread)
+    assert "members of the group" in text_of(refusal)
+
+    thread = await playground.chair_says("updates")
+    listing = text_of(await playground.wait_for_post(lambda f: f["actionConversationId"] == thread))
+    assert "Mapped 12 micro-credential pilots" in listing and "FORTHEM" in listing
+    assert "ALLIES bot" not in listing and "I am not on the roster" not in listing
+
+    thread = await playground.chair_says("ics")
+    link_post = text_of(
+        await playground.wait_for_post(
+            lambda f: f["actionConversationId"] == thread and "files/" in text_of(f)
+        )
+    )
+    link = re.search(r'href="([^"]+)"', link_post).group(1).replace("&amp;", "&")
+    async with aiohttp.ClientSession() as session:
+        async with session.get(link) as response:
+            assert response.status == 200
+            assert "BEGIN:VCALENDAR" in await response.text()
+        async with session.get(
+            link.rsplit("/", 2)[0] + "/" + "x" * 43 + "/allies-meetings.ics"
+        ) as response:
+            assert response.status == 404
+
+    minutes_thread = await playground.new_thread()
+    await playground.activity_from(MEMBER, "minutes", thread=minutes_thread)
+    refusal = await playground.wait_for_post(lambda f: f["actionConversationId"] == minutes_thread)
+    assert "chairs" in text_of(refusal)
+
+    before = len(playground.posts)
+    thread = await playground.chair_says("minutes")
+    await playground.wait_for_post(lambda f: f["actionConversationId"] == thread, after=before)
+    minutes = await playground.wait_for_post(
+        lambda f: (
+            f["action"] == "createMessage"
+            and "Minutes" in text_of(f)
+            and f["actionConversationId"] == CHANNEL
+        ),
+        after=before,
+    )
+    edited_before = len(playground.posts)
+    await playground.chair_says("minutes")
+    edit = await playground.wait_for_post(
+        lambda f: f["action"] == "updateMessage", after=edited_before
+    )
+    assert edit["message"]["messageId"] == minutes["message"]["messageId"]
+
+    duplicate_thread = await playground.new_thread()
+    activity = await playground.activity_from(MEMBER, "next", thread=duplicate_thread)
+    await playground.wait_for_post(lambda f: f["actionConversationId"] == duplicate_thread)
+    await playground.deliver(activity)
+    await playground.activity_from(MEMBER, "help", thread=duplicate_thread)  # a marker after it
+    await playground.wait_for_post(
+        lambda f: f["actionConversationId"] == duplicate_thread and "!update" in text_of(f)
+    )
+    assert len(playground.in_thread(duplicate_thread)) == 2, json.dumps(
+        playground.in_thread(duplicate_thread)
+    )[:2000]
