@@ -81,7 +81,8 @@ def _user_yml(user: TeamsUser) -> str:
     first, last = user.name.split(" ", 1)
     return (
         f'{{id: "{user.teams_id}", name: "{user.name}", userPrincipleName: "{user.email}", '
-        f'aadObjectId: "{user.aad}", givenName: "{first}", surname: "{last}", email: "{user.email}"}}'
+        f'aadObjectId: "{user.aad}", givenName: "{first}", surname: "{last}", '
+        f'email: "{user.email}"}}'
     )
 
 
