@@ -61,9 +61,10 @@ class BotProcess:
         self.password = password
         self.log_path = workdir / "bot.log"
         self.process: asyncio.subprocess.Process | None = None
+        self.extra_env: dict[str, str] = {}  # e.g. a Teams app password
 
     async def start(self) -> None:
-        env = {**os.environ, "ALLIES_BOT_PASSWORD": self.password}
+        env = {**os.environ, "ALLIES_BOT_PASSWORD": self.password, **self.extra_env}
         log = self.log_path.open("ab")
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,

@@ -33,7 +33,8 @@ MICROSOFT_HOSTS = (
     ".infra.gov.teams.microsoft.us",
 )
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-CONNECTOR_SCOPE = "https://api.botframework.com/.default"
+CONNECTOR_AUDIENCE = "https://api.botframework.com"
+CONNECTOR_SCOPE = CONNECTOR_AUDIENCE + "/.default"
 ATTEMPTS = 3
 MAX_RETRY_AFTER_S = 30.0
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10)
@@ -95,7 +96,7 @@ class Connector:
             client = self._clients[service_url] = ConnectorClient(service_url, "", session=session)
         if self._auth is not None:
             try:
-                token = await self._auth.get_access_token(service_url, [CONNECTOR_SCOPE])
+                token = await self._auth.get_access_token(CONNECTOR_AUDIENCE, [CONNECTOR_SCOPE])
             except Exception as exc:  # MSAL's errors name no secret, but say what failed
                 raise SendError(
                     f"no app token from Entra ({type(exc).__name__})", permanent=False

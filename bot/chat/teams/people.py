@@ -48,14 +48,18 @@ class TeamsPeople:
     async def sender(
         self, service_url: str, conversation: str, teams_id: str, aad_object_id: str, name: str
     ) -> TeamsPerson:
-        """The person who sent an activity; asks Teams the first time."""
+        """The person who sent an activity; asks Teams the first time. Raises
+        `SendError` when Teams cannot answer now: a member must not be taken
+        for an outsider because of an outage (Teams delivers again)."""
         known = self._by_teams_id.get(teams_id)
         if known is not None:
             return known
         try:
             account = await self.connector.member(service_url, conversation, teams_id)
         except SendError as exc:
-            log.warning("cannot look up a Teams sender (%s); treated as unknown", exc)
+            if not exc.permanent:  # Teams or Entra unreachable: try again, never guess
+                raise
+            log.warning("Teams does not know a sender (%s); treated as unknown", exc)
             return TeamsPerson(UNKNOWN_PREFIX + teams_id, teams_id, name, aad_object_id)
         person = self._person_id(account)
         found = TeamsPerson(
