@@ -156,6 +156,11 @@ class Connector:
             service_url, "member", lambda c: c.get_conversation_member(conversation, member_id)
         )
 
+    async def members(self, service_url: str, conversation: str) -> list[ChannelAccount]:
+        return await self.call(
+            service_url, "members", lambda c: c.get_conversation_members(conversation)
+        )
+
     async def open_chat(self, service_url: str, parameters) -> str:
         response = await self.call(
             service_url, "open chat", lambda c: c.create_conversation(parameters)

@@ -118,10 +118,14 @@ class TeamsPeople:
         if stored is not None:
             return stored.mention()
         try:
-            account = await self.connector.member(service_url, conversation, person)
+            accounts = await self.connector.members(service_url, conversation)
         except SendError as exc:
-            log.info("cannot find a person to mention (%s); named in plain text", exc)
+            log.info("cannot list the conversation's members (%s); named in plain text", exc)
             return None
-        found = TeamsPerson(person, account.id, account.name or "", account.aad_object_id or "")
-        await self.remember(found)
-        return found.mention()
+        for account in accounts:  # remember every configured person at once
+            address = self._person_id(account)
+            if address in self.configured and await self.stored(address) is None:
+                aad = getattr(account, "aad_object_id", None) or ""
+                await self.remember(TeamsPerson(address, account.id, account.name or "", aad))
+        found = await self.stored(person)
+        return found.mention() if found is not None else None
