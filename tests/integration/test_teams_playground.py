@@ -206,7 +206,7 @@ async def test_automatic_posts_reach_the_channel_and_a_restart_repeats_nothing(t
     for attempt in range(3):
         marker = await playground.chair_says("next")
         try:
-            await playground.wait_for_post(lambda f: f["actionConversationId"] == marker, 5)
+            await playground.wait_for_post(lambda f, m=marker: f["actionConversationId"] == m, 5)
             break
         except TimeoutError:
             assert attempt < 2, bot.log()[-3000:]
