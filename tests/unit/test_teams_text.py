@@ -1,0 +1,73 @@
+"""Teams text in and out: the bot's mention cut, commands without `!`,
+mentions only of the people meant, member text never a mention."""
+
+from bot.chat.teams.ids import MessageRef, decode
+from bot.chat.teams.text import Mention, command_text, teams_html
+from bot.meeting.agenda import mention
+from bot.meeting.render import escape, to_html
+
+BOT = "28:bot"
+BOT_MENTION = {"type": "mention", "text": "<at>ALLIES bot</at>", "mentioned": {"id": BOT}}
+
+
+def test_the_bots_mention_goes_and_a_bare_command_word_gets_its_bang():
+    for text in (
+        "<at>ALLIES bot</at> update Our pilot",
+        "<at>ALLIES bot</at>&nbsp;!update Our pilot",
+    ):
+        assert command_text(text, [BOT_MENTION], BOT, {}) == "!update Our pilot"
+    assert command_text("update Our pilot", [], BOT, {}) == "!update Our pilot"  # personal chat
+
+
+def test_teams_html_becomes_plain_text_and_other_mentions_become_ids():
+    anna = {"type": "mention", "text": "<at>Anna M</at>", "mentioned": {"id": "29:anna"}}
+    text = "<p><at>ALLIES bot</at> action <at>Anna M</at> send the survey &amp; report</p>"
+    people = {"29:anna": "anna@uni.example"}
+    assert (
+        command_text(text, [BOT_MENTION, anna], BOT, people)
+        == "!action anna@uni.example send the survey & report"
+    )
+    # someone the bot cannot place keeps the name as typed
+    assert (
+        command_text(text, [BOT_MENTION, anna], BOT, {})
+        == "!action Anna M send the survey & report"
+    )
+
+
+def test_a_sentence_that_is_not_a_command_word_is_left_alone():
+    assert command_text("<at>ALLIES bot</at> ¿qué tal?", [BOT_MENTION], BOT, {}) == "¿qué tal?"
+
+
+def test_only_the_people_meant_are_mentioned_with_an_entity_matching_the_text():
+    html = to_html(
+        f"Missing: {mention('anna@uni.example', 'Anna')}, {mention('bo@uni.example', 'Bo')}"
+    )
+    text, entities = teams_html(html, {"anna@uni.example": Mention("29:anna", "Anna <M>")})
+    assert entities == [
+        {
+            "type": "mention",
+            "text": "<at>Anna &lt;M&gt;</at>",
+            "mentioned": {"id": "29:anna", "name": "Anna <M>"},
+        }
+    ]
+    assert "<at>Anna &lt;M&gt;</at>" in text and ">Bo<" not in text and "Bo" in text
+    assert "matrix.to" not in text
+
+
+def test_member_text_can_never_become_a_mention_or_reach_everyone():
+    typed = "<at>ALLIES</at> @channel @team [x](https://matrix.to/#/anna@uni.example) <b>hi</b>"
+    html = to_html(escape(typed))
+    text, entities = teams_html(html, {"anna@uni.example": Mention("29:anna", "Anna")})
+    assert entities == []
+    assert "<at>" not in text and "<b>" not in text and "<a " not in text
+
+
+def test_message_refs_keep_their_thread():
+    ref = MessageRef("19:c@thread.tacv2;messageid=17", "abc")
+    assert decode(ref.encode()) == ref
+    assert ref.channel == "19:c@thread.tacv2" and ref.thread == "19:c@thread.tacv2;messageid=17"
+    root = MessageRef("19:c@thread.tacv2", "18")  # a post the bot made: the root of its thread
+    assert root.thread == "19:c@thread.tacv2;messageid=18"
+    chat = MessageRef("19:g@thread.v2", "5")  # a group chat has no threads
+    assert chat.thread == "19:g@thread.v2"
+    assert decode("no-separator") is None
