@@ -6,6 +6,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import tomllib
+from dataclasses import replace
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
@@ -19,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="allies-bot", description=__doc__)
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the bot on Matrix")
+    run = sub.add_parser("run", help="run the bot (Matrix rooms and Teams channels)")
     run.add_argument("--config", required=True)
     check = sub.add_parser("check-config", help="validate a config file and summarise it")
     check.add_argument("--config", required=True)
@@ -62,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("--config", required=True)
     restore.add_argument("--from", dest="source", required=True, help="the archive")
     restore.add_argument("--force", action="store_true", help="replace existing data")
+    package = sub.add_parser("teams-package", help="the Teams app package (.zip) to sideload")
+    package.add_argument("--config", required=True)
+    package.add_argument("--out", required=True, help="the zip to write, e.g. allies-bot.zip")
     devices = sub.add_parser("devices", help="members' devices and their trust (bot stopped)")
     devices.add_argument("--config", required=True)
     devices.add_argument(
@@ -206,12 +212,34 @@ def _backup_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _teams_package_command(args: argparse.Namespace) -> int:
+    from bot.cli.teams_package import write_package
+    from bot.config.problems import Checker
+    from bot.config.teams import APP_PASSWORD_ENV, parse_teams
+
+    config = _load(args.config, need_matrix=False)
+    # The package names the bot; its password is not needed (nor asked for) here.
+    check = Checker()
+    raw = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
+    teams = parse_teams(raw.get("teams"), {APP_PASSWORD_ENV: "not needed here"}, check)
+    if teams is None or not teams.app_id or check.problems:
+        for problem in check.problems or ["teams.app_id: set the Azure Bot's Microsoft App ID"]:
+            print(problem, file=sys.stderr)
+        return EXIT_CONFIG
+    data = write_package(replace(config, teams=teams), Path(args.out))
+    commands = len(data["bots"][0]["commandLists"][0]["commands"])
+    print(f"wrote {args.out}: app {data['id']}, {commands} commands in the menu")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command in ("backup", "restore"):
         return _backup_command(args)
     if args.command == "devices":
         return _devices_command(args)
+    if args.command == "teams-package":
+        return _teams_package_command(args)
     if args.command == "check-config":
         print(summarise(_load(args.config, need_matrix=True)))
         return 0

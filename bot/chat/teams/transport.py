@@ -87,6 +87,7 @@ class TeamsTransport:
                 self.teams.app_id or "", self.teams.tenant_id, self.teams.openid_metadata
             )
         self.shelf = FileShelf(config.storage.data_dir / "teams-files")
+        self.privacy = config.privacy
         self._addresses: dict[str, ChannelAddress] = {}
         self._names: dict[str, str] = {}
         self._on_event: EventHandler | None = None
@@ -111,6 +112,7 @@ class TeamsTransport:
         app = web.Application(client_max_size=MAX_ACTIVITY_BYTES)
         app.router.add_post("/api/messages", self._messages)
         app.router.add_get("/files/{token}/{name}", self._file)
+        app.router.add_get("/privacy", self._privacy)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.teams.host, self.teams.port)
@@ -324,6 +326,15 @@ class TeamsTransport:
         return Activity.model_validate(
             {"type": "message", "text": text, "textFormat": "xml", "entities": entities}
         )
+
+    async def _privacy(self, request: web.Request) -> web.Response:
+        """The notice the Teams app's manifest links to (`[privacy]`)."""
+        contact = self.privacy.contact or "the group's chairs"
+        text = (
+            f"{self.privacy.notice}\n\nRetention: {self.privacy.retention.text}.\n"
+            f"Questions and requests: {contact}.\n"
+        )
+        return web.Response(text=text, headers={"X-Content-Type-Options": "nosniff"})
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         stored = self.shelf.get(request.match_info["token"])
