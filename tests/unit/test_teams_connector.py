@@ -22,7 +22,7 @@ class Answers:
         self.calls: list[str] = []
 
     async def handle(self, request: web.Request) -> web.Response:
-        self.calls.append(f"{request.method} {request.path}")
+        self.calls.append(f"{request.method} {request.raw_path}")
         status, body, headers = self.answers.pop(0)
         return web.json_response(body, status=status, headers=headers)
 
@@ -65,6 +65,16 @@ async def test_a_busy_teams_is_retried_after_the_time_it_asks_for(connector_at):
         await connector.close()
     assert slept == [2.0]
     assert answers.calls == ["POST /v3/conversations/19:c@thread.tacv2/activities"] * 2
+
+
+async def test_an_id_stays_one_path_segment(connector_at):
+    answers = Answers((201, {"id": "1"}, {}))
+    connector = Connector(ANONYMOUS)
+    try:
+        await connector.reply(await connector_at(answers), "a/../b?x#y", "1/2", message())
+    finally:
+        await connector.close()
+    assert answers.calls == ["POST /v3/conversations/a%2F..%2Fb%3Fx%23y/activities/1%2F2"]
 
 
 async def test_a_refusal_is_final_and_an_outage_is_left_to_the_outbox(connector_at):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 from microsoft_agents.activity import Activity, ChannelAccount
@@ -131,6 +131,7 @@ class Connector:
         raise AssertionError("unreachable")
 
     async def post(self, service_url: str, conversation: str, activity: Activity) -> str:
+        conversation = _path(conversation)
         response = await self.call(
             service_url, "post", lambda c: c.send_to_conversation(conversation, activity)
         )
@@ -139,6 +140,7 @@ class Connector:
     async def reply(
         self, service_url: str, conversation: str, activity_id: str, activity: Activity
     ) -> str:
+        conversation, activity_id = _path(conversation), _path(activity_id)
         response = await self.call(
             service_url, "reply", lambda c: c.reply_to_activity(conversation, activity_id, activity)
         )
@@ -147,16 +149,19 @@ class Connector:
     async def edit(
         self, service_url: str, conversation: str, activity_id: str, activity: Activity
     ) -> None:
+        conversation, activity_id = _path(conversation), _path(activity_id)
         await self.call(
             service_url, "edit", lambda c: c.update_activity(conversation, activity_id, activity)
         )
 
     async def member(self, service_url: str, conversation: str, member_id: str) -> ChannelAccount:
+        conversation, member_id = _path(conversation), _path(member_id)
         return await self.call(
             service_url, "member", lambda c: c.get_conversation_member(conversation, member_id)
         )
 
     async def members(self, service_url: str, conversation: str) -> list[ChannelAccount]:
+        conversation = _path(conversation)
         return await self.call(
             service_url, "members", lambda c: c.get_conversation_members(conversation)
         )
@@ -171,6 +176,13 @@ class Connector:
         for client in self._clients.values():
             await client.close()
         self._clients.clear()
+
+
+def _path(segment: str) -> str:
+    """An id as exactly one URL path segment: the SDK puts ids into paths as
+    they are, so a `/`, `?` or `#` in an id would change the request. (`:`,
+    `@`, `;` and `=` are legal in a segment; aiohttp sends them as they are.)"""
+    return quote(segment, safe="")
 
 
 def _resource_id(response) -> str:
