@@ -94,6 +94,11 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("microsoft_agents").setLevel(logging.WARNING)  # as the bot sets it
+    # ... but not a warning per turn that anonymous mode has no app id: a log
+    # write per command would be a cost of this harness, not of the SDK's work.
+    logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client").setLevel(
+        logging.ERROR
+    )
     asyncio.run(serve(args.host, args.port))
 
 

@@ -84,11 +84,15 @@ class Outgoing:
 
 
 class SendError(Exception):
-    """A message could not be sent. `permanent` ones are not retried."""
+    """A message could not be sent. `permanent` ones are not retried.
+    `waiting` ones are not this message's fault (the network cannot reach the
+    room yet, e.g. Teams has not told the bot a channel's address): retried
+    without counting an attempt, so nothing is given up while it waits."""
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, waiting: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.waiting = waiting
 
 
 EventHandler = Callable[[Incoming], Awaitable[None]]

@@ -15,7 +15,7 @@ async def privacy_command(config: Config, action: str, user_id: str, confirmed: 
     user_id = person_id(user_id, MATRIX) or person_id(user_id, TEAMS) or ""
     if not user_id:
         raise CliError(
-            "--user: not a user id like @name:server or a Teams address name@uni.example"
+            "--user: is not a user id like @name:server or a Teams address name@uni.example"
         )
     if action == "erase" and not confirmed:
         raise CliError(

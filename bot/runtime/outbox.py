@@ -48,16 +48,24 @@ class OutboxSender:
                 await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
 
     async def flush(self) -> int:
-        """Send everything pending; return how many were sent."""
+        """Send everything pending; return how many were settled. A message
+        that must wait holds back the later ones of its room only (order is
+        kept per room), not every other room's."""
         assert self.transport is not None, "run() or attach() sets the transport"
         sent = 0
+        blocked: set[str] = set()
         async with self._lock:
             while batch := await self._pending():
+                progressed = False
                 for message in batch:
+                    if message.room_id in blocked:
+                        continue
                     if not await self._send_one(message):
-                        return sent
+                        blocked.add(message.room_id)
+                        continue
                     sent += 1
-                if len(batch) < PENDING_BATCH:
+                    progressed = True
+                if len(batch) < PENDING_BATCH or not progressed:
                     break  # that was all; anything queued since calls wake() again
         return sent
 
@@ -82,6 +90,9 @@ class OutboxSender:
         try:
             remote_id = await self.transport.send(outgoing, message.txn_id)
         except SendError as exc:
+            if exc.waiting and not exc.permanent:
+                log.info("%s waits: %s", message.txn_id, exc)
+                return False
             give_up = exc.permanent or message.attempts + 1 >= MAX_ATTEMPTS
             MESSAGES.labels("given_up" if give_up else "retry").inc()
             log.warning(

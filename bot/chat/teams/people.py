@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 
 from bot.chat.teams.connector import Connector
@@ -39,10 +39,12 @@ class TeamsPerson:
 
 
 class TeamsPeople:
-    def __init__(self, storage: Storage, connector: Connector, configured: Iterable[str]) -> None:
+    def __init__(
+        self, storage: Storage, connector: Connector, configured: Callable[[], Iterable[str]]
+    ) -> None:
         self.storage = storage
         self.connector = connector
-        self.configured = set(configured)  # everyone any Teams group names
+        self._configured = configured  # everyone the Teams groups name, as reloaded
         self._by_teams_id: dict[str, TeamsPerson] = {}
 
     async def sender(
@@ -88,8 +90,9 @@ class TeamsPeople:
             )
             if value
         ]
+        configured = set(self._configured())
         for candidate in candidates:
-            if candidate in self.configured:
+            if candidate in configured:
                 return candidate
         return candidates[0] if candidates else None
 
@@ -122,9 +125,10 @@ class TeamsPeople:
         except SendError as exc:
             log.info("cannot list the conversation's members (%s); named in plain text", exc)
             return None
+        configured = set(self._configured())
         for account in accounts:  # remember every configured person at once
             address = self._person_id(account)
-            if address in self.configured and await self.stored(address) is None:
+            if address in configured and await self.stored(address) is None:
                 aad = getattr(account, "aad_object_id", None) or ""
                 await self.remember(TeamsPerson(address, account.id, account.name or "", aad))
         found = await self.stored(person)

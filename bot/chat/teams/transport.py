@@ -20,7 +20,7 @@ import hashlib
 import html
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from urllib.parse import quote
 
@@ -66,7 +66,7 @@ def _address_key(conversation: str) -> str:
     return "teams-ref:" + hashlib.sha256(conversation.encode()).hexdigest()[:40]
 
 
-def _people_of(groups: tuple[GroupConfig, ...]) -> set[str]:
+def _people_of(groups: Iterable[GroupConfig]) -> set[str]:
     people: set[str] = set()
     for group in groups:
         people.update(group.chairs, group.vice_chairs, (m.user for m in group.members))
@@ -80,7 +80,8 @@ class TeamsTransport:
         self.storage = storage
         self.rooms: dict[str, GroupConfig] = {g.room: g for g in config.groups_on(TEAMS)}
         self.connector = Connector(self.teams)
-        self.people = TeamsPeople(storage, self.connector, _people_of(config.groups_on(TEAMS)))
+        # who the groups name is read at each lookup: a reload may change the rosters
+        self.people = TeamsPeople(storage, self.connector, lambda: _people_of(self.rooms.values()))
         self.validator = None
         if not self.teams.anonymous:
             self.validator = TokenValidator(
@@ -264,6 +265,7 @@ class TeamsTransport:
                     f"Teams has not told the bot the address of {channel} yet: "
                     "add the bot to the team (or say something to it there)",
                     permanent=False,
+                    waiting=True,
                 )
             address = self._addresses[channel] = ChannelAddress(**json.loads(raw))
         return address

@@ -1,0 +1,407 @@
+"""`python -m bench.teams`: the bot in a Teams channel against the SDK floor
+(`bench/teams_floor.py`), both behind Microsoft's Teams emulator.
+
+Commands go in as Teams delivers them; answers are read off the emulator's
+WebSocket, the stream its chat UI shows. Ack latency: the POST of a command
+to the emulator until the reply frame arrives in that command's thread.
+
+One emulator per subject, both started once and left running: an
+emulator's bot endpoint (`-e`) is fixed at start (its HTTP client is built
+with it), and restarting one per block costs seconds, drops its threads and
+sends its first deliveries down dead keep-alive connections (it never
+retries): every block would open by measuring a reconnect. An idle emulator
+costs memory, not CPU. The subjects take turns in blocks (bot, floor, floor,
+bot, ...), never both at once, so drift falls on both alike; the bot runs
+throughout and keeps its state. A block sends on a fixed timetable (open
+loop): 70 % a member's `update` into a thread the chair opened (a custom
+activity), 30 % the chair's `next` / `help` as new posts. About 2 % of
+activities are delivered twice, same body, as Teams does when it retries:
+a second answer is a duplicate for the bot; the floor has no dedupe, so its
+double answers are expected and reported apart. Redelivered commands count
+in neither subject's latency. Lost: no answer within 30 s. Targets are
+reported, not asserted; the exit status says whether the run completed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.cli import REPO, _code_version, percentile, progress
+from bench.e2e import LOG_TIME_FORMAT, Subject, cpu_seconds, proc_status
+from tests.integration.teams_playground import (
+    CHAIR, CHANNEL, FILLERS, MEMBER, NODE, SILENT, Playground, free_port,
+)  # fmt: skip
+
+READY = "Teams messaging endpoint on"  # the bot's line; the floor logs the same
+REPLY_TIMEOUT = 30.0
+SETTLE = 2.0  # after the last block, for a late second answer to show
+EXIT_NO_EMULATOR = 3
+ROSTER = [(MEMBER, "FORTHEM"), (SILENT, "UNA Europa"), (FILLERS[0], "EUt+"), (FILLERS[1], "ECIU")]
+TARGETS = {"p50_ratio": 1.15, "p99_ratio": 1.3}
+OUTPUT = {"full": "teams.json", "smoke": "teams-smoke.json"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    commands: int = 600  # measured, per subject
+    blocks: int = 6  # per subject
+    rate: float = 5.0  # commands per second in a block
+    warmup: int = 6  # per subject before its first block: every member speaks once
+    redeliver: float = 0.03  # share of updates delivered twice (~2 % of all activities)
+    redeliver_after: float = 0.0  # s after the first POST; 0: while the first is in work
+    seed: int = 7
+
+
+SMOKE = Plan(commands=40, blocks=2, rate=10.0)
+
+
+@dataclass
+class Command:
+    index: int
+    block: int  # -1: warm-up
+    text: str
+    sender: int | None  # index into ROSTER; None: the chair
+    redeliver: bool = False
+    thread: str = ""  # an update's pre-opened thread; a chair post's own
+    sent_at: float = 0.0
+    error: str | None = None
+
+
+def make_commands(plan: Plan) -> list[Command]:
+    """The same seeded sequence for both subjects (each gets its own copy)."""
+    rng, commands = random.Random(plan.seed), []
+    for index in range(plan.warmup + plan.commands):
+        block = (index - plan.warmup) * plan.blocks // plan.commands if index >= plan.warmup else -1
+        if block < 0:
+            kind = "update" if index < len(ROSTER) else ("next", "help")[index % 2]
+        else:
+            kind = rng.choices(["update", "next", "help"], weights=[70, 15, 15])[0]
+        if kind != "update":
+            commands.append(Command(index, block, kind, None))
+            continue
+        text = (
+            f"update note {index}: we mapped {rng.randint(2, 40)} ULLL offers and drafted a "
+            f"micro-credential pilot with {rng.randint(1, 9)} partner universities"
+        )
+        redo = block >= 0 and rng.random() < plan.redeliver
+        commands.append(Command(index, block, text, index % len(ROSTER), redo))
+    return commands
+
+
+def bot_config(port: int) -> str:
+    """Chair, four members, the next meeting three weeks away (`next` has an
+    answer and nothing automatic falls due during the run)."""
+    upcoming = (datetime.now(UTC) + timedelta(days=21)).replace(hour=10, minute=0)
+    members = "".join(
+        f'[[groups.members]]\nuser = "{user.email}"\nalliance = "{alliance}"\n'
+        for user, alliance in ROSTER
+    )
+    return (
+        f'[teams]\nallow_anonymous = true\nhost = "127.0.0.1"\nport = {port}\n'
+        '[storage]\nurl = "sqlite+aiosqlite:///data/bot.db"\ndata_dir = "data"\n'
+        f'[[groups]]\nid = "allies"\nname = "ALLIES"\nteams_conversation = "{CHANNEL}"\n'
+        f'timezone = "Europe/Brussels"\nchairs = ["{CHAIR.email}"]\n{members}'
+        f'[groups.cadence]\ndates = ["{upcoming:%Y-%m-%d %H:%M}"]\nduration = "1h"\n'
+        '[groups.announce]\nagenda_before = "7d"\nreminders = ["1d"]\nchase_updates = "off"\n'
+    )
+
+
+class _Arrivals(list):
+    """`Playground.posts`; each new post also stamped on arrival, by thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.replies: dict[str, list[float]] = defaultdict(list)
+
+    def append(self, frame: dict) -> None:
+        now = time.monotonic()
+        super().append(frame)
+        if frame.get("action") == "createMessage":
+            self.replies[frame.get("actionConversationId", "")].append(now)
+
+
+class TimedPlayground(Playground):
+    def __init__(self, workdir: Path, bot_url: str) -> None:
+        super().__init__(workdir, bot_url)
+        self.posts = _Arrivals()
+        self._drain: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        """Also keeps reading the emulator's stdout: a full pipe would stall it."""
+        await super().start()
+        self._drain = asyncio.create_task(self._discard(self.process.stdout))
+
+    @staticmethod
+    async def _discard(stream: asyncio.StreamReader) -> None:
+        while await stream.read(65536):
+            pass
+
+
+@dataclass
+class Side:
+    """One subject: its process, its emulator, its copy of the commands."""
+
+    name: str
+    process: Subject
+    playground: TimedPlayground
+    commands: list[Command]
+    startup_s: float = 0.0
+    cpu_s: float = 0.0  # the subject's CPU during its blocks (drain included)
+    emulator_cpu_s: float = 0.0  # its emulator's, the same spans
+
+    def answers(self, command: Command) -> list[float]:
+        return self.playground.posts.replies.get(command.thread, []) if command.thread else []
+
+
+async def wait_ready(subject: Subject, timeout: float = 60.0) -> float:
+    """Seconds from spawning to READY, read from the log line's own stamp."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for line in subject.log().splitlines():
+            if READY in line:
+                logged = datetime.strptime(line[:23], LOG_TIME_FORMAT).timestamp()
+                return logged - subject.spawned_at
+        if subject.process.returncode is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{subject.name} never got ready:\n{subject.log()[-3000:]}")
+        await asyncio.sleep(0.02)
+
+
+async def open_threads(side: Side) -> None:
+    """A chair's thread per update, opened before anything is measured (the
+    emulator delivers no post without the bot's @mention: no subject sees them)."""
+    gate = asyncio.Semaphore(8)
+
+    async def one(command: Command) -> None:
+        async with gate:
+            command.thread = await side.playground.new_thread()
+
+    await asyncio.gather(*(one(c) for c in side.commands if c.sender is not None))
+
+
+async def send(playground: TimedPlayground, command: Command, redeliver_after: float) -> None:
+    command.sent_at = time.monotonic()
+    try:
+        if command.sender is None:
+            command.thread = await playground.chair_says(command.text)
+            return
+        user = ROSTER[command.sender][0]
+        activity = await playground.activity_from(user, command.text, thread=command.thread)
+        if command.redeliver:
+            await asyncio.sleep(redeliver_after)
+            await playground.deliver(activity)
+    except Exception as exc:  # counted, not fatal: the timetable goes on
+        command.error = f"{type(exc).__name__}: {exc}"[:300]
+
+
+async def run_block(side: Side, batch: list[Command], plan: Plan) -> None:
+    """Send on the timetable, then wait for every answer (or its timeout)."""
+    pid, emulator = side.process.pid, side.playground.process.pid
+    cpu0, emu0, start = cpu_seconds(pid) or 0.0, cpu_seconds(emulator) or 0.0, time.monotonic()
+    tasks = []
+    for number, command in enumerate(batch):
+        await asyncio.sleep(max(0.0, start + number / plan.rate - time.monotonic()))
+        tasks.append(asyncio.create_task(send(side.playground, command, plan.redeliver_after)))
+    await asyncio.gather(*tasks)
+    while any(
+        not c.error and not side.answers(c) and time.monotonic() - c.sent_at < REPLY_TIMEOUT
+        for c in batch
+    ):
+        await asyncio.sleep(0.02)
+    side.cpu_s += (cpu_seconds(pid) or 0.0) - cpu0
+    side.emulator_cpu_s += (cpu_seconds(emulator) or 0.0) - emu0
+
+
+def summarise(side: Side) -> dict[str, Any]:
+    measured = [c for c in side.commands if c.block >= 0]
+    latencies, per_block = [], defaultdict(list)
+    lost = doubles = redelivered_doubles = 0
+    for command in measured:
+        answers = side.answers(command)
+        if not command.error and (not answers or answers[0] - command.sent_at > REPLY_TIMEOUT):
+            lost += 1
+        if command.redeliver:
+            redelivered_doubles += max(0, len(answers) - 1)
+            continue
+        doubles += max(0, len(answers) - 1)
+        if answers and not command.error:
+            latencies.append(answers[0] - command.sent_at)
+            per_block[command.block].append(answers[0] - command.sent_at)
+
+    def ms(values: list[float], q: float) -> float | None:
+        value = percentile(values, q)
+        return None if value is None else round(value * 1000, 1)
+
+    per_command = 1000 / max(1, len(measured))
+    return {
+        "commands": len(measured),
+        "warmup": len(side.commands) - len(measured),
+        "redelivered": sum(c.redeliver for c in measured),
+        "send_errors": sum(c.error is not None for c in measured),
+        "latency": {"n": len(latencies), **{f"p{q}_ms": ms(latencies, q) for q in (50, 95, 99)}},
+        "latency_max_ms": ms(latencies, 100),
+        "p50_ms_per_block": [ms(per_block[b], 50) for b in sorted(per_block)],
+        "lost": lost,
+        # for the floor a second answer to a redelivery is expected: counted apart
+        "duplicates": doubles + (redelivered_doubles if side.name == "bot" else 0),
+        "answers_to_redeliveries": redelivered_doubles,
+        "startup_s": round(side.startup_s, 2),
+        "rss_peak_mb": round((proc_status(side.process.pid, "VmHWM") or 0) / 1024, 1),
+        "cpu_ms_per_command": round(side.cpu_s * per_command, 2),
+        "emulator_cpu_ms_per_command": round(side.emulator_cpu_s * per_command, 2),
+    }
+
+
+def ratio(bot: float | None, floor: float | None) -> float | None:
+    return round(bot / floor, 3) if bot is not None and floor else None
+
+
+def build_results(mode: str, plan: Plan, bot: dict, floor: dict, run_s: float) -> dict[str, Any]:
+    lat = {f"p{q}_ratio": ratio(bot["latency"][f"p{q}_ms"], floor["latency"][f"p{q}_ms"])
+           for q in (50, 95, 99)}  # fmt: skip
+    met = {key: None if lat[key] is None else lat[key] <= t for key, t in TARGETS.items()}
+    met["lost"] = bot["lost"] == floor["lost"] == 0
+    met["duplicates"] = bot["duplicates"] == floor["duplicates"] == 0
+    return {
+        "mode": mode,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **_code_version(),
+        "python": sys.version.split()[0],
+        "plan": asdict(plan),
+        "run_s": round(run_s, 1),
+        "bot": bot,
+        "floor": floor,
+        **lat,
+        "lost": {"bot": bot["lost"], "floor": floor["lost"]},
+        "duplicates": {"bot": bot["duplicates"], "floor": floor["duplicates"]},
+        "floor_answers_to_redeliveries": floor["answers_to_redeliveries"],
+        "rss_mb": {"bot": bot["rss_peak_mb"], "floor": floor["rss_peak_mb"]},
+        "targets_met": met,
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    """The comparison as Markdown, like the README's Matrix tables."""
+    bot, floor, met = results["bot"], results["floor"], results["targets_met"]
+
+    def row(label: str, key: str, target: str = "-", ok: str | None = None, r: bool = True) -> str:
+        b, f = (s["latency"].get(key, s.get(key)) for s in (bot, floor))
+        value = results.get(key.replace("_ms", "_ratio")) if key.endswith("_ms") else ratio(b, f)
+        cells = [f"{v:,.1f}" if isinstance(v, float) else str(v) for v in (b, f)]
+        cells.append(f"{value:.2f}" if r and value is not None else "-")
+        mark = {True: "yes", False: "**no**", None: "-"}[met[ok]] if ok else "-"
+        return f"| {label} | {' | '.join(cells)} | {target} | {mark} |"
+
+    redone = bot["redelivered"]
+    lines = [
+        "| Teams, against the SDK floor | bot | SDK floor | ratio | target | met? |",
+        "|---|---:|---:|---:|---|---|",
+        row("ack latency p50 (ms)", "p50_ms", "≤ 1.15 x floor", "p50_ratio"),
+        row("ack latency p95 (ms)", "p95_ms"),
+        row("ack latency p99 (ms)", "p99_ms", "≤ 1.3 x floor", "p99_ratio"),
+        row("peak RSS, VmHWM (MB)", "rss_peak_mb"),
+        row("start-up to listening (s)", "startup_s"),
+        row("CPU per command (ms)", "cpu_ms_per_command"),
+        row("emulator CPU per command (ms)", "emulator_cpu_ms_per_command"),
+        row("lost commands", "lost", "0", "lost", r=False),
+        row("duplicate answers", "duplicates", "0", "duplicates", r=False),
+        row(f"second answers to the {redone} redelivered", "answers_to_redeliveries", r=False),
+        f"\n{bot['commands']} commands per subject in {results['plan']['blocks']} blocks at "
+        f"{results['plan']['rate']:g}/s ({bot['warmup']} warm-up not counted); p50 per block "
+        f"(ms): bot {bot['p50_ms_per_block']}, floor {floor['p50_ms_per_block']}",
+    ]
+    return "\n".join(lines)
+
+
+async def run(plan: Plan, workdir: Path) -> dict[str, dict[str, Any]]:
+    """Both emulators, the subjects (started one after the other: start-up is
+    timed), the threads, a warm-up each, the blocks; the summaries."""
+    sides: dict[str, Side] = {}
+    try:
+        for name in ("bot", "floor"):
+            port = free_port()
+            argv = [sys.executable, "-m", "bench.teams_floor", "--port", str(port)]
+            if name == "bot":
+                config = workdir / "bot" / "config.toml"
+                (config.parent / "data").mkdir(parents=True)
+                config.write_text(bot_config(port))
+                argv = [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
+            url = f"http://127.0.0.1:{port}/api/messages"
+            playground = TimedPlayground(workdir / f"{name}-emulator", url)
+            sides[name] = Side(
+                name, Subject(name, argv, {}, workdir), playground, make_commands(plan)
+            )
+        await asyncio.gather(*(side.playground.start() for side in sides.values()))
+        for side in sides.values():
+            await side.process.start()
+            side.startup_s = await wait_ready(side.process)
+            await side.playground.install()
+        await asyncio.gather(*(open_threads(side) for side in sides.values()))
+        for side in sides.values():
+            await run_block(side, [c for c in side.commands if c.block < 0], plan)
+            side.cpu_s = side.emulator_cpu_s = 0.0
+        for number in range(plan.blocks):
+            for name in ("bot", "floor") if number % 2 == 0 else ("floor", "bot"):
+                side = sides[name]
+                batch = [c for c in side.commands if c.block == number]
+                await run_block(side, batch, plan)
+                done = sum(bool(side.answers(c)) for c in batch)
+                progress(f"block {number + 1}/{plan.blocks}, {name}: {done}/{len(batch)} answered")
+        await asyncio.sleep(SETTLE)
+        return {name: summarise(side) for name, side in sides.items()}
+    finally:
+        for side in sides.values():
+            await side.process.stop()
+        await asyncio.gather(*(side.playground.stop() for side in sides.values()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.teams")
+    parser.add_argument("--commands", type=int, help="measured commands per subject (600)")
+    parser.add_argument("--blocks", type=int, help="blocks per subject (6)")
+    parser.add_argument("--rate", type=float, help="commands per second (5)")
+    parser.add_argument("--redeliver-after", type=float, help="seconds (0: while in work)")
+    parser.add_argument("--smoke", action="store_true", help="a short run, what CI does")
+    parser.add_argument("--output", type=Path, help="JSON file (bench/results/teams.json)")
+    parser.add_argument("--keep", action="store_true", help="keep the logs and emulator folders")
+    args = parser.parse_args(argv)
+    mode = "smoke" if args.smoke else "full"
+    given = {k: getattr(args, k) for k in ("commands", "blocks", "rate", "redeliver_after")}
+    chosen = {k: v for k, v in given.items() if v is not None}
+    plan = Plan(**{**asdict(SMOKE if args.smoke else Plan()), **chosen})
+    if not NODE.exists():
+        print(f"no Teams emulator: `npm ci` in {NODE.parents[3]}", file=sys.stderr)
+        return EXIT_NO_EMULATOR
+    workdir, started = Path(tempfile.mkdtemp(prefix="allies-bench-teams-")), time.monotonic()
+    progress(f"{plan}; work folder {workdir}")
+    try:
+        runs = asyncio.run(run(plan, workdir))
+    except Exception:
+        for log in sorted(workdir.glob("*.log")):
+            print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
+        raise
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    results = build_results(mode, plan, runs["bot"], runs["floor"], time.monotonic() - started)
+    output = args.output or REPO / "bench" / "results" / OUTPUT[mode]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(table(results))
+    print(f"\nresults: {output} (run {results['run_s']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

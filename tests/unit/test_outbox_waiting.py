@@ -1,0 +1,43 @@
+"""A room the network cannot reach yet (a Teams channel before the bot is
+added) holds back its own messages only, and gives none of them up."""
+
+from bot.chat.transport import Outgoing, SendError
+from bot.runtime.outbox import MAX_ATTEMPTS
+from tests.unit.fakes import ROOM, make_harness
+
+WAITING_ROOM = "19:not-yet@thread.tacv2"
+
+
+class ReachesOneRoomLater:
+    def __init__(self) -> None:
+        self.reachable = False
+        self.sent: list[Outgoing] = []
+
+    async def send(self, message: Outgoing, txn_id: str) -> str:
+        if message.room_id == WAITING_ROOM and not self.reachable:
+            raise SendError("no address yet", permanent=False, waiting=True)
+        self.sent.append(message)
+        return f"id{len(self.sent)}"
+
+
+async def test_a_waiting_room_blocks_nothing_else_and_loses_nothing(tmp_path):
+    h = await make_harness(tmp_path)
+    transport = ReachesOneRoomLater()
+    h.core.outbox.attach(transport)
+    async with h.core.storage.transaction() as repo:
+        for index, room in enumerate((WAITING_ROOM, ROOM, WAITING_ROOM, ROOM)):
+            await repo.enqueue(
+                txn_id=f"t{index}",
+                room_id=room,
+                body=f"m{index}",
+                html="",
+                reply_to=None,
+                mentions=(),
+                now=h.clock,
+            )
+    for _ in range(MAX_ATTEMPTS + 2):  # more flushes than attempts a failure may take
+        await h.core.outbox.flush()
+    assert [m.body for m in transport.sent] == ["m1", "m3"]  # the other room, in order
+    transport.reachable = True
+    await h.core.outbox.flush()
+    assert [m.body for m in transport.sent] == ["m1", "m3", "m0", "m2"]  # nothing given up
