@@ -6,34 +6,30 @@ command's effect in one transaction, so a redelivered activity changes and
 answers nothing. Teams gives up on an endpoint after 15 s: the bot answers
 within `ANSWER_WITHIN_S` and finishes longer work behind the answer. A
 failure to store (the database down) is a 500, so Teams delivers again.
-
-Posts without an incoming message (the agenda, reminders) need the
-channel's address: service URL, tenant and the bot's id, which Teams sends
-with every activity. It is stored, so a restarted bot posts before anyone
-has spoken.
+Posts without an incoming message use the channel's stored address
+(`addresses.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import html
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
-from urllib.parse import quote
+from dataclasses import replace
 
 from aiohttp import web
-from microsoft_agents.activity import Activity
+from microsoft_agents.activity import Activity, ConversationParameters
 
+from bot.chat.teams.addresses import ChannelAddresses
 from bot.chat.teams.auth import TokenValidator, Unauthorized
 from bot.chat.teams.connector import Connector
-from bot.chat.teams.files import FILE_TTL_SECONDS, FileShelf
+from bot.chat.teams.files import FileShelf
 from bot.chat.teams.ids import MessageRef, base_conversation, decode
 from bot.chat.teams.inbound import DELETE, MESSAGE, UPDATE, is_personal, to_incoming
+from bot.chat.teams.outbound import activity_for
+from bot.chat.teams.pages import file_download, privacy_page
 from bot.chat.teams.people import TeamsPeople, TeamsPerson
-from bot.chat.teams.text import teams_html
 from bot.chat.transport import (
     EventHandler,
     Incoming,
@@ -49,21 +45,6 @@ from storage.db import Storage
 log = logging.getLogger(__name__)
 ANSWER_WITHIN_S = 10.0
 MAX_ACTIVITY_BYTES = 256 * 1024
-ACKNOWLEDGEMENT = "✅"
-
-
-@dataclass(frozen=True)
-class ChannelAddress:
-    """What a post into a conversation needs besides its id."""
-
-    service_url: str
-    tenant_id: str
-    bot_id: str
-    bot_name: str = ""
-
-
-def _address_key(conversation: str) -> str:
-    return "teams-ref:" + hashlib.sha256(conversation.encode()).hexdigest()[:40]
 
 
 def _people_of(groups: Iterable[GroupConfig]) -> set[str]:
@@ -89,15 +70,22 @@ class TeamsTransport:
             )
         self.shelf = FileShelf(config.storage.data_dir / "teams-files")
         self.privacy = config.privacy
-        self._addresses: dict[str, ChannelAddress] = {}
+        self.addresses = ChannelAddresses(storage)
         self._names: dict[str, str] = {}
         self._on_event: EventHandler | None = None
         self._stopped = asyncio.Event()
         self._working: set[asyncio.Task] = set()
         self.port: int | None = None  # the port listened on, once started
-        # called when a conversation's address is first known (the outbox may
-        # hold posts that waited for it)
-        self.on_reachable: Callable[[], None] | None = None
+
+    @property
+    def on_reachable(self) -> Callable[[], None] | None:
+        """Called when a conversation's address is first known (the outbox
+        may hold posts that waited for it)."""
+        return self.addresses.on_new
+
+    @on_reachable.setter
+    def on_reachable(self, callback: Callable[[], None] | None) -> None:
+        self.addresses.on_new = callback
 
     def connect(self) -> dict[str, GroupConfig]:
         return dict(self.rooms)
@@ -113,7 +101,7 @@ class TeamsTransport:
         app = web.Application(client_max_size=MAX_ACTIVITY_BYTES)
         app.router.add_post("/api/messages", self._messages)
         app.router.add_get("/files/{token}/{name}", self._file)
-        app.router.add_get("/privacy", self._privacy)
+        app.router.add_get("/privacy", lambda request: self._privacy_page())
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.teams.host, self.teams.port)
@@ -141,8 +129,10 @@ class TeamsTransport:
             activity = Activity.model_validate(json.loads(await request.read()))
         except web.HTTPRequestEntityTooLarge:
             raise
-        except ValueError:
+        except ValueError:  # not JSON, not UTF-8, or not an activity (pydantic)
             return web.json_response({"error": "not a Bot Framework activity"}, status=400)
+        if activity.conversation is None or not activity.conversation.id:
+            return web.json_response({"error": "an activity needs a conversation"}, status=400)
         service_url = activity.service_url or ""
         if self.validator is not None:
             try:
@@ -179,7 +169,7 @@ class TeamsTransport:
             log.info("activity in a conversation no group meets in (%s); ignored", channel)
             return
         if not personal:
-            await self._remember_address(channel, activity)
+            await self.addresses.learn(channel, activity)
         if activity.type not in (MESSAGE, UPDATE, DELETE) or activity.from_property is None:
             return
         sender = await self._sender(activity)
@@ -230,45 +220,10 @@ class TeamsTransport:
             found[teams_id] = person.person
         return found
 
-    async def _remember_address(self, channel: str, activity: Activity) -> None:
-        tenant = activity.conversation.tenant_id or ""
-        channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-        tenant = tenant or str((channel_data.get("tenant") or {}).get("id", ""))
-        recipient = activity.recipient
-        address = ChannelAddress(
-            activity.service_url or "",
-            tenant,
-            recipient.id if recipient else "",
-            (recipient.name or "") if recipient else "",
-        )
-        if self._addresses.get(channel) == address or not address.service_url:
-            return
-        async with self.storage.transaction() as repo:
-            await repo.set_state(_address_key(channel), json.dumps(asdict(address)))
-        self._addresses[channel] = address
-        log.info("stored the address of Teams conversation %s", channel)
-        if self.on_reachable is not None:
-            self.on_reachable()
-
     async def _remember_chat(self, person: TeamsPerson, chat: str, service_url: str) -> None:
         if person.chat == chat or person.person.startswith("teams:"):
             return
         await self.people.remember(replace(person, chat=chat, service_url=service_url))
-
-    async def _address(self, channel: str) -> ChannelAddress:
-        address = self._addresses.get(channel)
-        if address is None:
-            async with self.storage.transaction() as repo:
-                raw = await repo.get_state(_address_key(channel))
-            if raw is None:
-                raise SendError(
-                    f"Teams has not told the bot the address of {channel} yet: "
-                    "add the bot to the team (or say something to it there)",
-                    permanent=False,
-                    waiting=True,
-                )
-            address = self._addresses[channel] = ChannelAddress(**json.loads(raw))
-        return address
 
     # Outgoing -------------------------------------------------------------
 
@@ -278,8 +233,10 @@ class TeamsTransport:
             conversation, service_url = await self._chat_with(person)
         else:
             conversation = message.room_id
-            service_url = (await self._address(conversation)).service_url
-        activity = await self._activity(message, service_url, conversation)
+            service_url = (await self.addresses.of(conversation)).service_url
+        activity = await activity_for(
+            message, self.people, self.shelf, self.teams.public_url, (service_url, conversation)
+        )
         if message.replaces:
             target = decode(message.replaces)
             if target is None:
@@ -297,55 +254,35 @@ class TeamsTransport:
         return MessageRef(conversation, sent).encode()
 
     async def _chat_with(self, person: str) -> tuple[str, str]:
+        """The personal chat with `person`: the one they opened with the bot,
+        else one the bot opens (Teams allows it for people in a team the bot
+        is in), kept for next time."""
         known = await self.people.stored(person)
-        if known is None or not known.chat:
+        if known is None:
+            raise SendError("Teams has not told the bot who this person is yet", permanent=True)
+        if known.chat:
+            return known.chat, known.service_url
+        address = await self.addresses.any_of(self.rooms)
+        if address is None:
             raise SendError(
-                "no personal chat with this person yet (they can open one with the bot)",
-                permanent=True,
+                "no Teams address to open a chat from yet", permanent=False, waiting=True
             )
-        return known.chat, known.service_url
-
-    async def _activity(self, message: Outgoing, service_url: str, conversation: str) -> Activity:
-        if message.reaction is not None:
-            # Bots cannot react in Teams: the quietest answer is a one-character reply.
-            return Activity.model_validate({"type": "message", "text": ACKNOWLEDGEMENT})
-        if message.file is not None:
-            token = self.shelf.put(message.file.name, message.file.mimetype, message.file.data)
-            link = f"{self.teams.public_url}/files/{token}/{quote(message.file.name)}"
-            days = FILE_TTL_SECONDS // 86400
-            text = (
-                f'📎 <a href="{html.escape(link)}">{html.escape(message.file.name)}</a> '
-                f"(the link works for {days} days)"
-            )
-            return Activity.model_validate({"type": "message", "text": text, "textFormat": "xml"})
-        mentions = {}
-        for person in message.mentions:
-            mention = await self.people.mention_for(person, service_url, conversation)
-            if mention is not None:
-                mentions[person] = mention
-        source = message.html or html.escape(message.body, quote=False).replace("\n", "<br>")
-        text, entities = teams_html(source, mentions)
-        return Activity.model_validate(
-            {"type": "message", "text": text, "textFormat": "xml", "entities": entities}
+        parameters = ConversationParameters.model_validate(
+            {
+                "isGroup": False,
+                "bot": {"id": address.bot_id},
+                "members": [{"id": known.teams_id}],
+                "tenantId": address.tenant_id,
+                "channelData": {"tenant": {"id": address.tenant_id}},
+            }
         )
+        chat = await self.connector.open_chat(address.service_url, parameters)
+        await self.people.remember(replace(known, chat=chat, service_url=address.service_url))
+        log.info("opened a personal chat (%s)", chat)
+        return chat, address.service_url
 
-    async def _privacy(self, request: web.Request) -> web.Response:
-        """The notice the Teams app's manifest links to (`[privacy]`)."""
-        contact = self.privacy.contact or "the group's chairs"
-        text = (
-            f"{self.privacy.notice}\n\nRetention: {self.privacy.retention.text}.\n"
-            f"Questions and requests: {contact}.\n"
-        )
-        return web.Response(text=text, headers={"X-Content-Type-Options": "nosniff"})
+    def _privacy_page(self) -> web.Response:
+        return privacy_page(self.privacy)
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
-        stored = self.shelf.get(request.match_info["token"])
-        if stored is None or quote(stored.name) != quote(request.match_info["name"]):
-            return web.Response(status=404, text="no such file (or the link has expired)")
-        headers = {
-            "Content-Type": stored.mimetype or "application/octet-stream",
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(stored.name)}",
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        }
-        return web.FileResponse(stored.path, headers=headers)
+        return file_download(self.shelf, request.match_info["token"], request.match_info["name"])
