@@ -29,6 +29,7 @@ import asyncio
 import json
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -39,16 +40,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.cli import REPO, _code_version, percentile, progress
-from bench.e2e import LOG_TIME_FORMAT, Subject, cpu_seconds, proc_status
-from tests.integration.teams_playground import (
-    CHAIR, CHANNEL, FILLERS, MEMBER, NODE, SILENT, Playground, free_port,
-)  # fmt: skip
+from bench.e2e import Subject, cpu_seconds, proc_status
+from tests.integration import teams_playground as tp
 
 READY = "Teams messaging endpoint on"  # the bot's line; the floor logs the same
 REPLY_TIMEOUT = 30.0
 SETTLE = 2.0  # after the last block, for a late second answer to show
 EXIT_NO_EMULATOR = 3
-ROSTER = [(MEMBER, "FORTHEM"), (SILENT, "UNA Europa"), (FILLERS[0], "EUt+"), (FILLERS[1], "ECIU")]
+ALLIANCES = ("FORTHEM", "UNA Europa", "EUt+", "ECIU")  # one member each, all on the roster
+ROSTER = list(zip((tp.MEMBER, tp.SILENT, *tp.FILLERS), ALLIANCES, strict=True))
 TARGETS = {"p50_ratio": 1.15, "p99_ratio": 1.3}
 OUTPUT = {"full": "teams.json", "smoke": "teams-smoke.json"}
 
@@ -69,7 +69,6 @@ SMOKE = Plan(commands=40, blocks=2, rate=10.0)
 
 @dataclass
 class Command:
-    index: int
     block: int  # -1: warm-up
     text: str
     sender: int | None  # index into ROSTER; None: the chair
@@ -82,21 +81,21 @@ class Command:
 def make_commands(plan: Plan) -> list[Command]:
     """The same seeded sequence for both subjects (each gets its own copy)."""
     rng, commands = random.Random(plan.seed), []
-    for index in range(plan.warmup + plan.commands):
-        block = (index - plan.warmup) * plan.blocks // plan.commands if index >= plan.warmup else -1
+    for i in range(plan.warmup + plan.commands):
+        block = (i - plan.warmup) * plan.blocks // plan.commands if i >= plan.warmup else -1
         if block < 0:
-            kind = "update" if index < len(ROSTER) else ("next", "help")[index % 2]
+            kind = "update" if i < len(ROSTER) else ("next", "help")[i % 2]
         else:
             kind = rng.choices(["update", "next", "help"], weights=[70, 15, 15])[0]
         if kind != "update":
-            commands.append(Command(index, block, kind, None))
+            commands.append(Command(block, kind, None))
             continue
         text = (
-            f"update note {index}: we mapped {rng.randint(2, 40)} ULLL offers and drafted a "
+            f"update note {i}: we mapped {rng.randint(2, 40)} ULLL offers and drafted a "
             f"micro-credential pilot with {rng.randint(1, 9)} partner universities"
         )
         redo = block >= 0 and rng.random() < plan.redeliver
-        commands.append(Command(index, block, text, index % len(ROSTER), redo))
+        commands.append(Command(block, text, i % len(ROSTER), redo))
     return commands
 
 
@@ -111,8 +110,8 @@ def bot_config(port: int) -> str:
     return (
         f'[teams]\nallow_anonymous = true\nhost = "127.0.0.1"\nport = {port}\n'
         '[storage]\nurl = "sqlite+aiosqlite:///data/bot.db"\ndata_dir = "data"\n'
-        f'[[groups]]\nid = "allies"\nname = "ALLIES"\nteams_conversation = "{CHANNEL}"\n'
-        f'timezone = "Europe/Brussels"\nchairs = ["{CHAIR.email}"]\n{members}'
+        f'[[groups]]\nid = "allies"\nname = "ALLIES"\nteams_conversation = "{tp.CHANNEL}"\n'
+        f'timezone = "Europe/Brussels"\nchairs = ["{tp.CHAIR.email}"]\n{members}'
         f'[groups.cadence]\ndates = ["{upcoming:%Y-%m-%d %H:%M}"]\nduration = "1h"\n'
         '[groups.announce]\nagenda_before = "7d"\nreminders = ["1d"]\nchase_updates = "off"\n'
     )
@@ -132,11 +131,10 @@ class _Arrivals(list):
             self.replies[frame.get("actionConversationId", "")].append(now)
 
 
-class TimedPlayground(Playground):
+class TimedPlayground(tp.Playground):
     def __init__(self, workdir: Path, bot_url: str) -> None:
         super().__init__(workdir, bot_url)
         self.posts = _Arrivals()
-        self._drain: asyncio.Task | None = None
 
     async def start(self) -> None:
         """Also keeps reading the emulator's stdout: a full pipe would stall it."""
@@ -166,16 +164,12 @@ class Side:
 
 
 async def wait_ready(subject: Subject, timeout: float = 60.0) -> float:
-    """Seconds from spawning to READY, read from the log line's own stamp."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for line in subject.log().splitlines():
-            if READY in line:
-                logged = datetime.strptime(line[:23], LOG_TIME_FORMAT).timestamp()
-                return logged - subject.spawned_at
-        if subject.process.returncode is not None or time.monotonic() > deadline:
+    """Seconds from spawning to READY (polled: ±20 ms)."""
+    while READY not in subject.log():
+        if subject.process.returncode is not None or time.time() > subject.spawned_at + timeout:
             raise RuntimeError(f"{subject.name} never got ready:\n{subject.log()[-3000:]}")
         await asyncio.sleep(0.02)
+    return time.time() - subject.spawned_at
 
 
 async def open_threads(side: Side) -> None:
@@ -223,6 +217,11 @@ async def run_block(side: Side, batch: list[Command], plan: Plan) -> None:
     side.emulator_cpu_s += (cpu_seconds(emulator) or 0.0) - emu0
 
 
+def ms(values: list[float], q: float) -> float | None:
+    value = percentile(values, q)
+    return None if value is None else round(value * 1000, 1)
+
+
 def summarise(side: Side) -> dict[str, Any]:
     measured = [c for c in side.commands if c.block >= 0]
     latencies, per_block = [], defaultdict(list)
@@ -233,16 +232,10 @@ def summarise(side: Side) -> dict[str, Any]:
             lost += 1
         if command.redeliver:
             redelivered_doubles += max(0, len(answers) - 1)
-            continue
-        doubles += max(0, len(answers) - 1)
-        if answers and not command.error:
+        elif answers and not command.error:
+            doubles += len(answers) - 1
             latencies.append(answers[0] - command.sent_at)
             per_block[command.block].append(answers[0] - command.sent_at)
-
-    def ms(values: list[float], q: float) -> float | None:
-        value = percentile(values, q)
-        return None if value is None else round(value * 1000, 1)
-
     per_command = 1000 / max(1, len(measured))
     return {
         "commands": len(measured),
@@ -273,54 +266,47 @@ def build_results(mode: str, plan: Plan, bot: dict, floor: dict, run_s: float) -
     met = {key: None if lat[key] is None else lat[key] <= t for key, t in TARGETS.items()}
     met["lost"] = bot["lost"] == floor["lost"] == 0
     met["duplicates"] = bot["duplicates"] == floor["duplicates"] == 0
-    return {
-        "mode": mode,
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        **_code_version(),
-        "python": sys.version.split()[0],
-        "plan": asdict(plan),
-        "run_s": round(run_s, 1),
-        "bot": bot,
-        "floor": floor,
-        **lat,
-        "lost": {"bot": bot["lost"], "floor": floor["lost"]},
-        "duplicates": {"bot": bot["duplicates"], "floor": floor["duplicates"]},
-        "floor_answers_to_redeliveries": floor["answers_to_redeliveries"],
-        "rss_mb": {"bot": bot["rss_peak_mb"], "floor": floor["rss_peak_mb"]},
-        "targets_met": met,
-    }
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    return {"mode": mode, "measured_at": when, **_code_version(), "plan": asdict(plan),
+            "run_s": round(run_s, 1), "bot": bot, "floor": floor, **lat,
+            "lost": {"bot": bot["lost"], "floor": floor["lost"]},
+            "duplicates": {"bot": bot["duplicates"], "floor": floor["duplicates"]},
+            "targets_met": met}  # fmt: skip
+
+
+ROWS = [  # label, key in the subjects' results, target, key in targets_met, with a ratio
+    ("ack latency p50 (ms)", "p50_ms", "≤ 1.15 x floor", "p50_ratio", True),
+    ("ack latency p95 (ms)", "p95_ms", "-", None, True),
+    ("ack latency p99 (ms)", "p99_ms", "≤ 1.3 x floor", "p99_ratio", True),
+    ("peak RSS, VmHWM (MB)", "rss_peak_mb", "-", None, True),
+    ("start-up to listening (s)", "startup_s", "-", None, True),
+    ("CPU per command (ms)", "cpu_ms_per_command", "-", None, True),
+    ("emulator CPU per command (ms)", "emulator_cpu_ms_per_command", "-", None, True),
+    ("lost commands", "lost", "0", "lost", False),
+    ("duplicate answers", "duplicates", "0", "duplicates", False),
+    ("second answers to redelivered activities", "answers_to_redeliveries", "-", None, False),
+]
 
 
 def table(results: dict[str, Any]) -> str:
     """The comparison as Markdown, like the README's Matrix tables."""
     bot, floor, met = results["bot"], results["floor"], results["targets_met"]
-
-    def row(label: str, key: str, target: str = "-", ok: str | None = None, r: bool = True) -> str:
+    lines = ["| Teams, against the SDK floor | bot | SDK floor | ratio | target | met? |"]
+    lines.append("|---|---:|---:|---:|---|---|")
+    for label, key, target, ok, with_ratio in ROWS:
         b, f = (s["latency"].get(key, s.get(key)) for s in (bot, floor))
-        value = results.get(key.replace("_ms", "_ratio")) if key.endswith("_ms") else ratio(b, f)
+        r = results.get(key.replace("_ms", "_ratio")) if key.endswith("_ms") else ratio(b, f)
         cells = [f"{v:,.1f}" if isinstance(v, float) else str(v) for v in (b, f)]
-        cells.append(f"{value:.2f}" if r and value is not None else "-")
+        cells.append(f"{r:.2f}" if with_ratio and r is not None else "-")
         mark = {True: "yes", False: "**no**", None: "-"}[met[ok]] if ok else "-"
-        return f"| {label} | {' | '.join(cells)} | {target} | {mark} |"
-
-    redone = bot["redelivered"]
-    lines = [
-        "| Teams, against the SDK floor | bot | SDK floor | ratio | target | met? |",
-        "|---|---:|---:|---:|---|---|",
-        row("ack latency p50 (ms)", "p50_ms", "≤ 1.15 x floor", "p50_ratio"),
-        row("ack latency p95 (ms)", "p95_ms"),
-        row("ack latency p99 (ms)", "p99_ms", "≤ 1.3 x floor", "p99_ratio"),
-        row("peak RSS, VmHWM (MB)", "rss_peak_mb"),
-        row("start-up to listening (s)", "startup_s"),
-        row("CPU per command (ms)", "cpu_ms_per_command"),
-        row("emulator CPU per command (ms)", "emulator_cpu_ms_per_command"),
-        row("lost commands", "lost", "0", "lost", r=False),
-        row("duplicate answers", "duplicates", "0", "duplicates", r=False),
-        row(f"second answers to the {redone} redelivered", "answers_to_redeliveries", r=False),
-        f"\n{bot['commands']} commands per subject in {results['plan']['blocks']} blocks at "
-        f"{results['plan']['rate']:g}/s ({bot['warmup']} warm-up not counted); p50 per block "
-        f"(ms): bot {bot['p50_ms_per_block']}, floor {floor['p50_ms_per_block']}",
-    ]
+        lines.append(f"| {label} | {' | '.join(cells)} | {target} | {mark} |")
+    plan = results["plan"]
+    lines.append(
+        f"\n{bot['commands']} commands per subject in {plan['blocks']} blocks at "
+        f"{plan['rate']:g}/s ({bot['warmup']} warm-up not counted, {bot['redelivered']} "
+        f"delivered twice); p50 per block (ms): bot {bot['p50_ms_per_block']}, "
+        f"floor {floor['p50_ms_per_block']}"
+    )
     return "\n".join(lines)
 
 
@@ -330,7 +316,7 @@ async def run(plan: Plan, workdir: Path) -> dict[str, dict[str, Any]]:
     sides: dict[str, Side] = {}
     try:
         for name in ("bot", "floor"):
-            port = free_port()
+            port = tp.free_port()
             argv = [sys.executable, "-m", "bench.teams_floor", "--port", str(port)]
             if name == "bot":
                 config = workdir / "bot" / "config.toml"
@@ -339,9 +325,8 @@ async def run(plan: Plan, workdir: Path) -> dict[str, dict[str, Any]]:
                 argv = [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
             url = f"http://127.0.0.1:{port}/api/messages"
             playground = TimedPlayground(workdir / f"{name}-emulator", url)
-            sides[name] = Side(
-                name, Subject(name, argv, {}, workdir), playground, make_commands(plan)
-            )
+            process = Subject(name, argv, {}, workdir)
+            sides[name] = Side(name, process, playground, make_commands(plan))
         await asyncio.gather(*(side.playground.start() for side in sides.values()))
         for side in sides.values():
             await side.process.start()
@@ -366,6 +351,10 @@ async def run(plan: Plan, workdir: Path) -> dict[str, dict[str, Any]]:
         await asyncio.gather(*(side.playground.stop() for side in sides.values()))
 
 
+def _interrupted(*_: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM as Ctrl-C: `finally` stops the emulators too
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.teams")
     parser.add_argument("--commands", type=int, help="measured commands per subject (600)")
@@ -380,9 +369,10 @@ def main(argv: list[str] | None = None) -> int:
     given = {k: getattr(args, k) for k in ("commands", "blocks", "rate", "redeliver_after")}
     chosen = {k: v for k, v in given.items() if v is not None}
     plan = Plan(**{**asdict(SMOKE if args.smoke else Plan()), **chosen})
-    if not NODE.exists():
-        print(f"no Teams emulator: `npm ci` in {NODE.parents[3]}", file=sys.stderr)
+    if not tp.NODE.exists():
+        print(f"no Teams emulator: `npm ci` in {tp.HERE}", file=sys.stderr)
         return EXIT_NO_EMULATOR
+    signal.signal(signal.SIGTERM, _interrupted)
     workdir, started = Path(tempfile.mkdtemp(prefix="allies-bench-teams-")), time.monotonic()
     progress(f"{plan}; work folder {workdir}")
     try:

@@ -147,6 +147,12 @@ class PrivacyRepo:
             "private channel forgotten",
             delete(m.BotState).where(m.BotState.key == person.private_state),
         )
+        # a private chat's room id names the person (Teams: `private:<address>`)
+        processed = m.ProcessedEvent
+        await run(
+            "private markers deleted",
+            delete(processed).where(processed.room_id == person.private_room),
+        )
         done += await self.replace_person(user, person.token, None)
         done["action owners replaced"] += await self._replace_owners(person)
         done += await self._empty_messages(person)

@@ -56,6 +56,14 @@ def _broken_parents(
             check.fail(f"groups[{i}].parent", f"no group has the id {group.parent!r}")
             broken.add(group.id)
             continue
+        if by_id[group.parent].network != group.network:
+            check.fail(
+                f"groups[{i}].parent",
+                f"{group.parent!r} meets on {by_id[group.parent].network}, this group on "
+                f"{group.network}: a sub-group shares its parent's network (and its people's ids)",
+            )
+            broken.add(group.id)
+            continue
         chain, current = [group.id], group
         while current.parent is not None and current.parent in by_id:
             if current.parent in chain:

@@ -58,13 +58,16 @@ def _port(table: dict, check: Checker) -> int:
     return port
 
 
-def _public_url(table: dict, host: str, port: int, check: Checker) -> str:
-    url = check.string(table, "public_url", "teams", required=False)
+def _public_url(table: dict, host: str, port: int, anonymous: bool, check: Checker) -> str:
+    """A registered bot's links reach members over the internet: https, and
+    stated (no guess from `host`, which is often 127.0.0.1 behind a proxy)."""
+    url = check.string(table, "public_url", "teams", required=not anonymous)
     if url is None:
         return f"http://{host}:{port}"
-    if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", url):
+    scheme = r"https?" if anonymous else r"https"
+    if not re.match(rf"^{scheme}://[^\s/?#]+(/[^\s?#]*)?$", url):
         check.fail(
-            "teams.public_url", f"{url!r} must be an http(s) URL like https://bot.example.org"
+            "teams.public_url", f"{url!r} must be an https:// URL like https://bot.example.org"
         )
     return url.rstrip("/")
 
@@ -102,7 +105,7 @@ def parse_teams(table: Any, environ: dict[str, str], check: Checker) -> TeamsCon
             "teams.allow_anonymous",
             f"true needs a loopback host (127.0.0.1), not {host!r}: anyone could post as anyone",
         )
-    public_url = _public_url(table, host, port, check)
+    public_url = _public_url(table, host, port, anonymous and not app_id, check)
     return TeamsConfig(
         app_id,
         password or None,

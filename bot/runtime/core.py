@@ -65,11 +65,21 @@ class BotCore:
 
     def group_for(self, room_id: str, sender: str) -> GroupConfig | None:
         """The group a room belongs to; for a private chat with the bot (a
-        Teams personal chat), the first group the sender is a member of."""
+        Teams personal chat), the group where the sender's role is highest
+        (the first of those), so a chair of one group is a chair there."""
         group = self.rooms.get(room_id)
         if group is not None or private_user(room_id) != sender:
             return group
-        return next((g for g in self.rooms.values() if role_of(g, sender) > Role.OUTSIDER), None)
+        ranked = [(role_of(g, sender), -i, g) for i, g in enumerate(self.rooms.values())]
+        best = max(ranked, key=lambda item: (item[0], item[1]), default=None)
+        return best[2] if best is not None and best[0] > Role.OUTSIDER else None
+
+    def home_room(self, room_id: str, group: GroupConfig) -> str:
+        """Where a group's own posts go (minutes, announcements): its room,
+        also for a command typed in a private chat with the bot."""
+        if self.rooms.get(room_id) is group:
+            return room_id
+        return next((r for r, g in self.rooms.items() if g is group), room_id)
 
     async def handle(self, event: Incoming) -> None:
         group = self.group_for(event.room_id, event.sender)
@@ -186,13 +196,25 @@ class BotCore:
         """Record the event as processed and queue the reply, same transaction."""
         await repo.mark_processed(event.event_id, event.room_id, kind, self.clock())
         target = event.event_id if reply_to == "" else reply_to
-        await self.queue(repo, event.room_id, event.event_id, reply, reply_to=target)
+        group = self.group_for(event.room_id, event.sender)
+        home = self.home_room(event.room_id, group) if group is not None else None
+        await self.queue(repo, event.room_id, event.event_id, reply, reply_to=target, home=home)
 
     async def queue(
-        self, repo: Repo, room_id: str, key: str, reply: Reply, *, reply_to: str | None = None
+        self,
+        repo: Repo,
+        room_id: str,
+        key: str,
+        reply: Reply,
+        *,
+        reply_to: str | None = None,
+        home: str | None = None,
     ) -> None:
         """Queue a reply's messages in order, each with a txn id derived from
-        `key` (an event id, or group/meeting/kind for scheduled posts)."""
+        `key` (an event id, or group/meeting/kind for scheduled posts). The
+        announcement and room posts go to `home` (the group's room) when the
+        command came from elsewhere (a private chat)."""
+        home = home or room_id
         now = self.clock()
         if reply.react is not None:
             await repo.enqueue(
@@ -233,12 +255,14 @@ class BotCore:
                     "html": to_html(reply.announcement),
                     "reply_to": None,
                     "mentions": (),
+                    "room_id": home,
                 }
             )
         for index, part in enumerate(parts):
-            await repo.enqueue(txn_id=txn_id_for(key, index), room_id=room_id, now=now, **part)
+            part.setdefault("room_id", room_id)
+            await repo.enqueue(txn_id=txn_id_for(key, index), now=now, **part)
         for post in reply.room_posts:
-            await self._queue_room_post(repo, room_id, post, now)
+            await self._queue_room_post(repo, home, post, now)
         if reply.private_to is not None:
             for post in reply.private_posts:
                 await self._queue_room_post(repo, private_to(reply.private_to), post, now)

@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.chat.transport import PRIVATE_PREFIX, private_state_key, private_to
 from bot.config import GroupConfig
+from bot.meeting.actions import local_part
 from bot.meeting.people import FORMER_PREFIX, clean_display_name
 from bot.meeting.render import escape
 from storage.repo import Repo
@@ -59,7 +60,7 @@ def person(user_id: str, all_names: Iterable[str]) -> Person:
     the bot's Markdown escapes them (`@anna:example\\.org`, `Anna\\-Lena`), on
     word boundaries."""
     names = [n for n in all_names if len(n) >= MIN_NAME_CHARS]
-    localpart = user_id[1:].split(":", 1)[0]
+    localpart = local_part(user_id)
     texts = {user_id, escape(user_id), *names, *(escape(n) for n in names)}
     return Person(
         user_id=user_id,

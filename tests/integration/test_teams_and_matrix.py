@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest_asyncio
 
 from .bot_process import BotProcess
-from .teams_playground import MEMBER, Playground, free_port
+from .teams_playground import CHANNEL, MEMBER, Playground, free_port
 from .test_teams_playground import READY, cadence, teams_config, text_of
 
 PERSONAL = "a:personal-chat-id"
@@ -69,6 +69,31 @@ async def test_a_personal_chat_answers_as_the_senders_group(both_networks):
     # `!updates` is for members: answered, not refused, so the chat counts as
     # the chair's group though it belongs to none
     assert "No updates yet for the next meeting" in text_of(reply)
+
+
+async def test_a_chairs_minutes_from_a_personal_chat_go_to_the_channel(both_networks):
+    _, playground, _, _ = both_networks
+    before = len(playground.posts)
+    await playground.chair_says("minutes", thread=PERSONAL, mention=False)
+    minutes = await playground.wait_for_post(
+        lambda f: f["action"] == "createMessage" and "Minutes:" in text_of(f), after=before
+    )
+    assert minutes["actionConversationId"] == CHANNEL
+
+
+async def test_mydata_opens_a_personal_chat_with_the_person(both_networks):
+    _, playground, _, _ = both_networks
+    before = len(playground.posts)
+    await playground.chair_says("mydata")  # in the channel; the answer goes to them alone
+    summary = await playground.wait_for_post(
+        lambda f: f["actionConversationId"] == PERSONAL, after=before
+    )
+    assert "What allies-bot stores about carla.chair@allies.example" in text_of(summary)
+    await playground.wait_for_post(
+        lambda f: f["actionConversationId"] == PERSONAL and "/files/" in text_of(f), after=before
+    )
+    in_channel = [f for f in playground.posts[before:] if f["actionConversationId"] != PERSONAL]
+    assert all("carla.chair@allies.example" not in text_of(f) for f in in_channel)
 
 
 async def test_an_edited_update_is_the_update(both_networks):

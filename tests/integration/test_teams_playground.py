@@ -13,7 +13,17 @@ import pytest
 import pytest_asyncio
 
 from .bot_process import BotProcess
-from .teams_playground import CHAIR, CHANNEL, MEMBER, NODE, OUTSIDER, SILENT, Playground, free_port
+from .teams_playground import (
+    CHAIR,
+    CHANNEL,
+    MEMBER,
+    NODE,
+    OUTSIDER,
+    SILENT,
+    TEAM,
+    Playground,
+    free_port,
+)
 
 pytestmark = pytest.mark.skipif(not NODE.exists(), reason="npm ci in tests/integration/teams first")
 READY = "Teams messaging endpoint on"
@@ -178,7 +188,9 @@ async def test_automatic_posts_reach_the_channel_and_a_restart_repeats_nothing(t
     bot = make_bot(teams_config(port, soon))
     await bot.start()
     await bot.wait_for_log(READY)
-    await playground.install()  # the bot learns the channel's address, then posts what is due
+    # added to the team from its General channel: the bot learns the team's
+    # address there and posts what is due into the group's own channel
+    await playground.install(TEAM)
 
     def new_channel_post(words: str):
         return lambda f: (

@@ -78,6 +78,7 @@ app_id = "{APP_ID}"
 tenant_id = "{TENANT}"
 host = "127.0.0.1"
 port = {bot_port}
+public_url = "https://allies-bot.example.org"
 openid_metadata = ["{issuer.base}/metadata"]
 service_hosts = ["127.0.0.1"]
 
@@ -139,6 +140,7 @@ async def test_only_tokens_from_the_trusted_issuer_for_this_bot_are_believed(reg
         "expired": "Bearer " + issuer.token(exp=int(time.time()) - 3600),
         "another issuer": "Bearer " + issuer.token(iss="https://evil.example"),
         "for another service URL": "Bearer " + issuer.token(serviceurl="https://evil.example/"),
+        "naming no service URL": "Bearer " + issuer.token(serviceurl=""),
     }
     async with aiohttp.ClientSession() as session:
         for index, (what, header) in enumerate(refused.items()):
@@ -150,6 +152,14 @@ async def test_only_tokens_from_the_trusted_issuer_for_this_bot_are_believed(reg
         assert issuer.calls == [], "a refused activity made the bot call Teams"
         assert "command !help" not in bot.log()
 
+        # A good token from another tenant: refused too (403), nothing done.
+        stranger = activity(issuer, "other-tenant")
+        stranger["conversation"]["tenantId"] = "99999999-0000-0000-0000-000000000000"
+        good = {"Authorization": "Bearer " + issuer.token()}
+        async with session.post(endpoint, json=stranger, headers=good) as response:
+            assert response.status == 403
+        assert issuer.calls == []
+
         # A good token gets past the checks. The bot then needs its own token
         # from Entra to ask Teams who the sender is; offline it cannot, so it
         # answers "try again" (Teams redelivers) instead of guessing.
@@ -159,6 +169,7 @@ async def test_only_tokens_from_the_trusted_issuer_for_this_bot_are_believed(reg
         ) as response:
             assert response.status == 500
     await bot.wait_for_log("no app token from Entra")
-    assert bot.log().count("refused an activity") == len(refused)  # not the good one
+    # every refusal logged (the other tenant's too), the good token's not
+    assert bot.log().count("refused an activity") == len(refused) + 1
     assert "command !help" not in bot.log()
     assert APP_PASSWORD not in bot.log()

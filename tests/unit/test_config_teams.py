@@ -139,3 +139,21 @@ def test_anonymous_mode_is_refused_with_an_app_id_or_off_loopback(tmp_path):
     )
     public = ANONYMOUS.replace("allow_anonymous = true", 'allow_anonymous = true\nhost = "0.0.0.0"')
     assert any("needs a loopback host" in p for p in problems(tmp_path, public))
+
+
+def test_a_registered_bot_states_an_https_public_url(tmp_path):
+    missing = TEAMS.replace('public_url = "https://allies-bot.example.org/"\n', "")
+    assert "teams.public_url: missing (required)" in problems(tmp_path, missing)
+    plain = TEAMS.replace("https://allies-bot.example.org/", "http://allies-bot.example.org")
+    assert any(p.startswith("teams.public_url:") for p in problems(tmp_path, plain))
+
+
+def test_a_sub_group_meets_on_its_parents_network(tmp_path):
+    sub = """
+[[groups]]
+id = "sub"
+room = "!sub:example.org"
+parent = "allies"
+"""
+    found = problems(tmp_path, TEAMS + MATRIX_GROUP + sub)
+    assert any(p.startswith("groups[2].parent: 'allies' meets on teams") for p in found), found

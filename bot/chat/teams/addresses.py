@@ -30,6 +30,9 @@ class ChannelAddress:
     bot_name: str = ""
 
 
+ANY = "*"  # the address learnt last, from any conversation of the team
+
+
 def _key(conversation: str) -> str:
     return "teams-ref:" + hashlib.sha256(conversation.encode()).hexdigest()[:40]
 
@@ -54,31 +57,45 @@ class ChannelAddresses:
         # called when an address is first known (posts may have waited for it)
         self.on_new: Callable[[], None] | None = None
 
-    async def learn(self, channel: str, activity: Activity) -> None:
+    async def learn(self, channel: str | None, activity: Activity) -> None:
+        """Remember where the activity came from: for `channel`, and as the
+        fallback for channels Teams has sent nothing from yet (a single-tenant
+        bot has one service URL and one id in all of them)."""
         address = address_of(activity)
-        if self._known.get(channel) == address or not address.service_url:
+        if not address.service_url:
             return
-        async with self.storage.transaction() as repo:
-            await repo.set_state(_key(channel), json.dumps(asdict(address)))
-        self._known[channel] = address
-        log.info("stored the address of Teams conversation %s", channel)
-        if self.on_new is not None:
-            self.on_new()
+        changed = False
+        for key in (channel, ANY):
+            if key is not None and self._known.get(key) != address:
+                async with self.storage.transaction() as repo:
+                    await repo.set_state(_key(key), json.dumps(asdict(address)))
+                self._known[key] = address
+                changed = True
+        if changed:
+            log.info("stored the Teams address of %s", channel or "the team")
+            if self.on_new is not None:
+                self.on_new()
+
+    async def _stored(self, key: str) -> ChannelAddress | None:
+        if key not in self._known:
+            async with self.storage.transaction() as repo:
+                raw = await repo.get_state(_key(key))
+            if raw is None:
+                return None
+            self._known[key] = ChannelAddress(**json.loads(raw))
+        return self._known[key]
 
     async def of(self, channel: str) -> ChannelAddress:
-        """The stored address; a `waiting` SendError while Teams has sent none."""
-        address = self._known.get(channel)
+        """The channel's address, else the team's; a `waiting` SendError while
+        Teams has sent neither."""
+        address = await self._stored(channel) or await self._stored(ANY)
         if address is None:
-            async with self.storage.transaction() as repo:
-                raw = await repo.get_state(_key(channel))
-            if raw is None:
-                raise SendError(
-                    f"Teams has not told the bot the address of {channel} yet: "
-                    "add the bot to the team (or say something to it there)",
-                    permanent=False,
-                    waiting=True,
-                )
-            address = self._known[channel] = ChannelAddress(**json.loads(raw))
+            raise SendError(
+                f"Teams has not told the bot the address of {channel} yet: "
+                "add the bot to the team (or say something to it there)",
+                permanent=False,
+                waiting=True,
+            )
         return address
 
     async def any_of(self, channels) -> ChannelAddress | None:

@@ -1,13 +1,12 @@
-"""Who may post to the bot's messaging endpoint: Bot Framework / Entra tokens only.
+"""Who may post to the bot's messaging endpoint: Bot Framework tokens only.
 
 Every activity carries a JWT in `Authorization: Bearer …`. It is accepted
-only when it is signed by a key published in the OpenID metadata of the
-Bot Framework or of the bot's Entra tenant, is issued by that metadata's
-issuer, is meant for this bot (`aud` = app id), is current, and, for a Bot
-Framework token, names the very `serviceUrl` the activity asks the bot to
-answer at (so a token for one conversation host cannot steer replies to
-another). Signatures and claims are checked by PyJWT; this module only
-chooses the keys and the rules.
+only when it is signed by a key published in the Bot Framework's OpenID
+metadata (or metadata the operator names), is issued by that metadata's
+issuer, is meant for this bot (`aud` = app id), is current, and names the
+very `serviceUrl` the activity asks the bot to answer at (so a token for
+one conversation host cannot steer replies to another). Signatures and
+claims are checked by PyJWT; this module only chooses the keys and rules.
 
 The Agents SDK has a validator too, but it fixes the metadata URLs (so it
 cannot be tested against keys a test owns) and checks no issuer and no
@@ -27,15 +26,10 @@ import jwt
 
 log = logging.getLogger(__name__)
 BOT_FRAMEWORK_METADATA = "https://login.botframework.com/v1/.well-known/openidconfiguration"
-BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 KEYS_MAX_AGE_S = 24 * 3600
 REFRESH_AT_MOST_EVERY_S = 300  # an unknown key id refreshes the keys, but not in a loop
 LEEWAY_S = 300
 FETCH_TIMEOUT = aiohttp.ClientTimeout(total=10)
-
-
-def entra_metadata(tenant_id: str) -> str:
-    return f"https://login.microsoftonline.com/{tenant_id}/v2.0/.well-known/openid-configuration"
 
 
 class Unauthorized(Exception):
@@ -61,9 +55,11 @@ class TokenValidator:
     ) -> None:
         self.app_id = app_id
         self.tenant_id = tenant_id
-        urls = list(metadata_urls) or [BOT_FRAMEWORK_METADATA] + (
-            [entra_metadata(tenant_id)] if tenant_id else []
-        )
+        # Only the Bot Framework by default: it is what the Bot Connector signs
+        # Teams' activities with. Entra tokens with `aud` = the app id can be
+        # had by any app of the tenant, so they are trusted only when the
+        # operator names that metadata (`[teams] openid_metadata`).
+        urls = list(metadata_urls) or [BOT_FRAMEWORK_METADATA]
         self._sources = [_Source(url) for url in urls]
         self._session = session
         self._lock = asyncio.Lock()
@@ -85,10 +81,11 @@ class TokenValidator:
         if endorsements and channel_id not in endorsements:
             raise Unauthorized(f"the signing key is not endorsed for channel {channel_id!r}")
         claims = self._decode(token.strip(), key, source)
-        if source.issuer == BOT_FRAMEWORK_ISSUER or "serviceurl" in claims:
-            claimed = str(claims.get("serviceurl", ""))
-            if claimed.rstrip("/").lower() != service_url.rstrip("/").lower():
-                raise Unauthorized("the token's serviceUrl is not the activity's")
+        # Every token names the service URL it was issued for; one without is
+        # not from the Bot Connector (and could steer the bot's answers anywhere).
+        claimed = str(claims.get("serviceurl", ""))
+        if not claimed or claimed.rstrip("/").lower() != service_url.rstrip("/").lower():
+            raise Unauthorized("the token's serviceUrl is not the activity's")
         return claims
 
     def _decode(self, token: str, key: jwt.PyJWK, source: _Source) -> dict:

@@ -40,7 +40,10 @@ class MessageRef:
 
 
 def decode(value: str) -> MessageRef | None:
-    conversation, sep, activity_id = value.rpartition(SEPARATOR)
+    """The message an id names; what the adapter appends to an event's id
+    (`|edit-…`, `|delete`) names the same message."""
+    conversation, sep, rest = value.partition(SEPARATOR)
+    activity_id = rest.split(SEPARATOR, 1)[0]
     if not sep or not conversation or not activity_id:
         return None
     return MessageRef(conversation, activity_id)

@@ -50,7 +50,9 @@ def to_incoming(
     if activity.type == MESSAGE:
         return Incoming(IncomingKind.MESSAGE, ref, body=body, **common)
     if activity.type == UPDATE:
-        version = hashlib.sha256(body.encode()).hexdigest()[:16]
+        # one id per edit (a redelivery of it is the same edit; A, B, A again is not)
+        stamp = activity.timestamp.isoformat() if isinstance(activity.timestamp, datetime) else ""
+        version = hashlib.sha256(f"{stamp}\0{body}".encode()).hexdigest()[:16]
         return Incoming(
             IncomingKind.EDIT, f"{ref}|edit-{version}", body=body, target_event_id=ref, **common
         )

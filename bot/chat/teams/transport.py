@@ -47,6 +47,12 @@ ANSWER_WITHIN_S = 10.0
 MAX_ACTIVITY_BYTES = 256 * 1024
 
 
+def _tenant_of(activity: Activity) -> str:
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = (channel_data.get("tenant") or {}).get("id") if channel_data else None
+    return str(tenant or activity.conversation.tenant_id or "")
+
+
 def _people_of(groups: Iterable[GroupConfig]) -> set[str]:
     people: set[str] = set()
     for group in groups:
@@ -147,29 +153,44 @@ class TeamsTransport:
         if not self.connector.allowed(service_url):
             log.warning("refused an activity: service URL host not allowed (%s)", service_url)
             return web.json_response({"error": "service URL not allowed"}, status=403)
+        tenant = _tenant_of(activity)
+        if self.teams.tenant_id and tenant and tenant.lower() != self.teams.tenant_id.lower():
+            log.warning("refused an activity from another tenant (%s)", tenant)
+            return web.json_response({"error": "not this bot's tenant"}, status=403)
         work = asyncio.create_task(self._process(activity))
         self._working.add(work)
-        work.add_done_callback(self._working.discard)
+        work.add_done_callback(self._finished)
         try:
             await asyncio.wait_for(asyncio.shield(work), ANSWER_WITHIN_S)
         except TimeoutError:
-            log.info("activity %s still in work; answered Teams first", activity.id)
+            # Not stored yet: say so, and Teams delivers it again. If this run
+            # still finishes, the redelivery finds the activity processed.
+            log.warning("activity %s not done in time; Teams asked to retry", activity.id)
+            return web.json_response({"error": "try again"}, status=503)
         except Exception:
-            log.exception(
-                "activity %s could not be stored; Teams will deliver it again", activity.id
-            )
             return web.json_response({"error": "try again"}, status=500)
         return web.Response(status=200)
+
+    def _finished(self, work: asyncio.Task) -> None:
+        self._working.discard(work)
+        if not work.cancelled() and work.exception() is not None:
+            log.error(
+                "an activity could not be handled; Teams will deliver it again",
+                exc_info=work.exception(),
+            )
 
     async def _process(self, activity: Activity) -> None:
         conversation = activity.conversation.id if activity.conversation else ""
         personal = is_personal(activity)
         channel = base_conversation(conversation)
+        if not personal:
+            # Install events come from the team's General channel: the address
+            # (service URL, tenant, bot id) is the team's, so it serves every
+            # configured channel until that channel's own activities arrive.
+            await self.addresses.learn(channel if channel in self.rooms else None, activity)
         if not personal and channel not in self.rooms:
             log.info("activity in a conversation no group meets in (%s); ignored", channel)
             return
-        if not personal:
-            await self.addresses.learn(channel, activity)
         if activity.type not in (MESSAGE, UPDATE, DELETE) or activity.from_property is None:
             return
         sender = await self._sender(activity)
@@ -228,6 +249,16 @@ class TeamsTransport:
     # Outgoing -------------------------------------------------------------
 
     async def send(self, message: Outgoing, txn_id: str) -> str:
+        """Any failure is a `SendError` (the outbox's task must live on)."""
+        try:
+            return await self._send(message)
+        except SendError:
+            raise
+        except Exception as exc:
+            log.exception("sending %s to Teams failed", txn_id)
+            raise SendError(f"unexpected {type(exc).__name__}", permanent=False) from None
+
+    async def _send(self, message: Outgoing) -> str:
         person = private_user(message.room_id)
         if person is not None:
             conversation, service_url = await self._chat_with(person)
