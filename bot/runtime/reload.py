@@ -40,7 +40,11 @@ class Reloader:
         """True when the new config was applied."""
         async with self._lock:
             try:
-                new = load_config(self.path, require_matrix=self.current.matrix is not None)
+                new = load_config(
+                    self.path,
+                    require_matrix=self.current.matrix is not None
+                    or self.current.teams is not None,
+                )
             except ConfigError as exc:
                 for problem in exc.problems:
                     log.error("config: %s", problem)
@@ -85,6 +89,7 @@ def restart_reasons(old: Config, new: Config) -> list[str]:
             ("matrix", old.matrix, new.matrix),
             ("storage", old.storage, new.storage),
             ("ops", old.ops, new.ops),
+            ("teams", old.teams, new.teams),
         )
         if before != after
     ]

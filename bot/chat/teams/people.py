@@ -73,8 +73,8 @@ class TeamsPeople:
         stored = await self.stored(found.person) if person else None
         if stored is not None:
             found = replace(found, chat=stored.chat, service_url=stored.service_url)
-        if person:
-            await self.remember(found)
+        if person in set(self._configured()):
+            await self.remember(found)  # members only: an outsider's address is not kept
         self._by_teams_id[teams_id] = found
         return found
 

@@ -108,6 +108,7 @@ class TeamsTransport:
         app.router.add_post("/api/messages", self._messages)
         app.router.add_get("/files/{token}/{name}", self._file)
         app.router.add_get("/privacy", lambda request: self._privacy_page())
+        self.shelf.sweep()  # links that expired while the bot was down
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.teams.host, self.teams.port)
