@@ -1,10 +1,14 @@
 """Teams text in and out: the bot's mention cut, commands without `!`,
 mentions only of the people meant, member text never a mention."""
 
+import re
+from datetime import UTC, datetime
+
 from bot.chat.teams.ids import MessageRef, decode
 from bot.chat.teams.text import Mention, command_text, teams_html
 from bot.meeting.agenda import mention
 from bot.meeting.render import escape, to_html
+from tests.unit.fakes import CONFIG_WITH_CADENCE, make_harness
 
 BOT = "28:bot"
 BOT_MENTION = {"type": "mention", "text": "<at>ALLIES bot</at>", "mentioned": {"id": BOT}}
@@ -71,3 +75,34 @@ def test_message_refs_keep_their_thread():
     chat = MessageRef("19:g@thread.v2", "5")  # a group chat has no threads
     assert chat.thread == "19:g@thread.v2"
     assert decode("no-separator") is None
+
+
+# The HTML Teams renders in a bot's message (textFormat "xml"), per Microsoft's
+# "Format your bot messages": anything else would show as raw text or vanish.
+TEAMS_TAGS = {"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "h1", "h2", "h3"}
+TEAMS_TAGS |= {"pre", "code", "blockquote", "a", "hr", "at", "strike", "del"}
+
+
+async def test_every_reply_uses_only_markup_teams_renders(tmp_path):
+    h = await make_harness(tmp_path, CONFIG_WITH_CADENCE)
+    chair, anna = "@chair:example.org", "@anna:example.org"
+    h.clock = datetime(2026, 1, 9, 9, 55, tzinfo=UTC)
+    script = [
+        (anna, "!update Our **pilot** <b>starts</b> in June"),
+        (chair, "!startmeeting"),
+        (chair, "!topic Micro-credentials"),
+        (chair, "!decision Go ahead"),
+        (chair, f"!action {anna} draft the paper due next Friday"),
+        (chair, "!minutes"),
+    ]
+    htmls = []
+    for sender, text in script:
+        htmls += [m.html for m in await h.say(sender, text)]
+    for command in ("!help", "!agenda", "!updates", "!schedule", "!actions", "!next", "!outputs"):
+        htmls += [m.html for m in await h.say(chair, command)]
+    await h.core.storage.close()
+    assert len([x for x in htmls if x]) >= 10
+    for core_html in htmls:
+        text, _ = teams_html(core_html, {})
+        tags = {t.lower() for t in re.findall(r"</?([A-Za-z0-9]+)", text)}
+        assert tags <= TEAMS_TAGS, (tags - TEAMS_TAGS, text[:300])
