@@ -107,7 +107,7 @@ class TeamsTransport:
         app = web.Application(client_max_size=MAX_ACTIVITY_BYTES)
         app.router.add_post("/api/messages", self._messages)
         app.router.add_get("/files/{token}/{name}", self._file)
-        app.router.add_get("/privacy", lambda request: self._privacy_page())
+        app.router.add_get("/privacy", self._privacy_page)
         self.shelf.sweep()  # links that expired while the bot was down
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -313,7 +313,7 @@ class TeamsTransport:
         log.info("opened a personal chat (%s)", chat)
         return chat, address.service_url
 
-    def _privacy_page(self) -> web.Response:
+    async def _privacy_page(self, request: web.Request) -> web.Response:
         return privacy_page(self.privacy)
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
