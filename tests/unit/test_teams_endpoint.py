@@ -6,6 +6,7 @@ import socket
 
 import aiohttp
 import pytest_asyncio
+from aiohttp import web
 
 from bot.chat.teams.transport import TeamsTransport
 from bot.config import load_config
@@ -89,3 +90,43 @@ async def test_bad_input_is_refused_clearly_and_the_endpoint_lives_on(endpoint):
     assert events == []
     async with storage.transaction() as repo:
         assert await repo.pending_count() == 0
+
+
+async def test_a_redelivery_during_the_first_delivery_is_not_handled_twice(endpoint):
+    base, events, _ = endpoint
+    looked_up = []
+
+    async def member(request):
+        looked_up.append(request.path)
+        await asyncio.sleep(0.3)  # Teams slow to answer: the redelivery arrives meanwhile
+        return web.json_response({"id": "29:anna", "name": "Anna", "email": "anna@uni.example"})
+
+    app = web.Application()
+    app.router.add_get("/v3/conversations/{conversation}/members/{member}", member)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    connector = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    activity = {
+        "type": "message",
+        "id": "m-1",
+        "serviceUrl": connector,
+        "conversation": {"id": "19:c@thread.tacv2;messageid=1", "conversationType": "channel"},
+        "from": {"id": "29:anna", "name": "Anna"},
+        "recipient": {"id": "28:bot"},
+        "text": "!help",
+    }
+    try:
+        async with aiohttp.ClientSession() as session:
+
+            async def deliver() -> int:
+                async with session.post(base + "/api/messages", json=activity) as response:
+                    return response.status
+
+            assert await asyncio.gather(deliver(), deliver()) == [200, 200]
+    finally:
+        await runner.cleanup()
+    messages = [e for e in events if e.kind.value == "message"]
+    assert len(messages) == 1 and messages[0].sender == "anna@uni.example"
+    assert len(looked_up) == 1

@@ -80,7 +80,7 @@ class TeamsTransport:
         self._names: dict[str, str] = {}
         self._on_event: EventHandler | None = None
         self._stopped = asyncio.Event()
-        self._working: set[asyncio.Task] = set()
+        self._in_flight: dict[str, asyncio.Task] = {}  # activity key -> its work
         self.port: int | None = None  # the port listened on, once started
 
     @property
@@ -117,8 +117,8 @@ class TeamsTransport:
         log.info("Teams messaging endpoint on %s:%d/api/messages", self.teams.host, self.port)
         try:
             await self._stopped.wait()
-            if self._working:
-                await asyncio.wait(self._working, timeout=ANSWER_WITHIN_S)
+            if self._in_flight:
+                await asyncio.wait(self._in_flight.values(), timeout=ANSWER_WITHIN_S)
         finally:
             self.port = None
             await runner.cleanup()
@@ -158,9 +158,14 @@ class TeamsTransport:
         if self.teams.tenant_id and tenant and tenant.lower() != self.teams.tenant_id.lower():
             log.warning("refused an activity from another tenant (%s)", tenant)
             return web.json_response({"error": "not this bot's tenant"}, status=403)
-        work = asyncio.create_task(self._process(activity))
-        self._working.add(work)
-        work.add_done_callback(self._finished)
+        # Teams redelivers an activity it thinks was lost, maybe while the first
+        # delivery is still in work: the second waits for that work instead of
+        # racing it to the database.
+        key = f"{activity.type}|{activity.conversation.id}|{activity.id}"
+        work = self._in_flight.get(key)
+        if work is None:
+            work = self._in_flight[key] = asyncio.create_task(self._process(activity))
+            work.add_done_callback(lambda done, key=key: self._finished(done, key))
         try:
             await asyncio.wait_for(asyncio.shield(work), ANSWER_WITHIN_S)
         except TimeoutError:
@@ -172,8 +177,8 @@ class TeamsTransport:
             return web.json_response({"error": "try again"}, status=500)
         return web.Response(status=200)
 
-    def _finished(self, work: asyncio.Task) -> None:
-        self._working.discard(work)
+    def _finished(self, work: asyncio.Task, key: str) -> None:
+        self._in_flight.pop(key, None)
         if not work.cancelled() and work.exception() is not None:
             log.error(
                 "an activity could not be handled; Teams will deliver it again",
