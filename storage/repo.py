@@ -178,12 +178,13 @@ class Repo(ScheduleRepo, MeetingRepo, OutputRepo, ReportRepo, PrivacyRepo):
             )
         )
 
-    async def pending_messages(self, limit: int = 100) -> list[PendingMessage]:
+    async def pending_messages(self, limit: int = 100, after_id: int = 0) -> list[PendingMessage]:
+        """Unsent messages in queue order, from after `after_id` on."""
         o = OutboxMessage
         columns = (o.id, o.txn_id, o.room_id, o.body, o.html, o.reply_to, o.mentions, o.attempts)
         rows = await self.session.execute(
             select(*columns, o.file_name, o.file_type, o.file_data, o.reaction, o.replaces)
-            .where(o.sent_at.is_(None), o.failed.is_(None))
+            .where(o.sent_at.is_(None), o.failed.is_(None), o.id > after_id)
             .order_by(o.id)
             .limit(limit)
         )

@@ -147,11 +147,11 @@ class PrivacyRepo:
             "private channel forgotten",
             delete(m.BotState).where(m.BotState.key == person.private_state),
         )
-        # a private chat's room id names the person (Teams: `private:<address>`)
+        # what the person typed in a private chat with the bot (its hash)
         processed = m.ProcessedEvent
         await run(
             "private markers deleted",
-            delete(processed).where(processed.room_id == person.private_room),
+            delete(processed).where(processed.room_id == person.private_state),
         )
         done += await self.replace_person(user, person.token, None)
         done["action owners replaced"] += await self._replace_owners(person)
@@ -274,6 +274,8 @@ class PrivacyRepo:
             "processed markers deleted",
             delete(p).where(p.room_id.in_(list(rooms)), p.processed_at < old),
         )
+        private_marker = p.room_id.startswith(private_prefix, autoescape=True)
+        await run("private markers deleted", delete(p).where(private_marker, p.processed_at < old))
         post = m.MinutesPost
         await run(
             "stored minutes cleared",

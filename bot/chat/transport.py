@@ -89,10 +89,13 @@ class SendError(Exception):
     room yet, e.g. Teams has not told the bot a channel's address): retried
     without counting an attempt, so nothing is given up while it waits."""
 
-    def __init__(self, message: str, *, permanent: bool, waiting: bool = False) -> None:
+    def __init__(
+        self, message: str, *, permanent: bool, waiting: bool = False, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.waiting = waiting
+        self.status = status  # the network's HTTP status, where it gave one
 
 
 EventHandler = Callable[[Incoming], Awaitable[None]]

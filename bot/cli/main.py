@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 import tomllib
 from dataclasses import replace
@@ -68,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     package = sub.add_parser("teams-package", help="the Teams app package (.zip) to sideload")
     package.add_argument("--config", required=True)
     package.add_argument("--out", required=True, help="the zip to write, e.g. allies-bot.zip")
+    package.add_argument(
+        "--app-version", default="1.0.0", help="raise it for every update you upload (1.0.1 …)"
+    )
     devices = sub.add_parser("devices", help="members' devices and their trust (bot stopped)")
     devices.add_argument("--config", required=True)
     devices.add_argument(
@@ -226,7 +230,10 @@ def _teams_package_command(args: argparse.Namespace) -> int:
         for problem in check.problems or ["teams.app_id: set the Azure Bot's Microsoft App ID"]:
             print(problem, file=sys.stderr)
         return EXIT_CONFIG
-    data = write_package(replace(config, teams=teams), Path(args.out))
+    if not re.fullmatch(r"\d{1,4}\.\d{1,4}\.\d{1,4}", args.app_version):
+        print("teams-package: --app-version must look like 1.0.0", file=sys.stderr)
+        return EXIT_CONFIG
+    data = write_package(replace(config, teams=teams), Path(args.out), args.app_version)
     commands = len(data["bots"][0]["commandLists"][0]["commands"])
     print(f"wrote {args.out}: app {data['id']}, {commands} commands in the menu")
     return 0

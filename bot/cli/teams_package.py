@@ -126,9 +126,11 @@ def manifest(config: Config, version: str = "1.0.0") -> dict:
     }
 
 
-def write_package(config: Config, out: Path) -> dict:
-    """Write the zip (manifest and icons at its root, as Teams wants); return the manifest."""
-    data = manifest(config)
+def write_package(config: Config, out: Path, version: str = "1.0.0") -> dict:
+    """Write the zip (manifest and icons at its root, as Teams wants); return
+    the manifest. Teams takes an update of an uploaded app only with a
+    higher `version`."""
+    data = manifest(config, version)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
         package.writestr("manifest.json", json.dumps(data, indent=2, ensure_ascii=False))

@@ -13,7 +13,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from bot.chat.transport import Incoming, IncomingKind, private_to, private_user
+from bot.chat.transport import (
+    Incoming,
+    IncomingKind,
+    private_state_key,
+    private_to,
+    private_user,
+)
 from bot.config import GroupConfig
 from bot.meeting.people import clean_display_name
 from bot.meeting.render import MAX_CHUNK_CHARS, split_for_messages, to_html, to_plain
@@ -193,8 +199,12 @@ class BotCore:
     async def _finish(
         self, repo: Repo, event: Incoming, kind: str, reply: Reply, *, reply_to: str | None = ""
     ) -> None:
-        """Record the event as processed and queue the reply, same transaction."""
-        await repo.mark_processed(event.event_id, event.room_id, kind, self.clock())
+        """Record the event as processed and queue the reply, same transaction.
+        A private chat's marker names it by its hash: its room id holds the
+        person's address (Teams), which no marker should keep."""
+        person = private_user(event.room_id)
+        marker_room = private_state_key(person) if person is not None else event.room_id
+        await repo.mark_processed(event.event_id, marker_room, kind, self.clock())
         target = event.event_id if reply_to == "" else reply_to
         group = self.group_for(event.room_id, event.sender)
         home = self.home_room(event.room_id, group) if group is not None else None

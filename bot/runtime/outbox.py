@@ -52,26 +52,25 @@ class OutboxSender:
         that must wait holds back the later ones of its room only (order is
         kept per room), not every other room's."""
         assert self.transport is not None, "run() or attach() sets the transport"
-        sent = 0
+        sent, last_id = 0, 0
         blocked: set[str] = set()
         async with self._lock:
-            while batch := await self._pending():
-                progressed = False
+            while batch := await self._pending(last_id):
                 for message in batch:
+                    last_id = message.id
                     if message.room_id in blocked:
                         continue
                     if not await self._send_one(message):
                         blocked.add(message.room_id)
                         continue
                     sent += 1
-                    progressed = True
-                if len(batch) < PENDING_BATCH or not progressed:
+                if len(batch) < PENDING_BATCH:
                     break  # that was all; anything queued since calls wake() again
         return sent
 
-    async def _pending(self) -> list[PendingMessage]:
+    async def _pending(self, after_id: int) -> list[PendingMessage]:
         async with self.storage.transaction() as repo:
-            return await repo.pending_messages(limit=PENDING_BATCH)
+            return await repo.pending_messages(limit=PENDING_BATCH, after_id=after_id)
 
     async def _send_one(self, message: PendingMessage) -> bool:
         file = None

@@ -2,7 +2,7 @@
 added) holds back its own messages only, and gives none of them up."""
 
 from bot.chat.transport import Outgoing, SendError
-from bot.runtime.outbox import MAX_ATTEMPTS
+from bot.runtime.outbox import MAX_ATTEMPTS, PENDING_BATCH
 from tests.unit.fakes import ROOM, make_harness
 
 WAITING_ROOM = "19:not-yet@thread.tacv2"
@@ -41,3 +41,23 @@ async def test_a_waiting_room_blocks_nothing_else_and_loses_nothing(tmp_path):
     transport.reachable = True
     await h.core.outbox.flush()
     assert [m.body for m in transport.sent] == ["m1", "m3", "m0", "m2"]  # nothing given up
+
+
+async def test_more_waiting_messages_than_a_batch_hold_back_no_other_room(tmp_path):
+    h = await make_harness(tmp_path)
+    transport = ReachesOneRoomLater()
+    h.core.outbox.attach(transport)
+    rooms = [WAITING_ROOM] * (PENDING_BATCH + 5) + [ROOM]
+    async with h.core.storage.transaction() as repo:
+        for index, room in enumerate(rooms):
+            await repo.enqueue(
+                txn_id=f"t{index}",
+                room_id=room,
+                body=f"m{index}",
+                html="",
+                reply_to=None,
+                mentions=(),
+                now=h.clock,
+            )
+    await h.core.outbox.flush()
+    assert [m.body for m in transport.sent] == [f"m{len(rooms) - 1}"]

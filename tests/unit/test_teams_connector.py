@@ -92,6 +92,17 @@ async def test_a_refusal_is_final_and_an_outage_is_left_to_the_outbox(connector_
         await connector.close()
 
 
+async def test_an_answer_without_a_message_id_is_not_posted_again(connector_at):
+    answers = Answers((201, {"id": {"not": "a string"}}, {}))
+    connector = Connector(ANONYMOUS)
+    try:
+        with pytest.raises(SendError) as caught:
+            await connector.post(await connector_at(answers), "c", message())
+    finally:
+        await connector.close()
+    assert caught.value.permanent and len(answers.calls) == 1  # Teams has it: never again
+
+
 async def _nothing() -> None:
     return None
 

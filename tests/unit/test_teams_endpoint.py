@@ -51,6 +51,7 @@ async def endpoint(tmp_path):
     serving = asyncio.create_task(transport.start(on_event))
     while transport.port is None:
         await asyncio.sleep(0.01)
+    assert await transport.health() is None  # /healthz: listening
     yield f"http://127.0.0.1:{port}", events, storage
     await transport.stop()
     await serving
@@ -67,15 +68,28 @@ async def test_bad_input_is_refused_clearly_and_the_endpoint_lives_on(endpoint):
             (b'{"type": "message", "id": "1"}', 400),  # no conversation
             (b'["a", "list"]', 400),
             (b"\xff\xfe", 400),
+            (b"[" * 100_000 + b"]" * 100_000, 400),  # nesting no parser should follow
+            (b'{"type": "message", "channelId": "webchat", "conversation": {"id": "c"}}', 400),
             (b"{" + b'"x": "' + b"y" * 300_000 + b'"}', 413),
         ]
         for body, status in cases:
             headers = {"Content-Type": "application/json"}
             async with session.post(url, data=body, headers=headers) as response:
                 assert response.status == status, body[:40]
+        odd_tenant = {
+            "type": "conversationUpdate",
+            "id": "3",
+            "channelId": "msteams",
+            "serviceUrl": "https://smba.trafficmanager.net/emea/",
+            "conversation": {"id": "19:other@thread.tacv2"},
+            "channelData": {"tenant": "not-an-object"},
+        }
+        async with session.post(url, json=odd_tenant) as response:
+            assert response.status == 200  # odd, but nothing to do: not a 500 Teams retries
         foreign = {
             "type": "message",
             "id": "2",
+            "channelId": "msteams",
             "serviceUrl": "https://attacker.example/",
             "conversation": {"id": "19:c@thread.tacv2;messageid=2"},
             "from": {"id": "29:x"},
@@ -111,6 +125,7 @@ async def test_a_redelivery_during_the_first_delivery_is_not_handled_twice(endpo
     activity = {
         "type": "message",
         "id": "m-1",
+        "channelId": "msteams",
         "serviceUrl": connector,
         "conversation": {"id": "19:c@thread.tacv2;messageid=1", "conversationType": "channel"},
         "from": {"id": "29:anna", "name": "Anna"},

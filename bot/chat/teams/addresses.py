@@ -40,7 +40,8 @@ def _key(conversation: str) -> str:
 def address_of(activity: Activity) -> ChannelAddress:
     tenant = activity.conversation.tenant_id or ""
     channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = tenant or str((channel_data.get("tenant") or {}).get("id", ""))
+    from_data = channel_data.get("tenant")
+    tenant = tenant or str(from_data.get("id", "") if isinstance(from_data, dict) else "")
     recipient = activity.recipient
     return ChannelAddress(
         activity.service_url or "",
@@ -84,6 +85,10 @@ class ChannelAddresses:
                 return None
             self._known[key] = ChannelAddress(**json.loads(raw))
         return self._known[key]
+
+    async def has_own(self, channel: str) -> bool:
+        """Whether Teams has sent an activity from this very channel."""
+        return await self._stored(channel) is not None
 
     async def of(self, channel: str) -> ChannelAddress:
         """The channel's address, else the team's; a `waiting` SendError while

@@ -113,7 +113,9 @@ class Connector:
             except aiohttp.ClientResponseError as exc:
                 if exc.status != 429 and exc.status < 500:
                     raise SendError(
-                        f"{what}: Teams refused it ({exc.status})", permanent=True
+                        f"{what}: Teams refused it ({exc.status})",
+                        permanent=True,
+                        status=exc.status,
                     ) from None
                 if attempt + 1 == ATTEMPTS:
                     raise SendError(f"{what}: Teams busy ({exc.status})", permanent=False) from None
@@ -124,6 +126,10 @@ class Connector:
                         f"{what}: cannot connect ({exc.os_error})", permanent=False
                     ) from None
                 await self._sleep(0.5 * 2**attempt)
+            except ValueError as exc:  # Teams took it but its answer is no resource id
+                raise SendError(
+                    f"{what}: Teams' answer unreadable ({type(exc).__name__})", permanent=True
+                ) from None
             except (aiohttp.ClientError, TimeoutError) as exc:
                 # The request may have reached Teams: retried by the outbox later,
                 # which may post twice; Teams offers no way to know.

@@ -46,6 +46,9 @@ class TeamsPeople:
         self.connector = connector
         self._configured = configured  # everyone the Teams groups name, as reloaded
         self._by_teams_id: dict[str, TeamsPerson] = {}
+        # people no group lists (outsiders): kept for this run only, so an
+        # answer can reach their personal chat, but never stored
+        self._passing: dict[str, TeamsPerson] = {}
 
     async def sender(
         self, service_url: str, conversation: str, teams_id: str, aad_object_id: str, name: str
@@ -73,9 +76,7 @@ class TeamsPeople:
         stored = await self.stored(found.person) if person else None
         if stored is not None:
             found = replace(found, chat=stored.chat, service_url=stored.service_url)
-        if person in set(self._configured()):
-            await self.remember(found)  # members only: an outsider's address is not kept
-        self._by_teams_id[teams_id] = found
+        await self.remember(found)  # members stored; an outsider for this run only
         return found
 
     def _person_id(self, account) -> str | None:
@@ -97,6 +98,8 @@ class TeamsPeople:
         return candidates[0] if candidates else None
 
     async def stored(self, person: str) -> TeamsPerson | None:
+        if person in self._passing:
+            return self._passing[person]
         async with self.storage.transaction() as repo:
             raw = await repo.get_state(private_state_key(person))
         if not raw:
@@ -107,9 +110,14 @@ class TeamsPeople:
             return None
 
     async def remember(self, person: TeamsPerson) -> None:
+        """Members in the database (erasure removes them with the rest);
+        anyone else in memory only."""
+        self._by_teams_id[person.teams_id] = person
+        if person.person not in set(self._configured()):
+            self._passing[person.person] = person
+            return
         async with self.storage.transaction() as repo:
             await repo.set_state(private_state_key(person.person), json.dumps(asdict(person)))
-        self._by_teams_id[person.teams_id] = person
 
     def known(self, teams_id: str) -> TeamsPerson | None:
         return self._by_teams_id.get(teams_id)

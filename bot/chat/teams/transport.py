@@ -49,7 +49,8 @@ MAX_ACTIVITY_BYTES = 256 * 1024
 
 def _tenant_of(activity: Activity) -> str:
     channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = (channel_data.get("tenant") or {}).get("id") if channel_data else None
+    tenant = channel_data.get("tenant")
+    tenant = tenant.get("id") if isinstance(tenant, dict) else None
     return str(tenant or activity.conversation.tenant_id or "")
 
 
@@ -96,7 +97,7 @@ class TeamsTransport:
     def connect(self) -> dict[str, GroupConfig]:
         return dict(self.rooms)
 
-    def health(self) -> str | None:
+    async def health(self) -> str | None:
         return None if self.port is not None else "the messaging endpoint is not listening"
 
     def sync_lag(self) -> float | None:
@@ -136,8 +137,10 @@ class TeamsTransport:
             activity = Activity.model_validate(json.loads(await request.read()))
         except web.HTTPRequestEntityTooLarge:
             raise
-        except ValueError:  # not JSON, not UTF-8, or not an activity (pydantic)
+        except (ValueError, RecursionError):  # not JSON / UTF-8 / an activity; absurd nesting
             return web.json_response({"error": "not a Bot Framework activity"}, status=400)
+        if str(activity.channel_id or "") != "msteams":
+            return web.json_response({"error": "this endpoint serves Microsoft Teams"}, status=400)
         if activity.conversation is None or not activity.conversation.id:
             return web.json_response({"error": "an activity needs a conversation"}, status=400)
         service_url = activity.service_url or ""
@@ -155,13 +158,14 @@ class TeamsTransport:
             log.warning("refused an activity: service URL host not allowed (%s)", service_url)
             return web.json_response({"error": "service URL not allowed"}, status=403)
         tenant = _tenant_of(activity)
-        if self.teams.tenant_id and tenant and tenant.lower() != self.teams.tenant_id.lower():
+        if self.teams.tenant_id and tenant.lower() != self.teams.tenant_id.lower():
             log.warning("refused an activity from another tenant (%s)", tenant)
             return web.json_response({"error": "not this bot's tenant"}, status=403)
         # Teams redelivers an activity it thinks was lost, maybe while the first
         # delivery is still in work: the second waits for that work instead of
         # racing it to the database.
-        key = f"{activity.type}|{activity.conversation.id}|{activity.id}"
+        stamp = str(activity.timestamp or "")
+        key = f"{activity.type}|{activity.conversation.id}|{activity.id}|{stamp}"
         work = self._in_flight.get(key)
         if work is None:
             work = self._in_flight[key] = asyncio.create_task(self._process(activity))
@@ -248,7 +252,9 @@ class TeamsTransport:
         return found
 
     async def _remember_chat(self, person: TeamsPerson, chat: str, service_url: str) -> None:
-        if person.chat == chat or person.person.startswith("teams:"):
+        """The personal chat, for answers and private posts (`remember` keeps
+        an outsider's for this run only)."""
+        if person.chat == chat:
             return
         await self.people.remember(replace(person, chat=chat, service_url=service_url))
 
@@ -287,7 +293,18 @@ class TeamsTransport:
             thread = reply_to.thread
             sent = await self.connector.reply(service_url, thread, reply_to.activity_id, activity)
             return MessageRef(thread, sent).encode()
-        sent = await self.connector.post(service_url, conversation, activity)
+        try:
+            sent = await self.connector.post(service_url, conversation, activity)
+        except SendError as exc:
+            if exc.status in (403, 404) and not await self.addresses.has_own(conversation):
+                # posted with the team's address to a channel that has never
+                # spoken to the bot: most likely it is not in that team yet
+                raise SendError(
+                    f"{exc}: is the bot added to the team of {conversation}?",
+                    permanent=False,
+                    waiting=True,
+                ) from None
+            raise
         return MessageRef(conversation, sent).encode()
 
     async def _chat_with(self, person: str) -> tuple[str, str]:
