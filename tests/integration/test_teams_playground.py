@@ -118,6 +118,14 @@ async def test_a_team_channel_runs_the_meeting_cycle(teams_world):
     ack = await playground.wait_for_post(lambda f: f["actionConversationId"] == member_thread)
     assert ack["action"] == "createMessage"
 
+    # Matrix acknowledges with a reaction; Teams bots cannot react: a one-character reply
+    apology_thread = await playground.new_thread()
+    await playground.activity_from(MEMBER, "apologies Travelling", thread=apology_thread)
+    acknowledged = await playground.wait_for_post(
+        lambda f: f["actionConversationId"] == apology_thread
+    )
+    assert text_of(acknowledged) == "✅"
+
     outsider_thread = await playground.new_thread()
     await playground.activity_from(
         OUTSIDER, "!update I am not on the roster", thread=outsider_thread
