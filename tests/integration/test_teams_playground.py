@@ -237,3 +237,80 @@ async def test_automatic_posts_reach_the_channel_and_a_restart_repeats_nothing(t
     assert len([f for f in playground.posts if new_channel_post("Agenda: ALLIES")(f)]) == 1
     assert len([f for f in playground.posts if new_channel_post("are still missing")(f)]) == 1
     assert len(playground.in_thread(thread)) == 1  # the first !minutes answered once
+
+
+PERSONAL = "a:personal-chat-id"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def teams_bot(teams_world):
+    """The bot running for the team channel, added to the team."""
+    playground, port, make_bot = teams_world
+    bot = make_bot(teams_config(port, cadence(timedelta(days=20))))
+    await bot.start()
+    await bot.wait_for_log(READY)
+    await playground.install()
+    return playground
+
+
+async def test_a_personal_chat_answers_as_the_senders_group(teams_bot):
+    playground = teams_bot
+    before = len(playground.posts)
+    await playground.chair_says("updates", thread=PERSONAL, mention=False)
+    reply = await playground.wait_for_post(
+        lambda f: f["actionConversationId"] == PERSONAL, after=before
+    )
+    # `!updates` is for members: answered, not refused, so the chat counts as
+    # the chair's group though it belongs to none
+    assert "No updates yet for the next meeting" in text_of(reply)
+
+
+async def test_a_chairs_minutes_from_a_personal_chat_go_to_the_channel(teams_bot):
+    playground = teams_bot
+    before = len(playground.posts)
+    await playground.chair_says("minutes", thread=PERSONAL, mention=False)
+    minutes = await playground.wait_for_post(
+        lambda f: f["action"] == "createMessage" and "Minutes:" in text_of(f), after=before
+    )
+    assert minutes["actionConversationId"] == CHANNEL
+
+
+async def test_mydata_opens_a_personal_chat_with_the_person(teams_bot):
+    playground = teams_bot
+    before = len(playground.posts)
+    await playground.chair_says("mydata")  # in the channel; the answer goes to them alone
+    summary = await playground.wait_for_post(
+        lambda f: f["actionConversationId"] == PERSONAL, after=before
+    )
+    assert "What allies-bot stores about carla.chair@allies.example" in text_of(summary)
+    await playground.wait_for_post(
+        lambda f: f["actionConversationId"] == PERSONAL and "/files/" in text_of(f), after=before
+    )
+    in_channel = [f for f in playground.posts[before:] if f["actionConversationId"] != PERSONAL]
+    assert all("carla.chair@allies.example" not in text_of(f) for f in in_channel)
+
+
+async def test_an_edited_update_is_the_update(teams_bot):
+    playground = teams_bot
+    thread = await playground.new_thread()
+    sent = await playground.activity_from(MEMBER, "update Ran 3 workshops", thread=thread)
+    await playground.wait_for_post(lambda f: f["actionConversationId"] == thread)
+    answered = len(playground.posts)
+    edited = {
+        **sent,
+        "type": "messageUpdate",
+        "text": sent["text"].replace("3 workshops", "4 workshops"),
+        "channelData": {**sent["channelData"], "eventType": "editMessage"},
+    }
+    await playground.deliver(edited)
+    # the bot answers the edit in the update's thread ...
+    note = await playground.wait_for_post(
+        lambda f: f["actionConversationId"] == thread, after=answered
+    )
+    assert "update" in text_of(note).lower()
+    # ... and the listing holds the edited text only
+    listing_thread = await playground.chair_says("updates")
+    listing = text_of(
+        await playground.wait_for_post(lambda f: f["actionConversationId"] == listing_thread)
+    )
+    assert "Ran 4 workshops" in listing and "Ran 3 workshops" not in listing
