@@ -6,9 +6,12 @@ record, so nobody has to write the report by hand."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from urllib.parse import quote
 
 from bot.calendar.cadence import Meeting
+from bot.chat.teams.ids import decode
 from bot.config import GroupConfig
+from bot.config.problems import TEAMS
 from bot.meeting.live import session_meeting
 from bot.meeting.outputs import one_line
 from bot.meeting.render import escape
@@ -19,9 +22,14 @@ from storage.repo import Repo
 LOOKBACK = timedelta(days=400)
 
 
-def permalink(room: str, event_id: str) -> str:
-    """A link Element and other clients open at the message (matrix.to)."""
-    return f"https://matrix.to/#/{room}/{event_id}"
+def permalink(group: GroupConfig, event_id: str) -> str:
+    """A link the group's client opens at the message: matrix.to for Element
+    and other Matrix clients, a Teams deep link for a channel message."""
+    if group.network == TEAMS:
+        ref = decode(event_id)
+        if ref is not None:
+            return f"https://teams.microsoft.com/l/message/{quote(ref.channel)}/{ref.activity_id}"
+    return f"https://matrix.to/#/{group.room}/{event_id}"
 
 
 async def previous_end(repo: Repo, group: GroupConfig, meeting: Meeting) -> datetime:
@@ -82,7 +90,7 @@ async def _meeting_text(repo: Repo, sub: GroupConfig, meeting: Meeting) -> tuple
     event_id = await repo.remote_event_id(txn_id_for(first_key, 0)) if first_key else None
     if event_id is None:
         return day, False
-    return f"{day} ([minutes]({permalink(sub.room, event_id)}))", True
+    return f"{day} ([minutes]({permalink(sub, event_id)}))", True
 
 
 def _day(day: date) -> str:

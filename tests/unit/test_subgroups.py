@@ -4,12 +4,15 @@ Through the real core, router, handlers and SQLite storage."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.chat.transport import Incoming, IncomingKind
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, GroupConfig, load_config
+from bot.runtime.subgroup_reports import permalink
 from tests.unit.fakes import CONFIG_WITH_CADENCE, make_harness
 from tests.unit.test_config import write
 
@@ -129,3 +132,13 @@ async def test_subgroups_lists_them_with_their_next_meetings(h):
     assert "Tuesday 21 April 2026, 14:00" in listing.body
     [none] = await in_subgroup(h, ANNA, "!subgroups")
     assert "has no sub-groups" in none.body
+
+
+def test_a_teams_sub_groups_minutes_link_opens_the_channel_message():
+    teams = GroupConfig(
+        "sub", "Sub", "19:c@thread.tacv2", ZoneInfo("Europe/Brussels"), network="teams"
+    )
+    link = permalink(teams, "19:c@thread.tacv2|1700000000000")
+    assert link == "https://teams.microsoft.com/l/message/19%3Ac%40thread.tacv2/1700000000000"
+    matrix = replace(teams, room="!sub:example.org", network="matrix")
+    assert permalink(matrix, "$ev") == "https://matrix.to/#/!sub:example.org/$ev"
