@@ -137,3 +137,20 @@ def test_a_file_is_served_only_with_its_token_and_not_after_it_expires(tmp_path)
     now[0] += 61
     assert shelf.get(token) is None
     assert shelf.sweep() == 1 and not list((tmp_path / "files").iterdir())
+
+
+def test_a_file_for_one_person_alone_expires_within_a_day(tmp_path):
+    from bot.chat.teams.outbound import file_link
+    from bot.chat.transport import OutgoingFile
+
+    now = [0.0]
+    shelf = FileShelf(tmp_path / "files", clock=lambda: now[0])
+    export = OutgoingFile("mydata.json", "application/json", b"{}")
+    private = file_link(shelf, "https://bot.example", export, private=True)
+    public = file_link(shelf, "https://bot.example", export, private=False)
+    assert "works for 1 day)" in private and "works for 30 days)" in public
+    private_token, public_token = (
+        link.split("/files/")[1].split("/")[0] for link in (private, public)
+    )
+    now[0] = 24 * 3600 + 1
+    assert shelf.get(private_token) is None and shelf.get(public_token) is not None

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FILE_TTL_SECONDS = 30 * 24 * 3600
+# A file for one person alone (a `!mydata` export): they fetch it once, and
+# it must not outlive an erasure they may ask for next by a month.
+PRIVATE_FILE_TTL_SECONDS = 24 * 3600
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
@@ -34,13 +37,14 @@ class FileShelf:
         self.clock = clock
         self.ttl = ttl
 
-    def put(self, name: str, mimetype: str, data: bytes) -> str:
+    def put(self, name: str, mimetype: str, data: bytes, ttl: float | None = None) -> str:
         """Keep a file; return its token. Written to a temporary name and
         renamed, so a link never serves half a file."""
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.sweep()
         token = secrets.token_urlsafe(32)
-        meta = {"name": name, "mimetype": mimetype, "expires": self.clock() + self.ttl}
+        expires = self.clock() + (self.ttl if ttl is None else ttl)
+        meta = {"name": name, "mimetype": mimetype, "expires": expires}
         for suffix, content in ((".data", data), (".json", json.dumps(meta).encode())):
             temporary = self.folder / f".{token}{suffix}.tmp"
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 from microsoft_agents.activity import Activity
 
-from bot.chat.teams.files import FILE_TTL_SECONDS, FileShelf
+from bot.chat.teams.files import FILE_TTL_SECONDS, PRIVATE_FILE_TTL_SECONDS, FileShelf
 from bot.chat.teams.people import TeamsPeople
 from bot.chat.teams.text import teams_html
-from bot.chat.transport import Outgoing
+from bot.chat.transport import Outgoing, OutgoingFile, private_user
 
 ACKNOWLEDGEMENT = "✅"
 
@@ -29,12 +29,14 @@ def _message(text: str, entities: list | None = None, text_format: str = "xml") 
     return Activity.model_validate(body)
 
 
-def file_link(shelf: FileShelf, public_url: str, name: str, mimetype: str, data: bytes) -> str:
-    token = shelf.put(name, mimetype, data)
-    link = f"{public_url}/files/{token}/{quote(name)}"
-    days = FILE_TTL_SECONDS // 86400
+def file_link(shelf: FileShelf, public_url: str, file: OutgoingFile, *, private: bool) -> str:
+    ttl = PRIVATE_FILE_TTL_SECONDS if private else FILE_TTL_SECONDS
+    token = shelf.put(file.name, file.mimetype, file.data, ttl)
+    link = f"{public_url}/files/{token}/{quote(file.name)}"
+    days = ttl // 86400
     return (
-        f'📎 <a href="{html.escape(link)}">{html.escape(name)}</a> (the link works for {days} days)'
+        f'📎 <a href="{html.escape(link)}">{html.escape(file.name)}</a> '
+        f"(the link works for {days} day{'s' if days != 1 else ''})"
     )
 
 
@@ -49,8 +51,8 @@ async def activity_for(
     if message.reaction is not None:
         return _message(ACKNOWLEDGEMENT, text_format="plain")
     if message.file is not None:
-        file = message.file
-        return _message(file_link(shelf, public_url, file.name, file.mimetype, file.data))
+        private = private_user(message.room_id) is not None
+        return _message(file_link(shelf, public_url, message.file, private=private))
     mentions = {}
     for person in message.mentions:
         mention = await people.mention_for(person, *where)
