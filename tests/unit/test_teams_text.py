@@ -106,3 +106,46 @@ async def test_every_reply_uses_only_markup_teams_renders(tmp_path):
         text, _ = teams_html(core_html, {})
         tags = {t.lower() for t in re.findall(r"</?([A-Za-z0-9]+)", text)}
         assert tags <= TEAMS_TAGS, (tags - TEAMS_TAGS, text[:300])
+
+
+def test_activities_become_the_cores_events():
+    from microsoft_agents.activity import Activity
+
+    from bot.chat.teams.inbound import to_incoming
+    from bot.chat.transport import IncomingKind
+
+    base = {
+        "id": "171",
+        "channelId": "msteams",
+        "timestamp": "2026-12-02T10:00:00Z",
+        "conversation": {"id": "19:c@thread.tacv2;messageid=170", "conversationType": "channel"},
+        "text": "<at>ALLIES bot</at> update Ran 3 workshops",
+        "entities": [BOT_MENTION],
+    }
+    message = to_incoming(
+        Activity.model_validate({**base, "type": "message"}), "a@uni.example", {}, BOT
+    )
+    assert (message.kind, message.room_id, message.body) == (
+        IncomingKind.MESSAGE,
+        "19:c@thread.tacv2",
+        "!update Ran 3 workshops",
+    )
+    edit = to_incoming(
+        Activity.model_validate({**base, "type": "messageUpdate"}), "a@uni.example", {}, BOT
+    )
+    assert edit.kind is IncomingKind.EDIT and edit.target_event_id == message.event_id
+    assert edit.event_id != message.event_id
+    gone = to_incoming(
+        Activity.model_validate({**base, "type": "messageDelete"}), "a@uni.example", {}, BOT
+    )
+    assert gone.kind is IncomingKind.REDACTION and gone.target_event_id == message.event_id
+    personal = {
+        **base,
+        "type": "message",
+        "conversation": {"id": "a:1", "conversationType": "personal"},
+    }
+    assert to_incoming(Activity.model_validate(personal), "a@uni.example", {}, BOT).room_id == (
+        "private:a@uni.example"
+    )
+    typing = {**base, "type": "typing"}
+    assert to_incoming(Activity.model_validate(typing), "a@uni.example", {}, BOT) is None

@@ -27,6 +27,14 @@ def is_personal(activity: Activity) -> bool:
     return kind == "personal" or (kind == "" and not getattr(conversation, "is_group", False))
 
 
+def tenant_of(activity: Activity) -> str:
+    """The tenant an activity comes from (channel data first, as Teams sends it)."""
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant")
+    tenant = tenant.get("id") if isinstance(tenant, dict) else None
+    return str(tenant or activity.conversation.tenant_id or "")
+
+
 def when(activity: Activity) -> datetime:
     stamp = activity.timestamp
     if isinstance(stamp, datetime):

@@ -119,6 +119,22 @@ class TeamsPeople:
         async with self.storage.transaction() as repo:
             await repo.set_state(private_state_key(person.person), json.dumps(asdict(person)))
 
+    async def mentioned_in(self, activity) -> dict[str, str]:
+        """Teams id -> person id of everyone but the bot a message mentions."""
+        bot_id = activity.recipient.id if activity.recipient else ""
+        found: dict[str, str] = {}
+        for entity in activity.entities or ():
+            data = entity.model_dump(by_alias=True)
+            mentioned = data.get("mentioned") or {}
+            teams_id = mentioned.get("id") if isinstance(mentioned, dict) else None
+            if data.get("type") != "mention" or not teams_id or teams_id == bot_id:
+                continue
+            person = self.known(teams_id) or await self.sender(
+                activity.service_url or "", activity.conversation.id, teams_id, "", ""
+            )
+            found[teams_id] = person.person
+        return found
+
     def known(self, teams_id: str) -> TeamsPerson | None:
         return self._by_teams_id.get(teams_id)
 

@@ -19,14 +19,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from aiohttp import web
-from microsoft_agents.activity import Activity, ConversationParameters
+from microsoft_agents.activity import Activity
 
 from bot.chat.teams.addresses import ChannelAddresses
 from bot.chat.teams.auth import TokenValidator, Unauthorized
+from bot.chat.teams.chats import personal_chat
 from bot.chat.teams.connector import Connector
 from bot.chat.teams.files import FileShelf
 from bot.chat.teams.ids import MessageRef, base_conversation, decode
-from bot.chat.teams.inbound import DELETE, MESSAGE, UPDATE, is_personal, to_incoming
+from bot.chat.teams.inbound import DELETE, MESSAGE, UPDATE, is_personal, tenant_of, to_incoming
 from bot.chat.teams.outbound import activity_for
 from bot.chat.teams.pages import file_download, privacy_page
 from bot.chat.teams.people import TeamsPeople, TeamsPerson
@@ -45,13 +46,6 @@ from storage.db import Storage
 log = logging.getLogger(__name__)
 ANSWER_WITHIN_S = 10.0
 MAX_ACTIVITY_BYTES = 256 * 1024
-
-
-def _tenant_of(activity: Activity) -> str:
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = channel_data.get("tenant")
-    tenant = tenant.get("id") if isinstance(tenant, dict) else None
-    return str(tenant or activity.conversation.tenant_id or "")
 
 
 def _people_of(groups: Iterable[GroupConfig]) -> set[str]:
@@ -157,7 +151,7 @@ class TeamsTransport:
         if not self.connector.allowed(service_url):
             log.warning("refused an activity: service URL host not allowed (%s)", service_url)
             return web.json_response({"error": "service URL not allowed"}, status=403)
-        tenant = _tenant_of(activity)
+        tenant = tenant_of(activity)
         if self.teams.tenant_id and tenant.lower() != self.teams.tenant_id.lower():
             log.warning("refused an activity from another tenant (%s)", tenant)
             return web.json_response({"error": "not this bot's tenant"}, status=403)
@@ -206,7 +200,7 @@ class TeamsTransport:
         sender = await self._sender(activity)
         if personal:
             await self._remember_chat(sender, conversation, activity.service_url or "")
-        mentioned = await self._mentioned(activity)
+        mentioned = await self.people.mentioned_in(activity)
         bot_id = activity.recipient.id if activity.recipient else ""
         incoming = to_incoming(activity, sender.person, mentioned, bot_id)
         if incoming is None or self._on_event is None:
@@ -234,22 +228,6 @@ class TeamsTransport:
             account.aad_object_id or "",
             account.name or "",
         )
-
-    async def _mentioned(self, activity: Activity) -> dict[str, str]:
-        """Teams id -> person id of everyone but the bot the message mentions."""
-        bot_id = activity.recipient.id if activity.recipient else ""
-        found: dict[str, str] = {}
-        for entity in activity.entities or ():
-            data = entity.model_dump(by_alias=True)
-            mentioned = data.get("mentioned") or {}
-            teams_id = mentioned.get("id") if isinstance(mentioned, dict) else None
-            if data.get("type") != "mention" or not teams_id or teams_id == bot_id:
-                continue
-            person = self.people.known(teams_id) or await self.people.sender(
-                activity.service_url or "", activity.conversation.id, teams_id, "", ""
-            )
-            found[teams_id] = person.person
-        return found
 
     async def _remember_chat(self, person: TeamsPerson, chat: str, service_url: str) -> None:
         """The personal chat, for answers and private posts (`remember` keeps
@@ -308,32 +286,7 @@ class TeamsTransport:
         return MessageRef(conversation, sent).encode()
 
     async def _chat_with(self, person: str) -> tuple[str, str]:
-        """The personal chat with `person`: the one they opened with the bot,
-        else one the bot opens (Teams allows it for people in a team the bot
-        is in), kept for next time."""
-        known = await self.people.stored(person)
-        if known is None:
-            raise SendError("Teams has not told the bot who this person is yet", permanent=True)
-        if known.chat:
-            return known.chat, known.service_url
-        address = await self.addresses.any_of(self.rooms)
-        if address is None:
-            raise SendError(
-                "no Teams address to open a chat from yet", permanent=False, waiting=True
-            )
-        parameters = ConversationParameters.model_validate(
-            {
-                "isGroup": False,
-                "bot": {"id": address.bot_id},
-                "members": [{"id": known.teams_id}],
-                "tenantId": address.tenant_id,
-                "channelData": {"tenant": {"id": address.tenant_id}},
-            }
-        )
-        chat = await self.connector.open_chat(address.service_url, parameters)
-        await self.people.remember(replace(known, chat=chat, service_url=address.service_url))
-        log.info("opened a personal chat (%s)", chat)
-        return chat, address.service_url
+        return await personal_chat(person, self.people, self.addresses, self.connector, self.rooms)
 
     async def _privacy_page(self, request: web.Request) -> web.Response:
         return privacy_page(self.privacy)
