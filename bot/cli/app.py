@@ -128,10 +128,7 @@ def _switch(networks: dict) -> TransportSwitch:
 
 async def _connect(networks: dict, core: BotCore) -> None:
     for transport in networks.values():
-        connected = transport.connect()
-        if asyncio.iscoroutine(connected):
-            connected = await connected
-        for room_id, group in connected.items():
+        for room_id, group in (await transport.connect()).items():
             core.bind_room(room_id, group)
 
 

@@ -41,7 +41,7 @@ class TeamsConfig:
         return self.allow_anonymous and self.app_id is None
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -100,12 +100,12 @@ def parse_teams(table: Any, environ: dict[str, str], check: Checker) -> TeamsCon
             "teams.allow_anonymous",
             "true is only for Microsoft's local emulator: remove it when app_id is set",
         )
-    if anonymous and not _is_loopback(host):
+    if anonymous and not is_loopback(host):
         check.fail(
             "teams.allow_anonymous",
             f"true needs a loopback host (127.0.0.1), not {host!r}: anyone could post as anyone",
         )
-    public_url = _public_url(table, host, port, anonymous and not app_id, check)
+    public_url = _public_url(table, host, port, anonymous, check)
     return TeamsConfig(
         app_id,
         password or None,
@@ -113,7 +113,7 @@ def parse_teams(table: Any, environ: dict[str, str], check: Checker) -> TeamsCon
         host,
         port,
         public_url,
-        anonymous and not app_id,
+        anonymous,
         _strings(table, "service_hosts", check),
         _strings(table, "openid_metadata", check, url=True),
     )

@@ -122,7 +122,7 @@ class BotCore:
                 reply = await self.router.dispatch(ctx, name)
             finally:
                 outcome = ctx.outcome
-            await self._finish(repo, event, "command", reply)
+            await self._finish(repo, event, "command", reply, group=group)
             changed = ctx.calendar_changed
 
         await self._run_safely(work, event)
@@ -148,7 +148,7 @@ class BotCore:
             reply = await dispatch(MessageChange(ctx, parsed, event.timestamp))
             if reply is not None:
                 kind, reply_to = ("edit", target) if edit else ("redaction", None)
-                await self._finish(repo, event, kind, reply, reply_to=reply_to)
+                await self._finish(repo, event, kind, reply, reply_to=reply_to, group=group)
 
         await self._run_safely(work, event)
 
@@ -197,7 +197,14 @@ class BotCore:
         )
 
     async def _finish(
-        self, repo: Repo, event: Incoming, kind: str, reply: Reply, *, reply_to: str | None = ""
+        self,
+        repo: Repo,
+        event: Incoming,
+        kind: str,
+        reply: Reply,
+        *,
+        reply_to: str | None = "",
+        group: GroupConfig | None = None,
     ) -> None:
         """Record the event as processed and queue the reply, same transaction.
         A private chat's marker names it by its hash: its room id holds the
@@ -206,7 +213,6 @@ class BotCore:
         marker_room = private_state_key(person) if person is not None else event.room_id
         await repo.mark_processed(event.event_id, marker_room, kind, self.clock())
         target = event.event_id if reply_to == "" else reply_to
-        group = self.group_for(event.room_id, event.sender)
         home = self.home_room(event.room_id, group) if group is not None else None
         await self.queue(repo, event.room_id, event.event_id, reply, reply_to=target, home=home)
 

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 from microsoft_agents.activity import Activity
 
+from bot.chat.teams.inbound import tenant_of
 from bot.chat.transport import SendError
 from storage.db import Storage
 
@@ -38,14 +39,10 @@ def _key(conversation: str) -> str:
 
 
 def address_of(activity: Activity) -> ChannelAddress:
-    tenant = activity.conversation.tenant_id or ""
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    from_data = channel_data.get("tenant")
-    tenant = tenant or str(from_data.get("id", "") if isinstance(from_data, dict) else "")
     recipient = activity.recipient
     return ChannelAddress(
         activity.service_url or "",
-        tenant,
+        tenant_of(activity),
         recipient.id if recipient else "",
         (recipient.name or "") if recipient else "",
     )
@@ -65,14 +62,12 @@ class ChannelAddresses:
         address = address_of(activity)
         if not address.service_url:
             return
-        changed = False
-        for key in (channel, ANY):
-            if key is not None and self._known.get(key) != address:
-                async with self.storage.transaction() as repo:
-                    await repo.set_state(_key(key), json.dumps(asdict(address)))
-                self._known[key] = address
-                changed = True
+        changed = [k for k in (channel, ANY) if k is not None and self._known.get(k) != address]
         if changed:
+            async with self.storage.transaction() as repo:
+                for key in changed:
+                    await repo.set_state(_key(key), json.dumps(asdict(address)))
+            self._known.update(dict.fromkeys(changed, address))
             log.info("stored the Teams address of %s", channel or "the team")
             if self.on_new is not None:
                 self.on_new()
@@ -103,10 +98,6 @@ class ChannelAddresses:
             )
         return address
 
-    async def any_of(self, channels) -> ChannelAddress | None:
-        for channel in channels:
-            try:
-                return await self.of(channel)
-            except SendError:
-                continue
-        return None
+    async def team(self) -> ChannelAddress | None:
+        """The address learnt last from any conversation of the team."""
+        return await self._stored(ANY)

@@ -8,7 +8,6 @@ person's record, so the next private message goes to the same chat.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import replace
 
 from microsoft_agents.activity import ConversationParameters
@@ -26,7 +25,6 @@ async def personal_chat(
     people: TeamsPeople,
     addresses: ChannelAddresses,
     connector: Connector,
-    channels: Iterable[str],
 ) -> tuple[str, str]:
     """(conversation id, service URL) of the personal chat with `person`."""
     known = await people.stored(person)
@@ -34,7 +32,7 @@ async def personal_chat(
         raise SendError("Teams has not told the bot who this person is yet", permanent=True)
     if known.chat:
         return known.chat, known.service_url
-    address = await addresses.any_of(channels)
+    address = await addresses.team()
     if address is None:
         raise SendError("no Teams address to open a chat from yet", permanent=False, waiting=True)
     parameters = ConversationParameters.model_validate(

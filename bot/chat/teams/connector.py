@@ -20,7 +20,7 @@ from microsoft_agents.activity import Activity, ChannelAccount
 from microsoft_agents.hosting.core.connector.client.connector_client import ConnectorClient
 
 from bot.chat.transport import SendError
-from bot.config.teams import TeamsConfig
+from bot.config.teams import TeamsConfig, is_loopback
 
 log = logging.getLogger(__name__)
 # The Bot Connector's hosts in Microsoft's clouds (public, GCC, GCC High, DoD).
@@ -32,7 +32,6 @@ MICROSOFT_HOSTS = (
     ".teams.microsoft.us",
     ".infra.gov.teams.microsoft.us",
 )
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 CONNECTOR_AUDIENCE = "https://api.botframework.com"
 CONNECTOR_SCOPE = CONNECTOR_AUDIENCE + "/.default"
 ATTEMPTS = 3
@@ -43,7 +42,7 @@ REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10)
 def service_url_allowed(url: str, *, anonymous: bool, extra_hosts: tuple[str, ...] = ()) -> bool:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if anonymous and host in LOOPBACK_HOSTS:
+    if anonymous and is_loopback(host):
         return parts.scheme in ("http", "https")
     if host in extra_hosts:
         return parts.scheme in ("http", "https")
@@ -150,7 +149,7 @@ class Connector:
         response = await self.call(
             service_url, "reply", lambda c: c.reply_to_activity(conversation, activity_id, activity)
         )
-        return _resource_id(response) or activity_id
+        return _resource_id(response)
 
     async def edit(
         self, service_url: str, conversation: str, activity_id: str, activity: Activity

@@ -88,7 +88,8 @@ class TeamsTransport:
     def on_reachable(self, callback: Callable[[], None] | None) -> None:
         self.addresses.on_new = callback
 
-    def connect(self) -> dict[str, GroupConfig]:
+    async def connect(self) -> dict[str, GroupConfig]:
+        """The channels served (Teams needs no log-in: it pushes to the endpoint)."""
         return dict(self.rooms)
 
     async def health(self) -> str | None:
@@ -133,7 +134,8 @@ class TeamsTransport:
             raise
         except (ValueError, RecursionError):  # not JSON / UTF-8 / an activity; absurd nesting
             return web.json_response({"error": "not a Bot Framework activity"}, status=400)
-        if str(activity.channel_id or "") != "msteams":
+        channel_id = str(activity.channel_id or "")
+        if channel_id != "msteams":
             return web.json_response({"error": "this endpoint serves Microsoft Teams"}, status=400)
         if activity.conversation is None or not activity.conversation.id:
             return web.json_response({"error": "an activity needs a conversation"}, status=400)
@@ -141,9 +143,7 @@ class TeamsTransport:
         if self.validator is not None:
             try:
                 await self.validator.validate(
-                    request.headers.get("Authorization"),
-                    service_url,
-                    str(activity.channel_id or ""),
+                    request.headers.get("Authorization"), service_url, channel_id
                 )
             except Unauthorized as exc:
                 log.warning("refused an activity: %s", exc)
@@ -184,7 +184,7 @@ class TeamsTransport:
             )
 
     async def _process(self, activity: Activity) -> None:
-        conversation = activity.conversation.id if activity.conversation else ""
+        conversation = activity.conversation.id  # `_messages` refused activities without one
         personal = is_personal(activity)
         channel = base_conversation(conversation)
         if not personal:
@@ -286,7 +286,7 @@ class TeamsTransport:
         return MessageRef(conversation, sent).encode()
 
     async def _chat_with(self, person: str) -> tuple[str, str]:
-        return await personal_chat(person, self.people, self.addresses, self.connector, self.rooms)
+        return await personal_chat(person, self.people, self.addresses, self.connector)
 
     async def _privacy_page(self, request: web.Request) -> web.Response:
         return privacy_page(self.privacy)
