@@ -18,7 +18,6 @@ import logging
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import aiohttp
+
+from tests.loopback import free_port
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +78,6 @@ class RegisteredUser:
     password: str
     access_token: str
     device_id: str
-
-
-def _free_port() -> int:
-    """Let the kernel pick an unused port so parallel runs never collide."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _has_synapse(python: Path) -> bool:
@@ -233,7 +227,7 @@ class SynapseServer:
         workdir.mkdir(parents=True, exist_ok=True)
         config_path = workdir / "homeserver.yaml"
         if self.port is None or not config_path.exists():
-            self.port = self.port or _free_port()
+            self.port = self.port or free_port()
             self._write_config(workdir)
         # No separate `--generate-keys` run: Synapse generates missing files
         # (the signing key) on every normal start too, and a second interpreter

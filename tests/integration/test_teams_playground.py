@@ -96,16 +96,23 @@ async def teams_world(tmp_path):
     await playground.stop()
 
 
-def text_of(frame: dict) -> str:
-    return frame["message"].get("text", "")
-
-
-async def test_a_team_channel_runs_the_meeting_cycle(teams_world):
+@pytest_asyncio.fixture(loop_scope="session")
+async def teams_bot(teams_world):
+    """The bot running for the team channel, added to the team."""
     playground, port, make_bot = teams_world
     bot = make_bot(teams_config(port, cadence(timedelta(days=20))))
     await bot.start()
     await bot.wait_for_log(READY)
     await playground.install()
+    return playground
+
+
+def text_of(frame: dict) -> str:
+    return frame["message"].get("text", "")
+
+
+async def test_a_team_channel_runs_the_meeting_cycle(teams_bot):
+    playground = teams_bot
 
     thread = await playground.chair_says("help")
     help_reply = await playground.wait_for_post(lambda f: f["actionConversationId"] == thread)
@@ -240,17 +247,6 @@ async def test_automatic_posts_reach_the_channel_and_a_restart_repeats_nothing(t
 
 
 PERSONAL = "a:personal-chat-id"
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def teams_bot(teams_world):
-    """The bot running for the team channel, added to the team."""
-    playground, port, make_bot = teams_world
-    bot = make_bot(teams_config(port, cadence(timedelta(days=20))))
-    await bot.start()
-    await bot.wait_for_log(READY)
-    await playground.install()
-    return playground
 
 
 async def test_a_personal_chat_answers_as_the_senders_group(teams_bot):

@@ -15,8 +15,10 @@ import pytest_asyncio
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.loopback import free_port, serving
+
 from .bot_process import BotProcess
-from .teams_playground import BOT_ID, CHANNEL, MEMBER, TENANT, free_port
+from .teams_playground import BOT_ID, CHANNEL, MEMBER, TENANT
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 APP_PASSWORD = "teams-app-s3cret-value"
@@ -38,15 +40,12 @@ class FakeIssuerAndConnector:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> web.AppRunner:
+    def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/metadata", self.metadata)
         app.router.add_get("/jwks", self.jwks)
         app.router.add_route("*", "/connector/{tail:.*}", self.connector)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", self.port).start()
-        return runner
+        return app
 
     async def metadata(self, request: web.Request) -> web.Response:
         return web.json_response({"issuer": ISSUER, "jwks_uri": f"{self.base}/jwks"})
@@ -116,16 +115,15 @@ def activity(issuer: FakeIssuerAndConnector, activity_id: str) -> dict:
 @pytest_asyncio.fixture(loop_scope="session")
 async def registered_bot(tmp_path):
     issuer = FakeIssuerAndConnector()
-    runner = await issuer.start()
-    port = free_port()
-    (tmp_path / "data").mkdir()
-    bot = BotProcess(tmp_path, config(port, issuer), "")
-    bot.extra_env = {"ALLIES_BOT_TEAMS_APP_PASSWORD": APP_PASSWORD}
-    await bot.start()
-    await bot.wait_for_log("Teams messaging endpoint on")
-    yield bot, issuer, f"http://127.0.0.1:{port}/api/messages"
-    await bot.stop()
-    await runner.cleanup()
+    async with serving(issuer.app(), issuer.port):
+        port = free_port()
+        (tmp_path / "data").mkdir()
+        bot = BotProcess(tmp_path, config(port, issuer), "")
+        bot.extra_env = {"ALLIES_BOT_TEAMS_APP_PASSWORD": APP_PASSWORD}
+        await bot.start()
+        await bot.wait_for_log("Teams messaging endpoint on")
+        yield bot, issuer, f"http://127.0.0.1:{port}/api/messages"
+        await bot.stop()
 
 
 async def test_only_tokens_from_the_trusted_issuer_for_this_bot_are_believed(registered_bot):

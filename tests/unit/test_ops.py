@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.chat.matrix.health import connection_problem
 from bot.ops.metrics import REGISTRY
 from bot.ops.server import HealthCheck, OpsServer
+from tests.loopback import serving
 from tests.unit.fakes import make_harness
 
 
@@ -104,17 +105,10 @@ async def test_the_matrix_check_says_why(tmp_path):
 
     app = web.Application()
     app.router.add_get("/_matrix/client/versions", versions)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    live = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
+    async with serving(app) as live:
         assert await connection_problem(live, None) == "not synced yet"
         assert await connection_problem(live, 10.0) is None
         assert await connection_problem(live, 100.0) == "no sync completed for 100 s"
-    finally:
-        await runner.cleanup()
 
 
 @pytest.mark.parametrize(

@@ -20,34 +20,11 @@ class ReachesOneRoomLater:
         return f"id{len(self.sent)}"
 
 
-async def test_a_waiting_room_blocks_nothing_else_and_loses_nothing(tmp_path):
+async def queued(tmp_path, rooms: list[str]):
+    """A harness whose outbox holds message `m<i>` for `rooms[i]`, in order."""
     h = await make_harness(tmp_path)
     transport = ReachesOneRoomLater()
     h.core.outbox.attach(transport)
-    async with h.core.storage.transaction() as repo:
-        for index, room in enumerate((WAITING_ROOM, ROOM, WAITING_ROOM, ROOM)):
-            await repo.enqueue(
-                txn_id=f"t{index}",
-                room_id=room,
-                body=f"m{index}",
-                html="",
-                reply_to=None,
-                mentions=(),
-                now=h.clock,
-            )
-    for _ in range(MAX_ATTEMPTS + 2):  # more flushes than attempts a failure may take
-        await h.core.outbox.flush()
-    assert [m.body for m in transport.sent] == ["m1", "m3"]  # the other room, in order
-    transport.reachable = True
-    await h.core.outbox.flush()
-    assert [m.body for m in transport.sent] == ["m1", "m3", "m0", "m2"]  # nothing given up
-
-
-async def test_more_waiting_messages_than_a_batch_hold_back_no_other_room(tmp_path):
-    h = await make_harness(tmp_path)
-    transport = ReachesOneRoomLater()
-    h.core.outbox.attach(transport)
-    rooms = [WAITING_ROOM] * (PENDING_BATCH + 5) + [ROOM]
     async with h.core.storage.transaction() as repo:
         for index, room in enumerate(rooms):
             await repo.enqueue(
@@ -59,5 +36,21 @@ async def test_more_waiting_messages_than_a_batch_hold_back_no_other_room(tmp_pa
                 mentions=(),
                 now=h.clock,
             )
+    return h, transport
+
+
+async def test_a_waiting_room_blocks_nothing_else_and_loses_nothing(tmp_path):
+    h, transport = await queued(tmp_path, [WAITING_ROOM, ROOM, WAITING_ROOM, ROOM])
+    for _ in range(MAX_ATTEMPTS + 2):  # more flushes than attempts a failure may take
+        await h.core.outbox.flush()
+    assert [m.body for m in transport.sent] == ["m1", "m3"]  # the other room, in order
+    transport.reachable = True
+    await h.core.outbox.flush()
+    assert [m.body for m in transport.sent] == ["m1", "m3", "m0", "m2"]  # nothing given up
+
+
+async def test_more_waiting_messages_than_a_batch_hold_back_no_other_room(tmp_path):
+    rooms = [WAITING_ROOM] * (PENDING_BATCH + 5) + [ROOM]
+    h, transport = await queued(tmp_path, rooms)
     await h.core.outbox.flush()
     assert [m.body for m in transport.sent] == [f"m{len(rooms) - 1}"]

@@ -1,6 +1,8 @@
 """The bot's calls to the Bot Connector: retried only when Teams did not take
 them, honouring Retry-After; only allow-listed hosts; files behind tokens."""
 
+from contextlib import AsyncExitStack
+
 import pytest
 import pytest_asyncio
 from aiohttp import web
@@ -10,6 +12,7 @@ from bot.chat.teams.connector import Connector, service_url_allowed
 from bot.chat.teams.files import FileShelf
 from bot.chat.transport import SendError
 from bot.config.teams import TeamsConfig
+from tests.loopback import serving
 
 ANONYMOUS = TeamsConfig(app_id=None, allow_anonymous=True)
 
@@ -29,21 +32,14 @@ class Answers:
 
 @pytest_asyncio.fixture
 async def connector_at():
-    runners: list[web.AppRunner] = []
+    async with AsyncExitStack() as servers:
 
-    async def start(answers: Answers) -> str:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", answers.handle)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        return f"http://127.0.0.1:{runner.addresses[0][1]}/"
+        async def start(answers: Answers) -> str:
+            app = web.Application()
+            app.router.add_route("*", "/{tail:.*}", answers.handle)
+            return await servers.enter_async_context(serving(app)) + "/"
 
-    yield start
-    for runner in runners:
-        await runner.cleanup()
+        yield start
 
 
 def message() -> Activity:

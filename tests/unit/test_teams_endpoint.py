@@ -2,7 +2,6 @@
 and it keeps serving (the real TeamsTransport on a loopback port)."""
 
 import asyncio
-import socket
 
 import aiohttp
 import pytest_asyncio
@@ -11,6 +10,7 @@ from aiohttp import web
 from bot.chat.teams.transport import TeamsTransport
 from bot.config import load_config
 from storage.db import Storage
+from tests.loopback import free_port, serving
 
 CONFIG = """
 [teams]
@@ -27,12 +27,6 @@ teams_conversation = "19:c@thread.tacv2"
 user = "anna@uni.example"
 alliance = "FORTHEM"
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest_asyncio.fixture
@@ -117,31 +111,23 @@ async def test_a_redelivery_during_the_first_delivery_is_not_handled_twice(endpo
 
     app = web.Application()
     app.router.add_get("/v3/conversations/{conversation}/members/{member}", member)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    connector = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    activity = {
-        "type": "message",
-        "id": "m-1",
-        "channelId": "msteams",
-        "serviceUrl": connector,
-        "conversation": {"id": "19:c@thread.tacv2;messageid=1", "conversationType": "channel"},
-        "from": {"id": "29:anna", "name": "Anna"},
-        "recipient": {"id": "28:bot"},
-        "text": "!help",
-    }
-    try:
-        async with aiohttp.ClientSession() as session:
+    async with serving(app) as connector, aiohttp.ClientSession() as session:
+        activity = {
+            "type": "message",
+            "id": "m-1",
+            "channelId": "msteams",
+            "serviceUrl": connector,
+            "conversation": {"id": "19:c@thread.tacv2;messageid=1", "conversationType": "channel"},
+            "from": {"id": "29:anna", "name": "Anna"},
+            "recipient": {"id": "28:bot"},
+            "text": "!help",
+        }
 
-            async def deliver() -> int:
-                async with session.post(base + "/api/messages", json=activity) as response:
-                    return response.status
+        async def deliver() -> int:
+            async with session.post(base + "/api/messages", json=activity) as response:
+                return response.status
 
-            assert await asyncio.gather(deliver(), deliver()) == [200, 200]
-    finally:
-        await runner.cleanup()
+        assert await asyncio.gather(deliver(), deliver()) == [200, 200]
     messages = [e for e in events if e.kind.value == "message"]
     assert len(messages) == 1 and messages[0].sender == "anna@uni.example"
     assert len(looked_up) == 1

@@ -4,20 +4,15 @@ the homeserver goes away and comes back."""
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import aiohttp
 import pytest
 
+from tests.loopback import free_port
+
 from .helpers import READY, make_world
 
 pytestmark = pytest.mark.fault
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def get(url: str) -> tuple[int, str]:
