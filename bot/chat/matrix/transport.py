@@ -10,6 +10,8 @@ Encrypted rooms work like the others: nio decrypts what arrives (the crypto
 store lives in `data_dir`; `nio_patch` for events without the deprecated
 fields), what it cannot decrypt gets one notice per session
 (`bot.chat.matrix.crypto`), and sending encrypts (`bot.chat.matrix.send`).
+Which events of a batch are handed over is decided in `delivery`; where the
+loop resumes is kept by `sync_token`.
 """
 
 from __future__ import annotations
@@ -24,19 +26,21 @@ from nio import (
     AsyncClientConfig,
     JoinResponse,
     MegolmEvent,
-    RoomMessagesResponse,
     RoomResolveAliasResponse,
     SyncResponse,
 )
 
 from bot.chat.matrix import nio_patch, nio_speed
+from bot.chat.matrix.backfill import backfill
 from bot.chat.matrix.crypto import BotClient, Crypto, store_path
+from bot.chat.matrix.delivery import Kind, deliver_late, kind, senders, served, window
 from bot.chat.matrix.direct import DirectRooms
-from bot.chat.matrix.events import ENCRYPTED, is_own_join, to_incoming, undecryptable_incoming
+from bot.chat.matrix.events import to_incoming, undecryptable_incoming
 from bot.chat.matrix.health import connection_problem
 from bot.chat.matrix.login import log_in
 from bot.chat.matrix.profiles import NameReporter
 from bot.chat.matrix.send import MatrixSender, backoff, sleep_unless, status_of
+from bot.chat.matrix.sync_token import SyncTokens
 from bot.chat.transport import EventHandler, Outgoing
 from bot.config import Config, GroupConfig
 from bot.config.problems import MATRIX
@@ -45,15 +49,11 @@ from storage.db import Storage
 log = logging.getLogger(__name__)
 nio_patch.apply()
 nio_speed.apply()
-SYNC_TOKEN_KEY = "matrix.sync_token"
 SYNC_TIMEOUT_MS = 30_000
 SYNC_FILTER = {
     "room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": True}},
     "presence": {"types": []},
 }
-MAX_BACKFILL_PAGES = 50
-CLOCK_SKEW_MS = 60_000  # how far the homeserver's clock may be behind the bot's
-TOKEN_SAVE_EVERY_S = 60.0
 
 
 class MatrixTransport:
@@ -84,7 +84,7 @@ class MatrixTransport:
         self._listening = False
         self.names = NameReporter(self.client, self.rooms)
         self._started_ms = int(time.time() * 1000)
-        self._token_saved_at = float("-inf")
+        self._tokens = SyncTokens(storage)
         self.last_synced: float | None = None  # monotonic time of the last completed sync
         direct = DirectRooms(self.client, storage, self.crypto)
         self.sender = MatrixSender(self.client, self.crypto, self._ready, self._sleep, direct)
@@ -129,7 +129,7 @@ class MatrixTransport:
         The first sync of every run asks for the full room state: nio keeps
         rooms (and whether they are encrypted) in memory only, and the bot must
         know both before it sends anything."""
-        token = await self._load_token()
+        token = await self._tokens.load()
         first_start = token is None
         failures = 0
         if first_start:
@@ -157,7 +157,7 @@ class MatrixTransport:
             failures = 0
             self.last_synced = time.monotonic()
             token = response.next_batch
-            await self._save_token(token, delivered)
+            await self._tokens.save(token, delivered)
             await self._maintain_crypto()
             self._ready.set()
             if first_start or not self._listening:
@@ -217,51 +217,46 @@ class MatrixTransport:
     ) -> int:
         """Timeline events (already decrypted by nio where it could) to the core;
         then earlier undecryptable ones whose keys came with this batch; how
-        many were handed over.
-        Nothing from before the bot's own join is answered; on the first start
-        a room it was already in (no join in this batch) has nothing to answer."""
-        senders = {
-            e.source.get("sender", "")
-            for room_id, info in response.rooms.join.items()
-            if room_id in self.rooms
-            for e in info.timeline.events
-        }
-        if self.crypto.needs_judging(senders):
+        many were handed over (which ones: `bot.chat.matrix.delivery`)."""
+        ours = served(response.rooms.join, self.rooms)
+        if self.crypto.needs_judging(
+            senders(e.source for _, info in ours for e in info.timeline.events)
+        ):
             await self._maintain_crypto()  # senders' devices are judged before their messages
         delivered = 0
-        for room_id, info in response.rooms.join.items():
-            if room_id not in self.rooms:
-                continue
+        for room_id, info in ours:
             events = list(info.timeline.events)
-            joined_here = [i for i, e in enumerate(events) if self._joined_this_run(e.source)]
-            if joined_here:
-                events = events[joined_here[-1] + 1 :]
-            elif first_start:
+            part = window(
+                [e.source for e in events],
+                self.user_id,
+                self._started_ms,
+                first_start=first_start,
+                limited=info.timeline.limited,
+                since=since,
+            )
+            if part is None:
                 continue
-            elif info.timeline.limited and since:
-                events = await self._backfill(room_id, info.timeline.prev_batch, since) + events
+            events = events[part.start :]
+            if part.backfill and since:
+                gap = await backfill(self.client, room_id, info.timeline.prev_batch, since)
+                events = gap + events
             for event in events:
                 delivered += await self._deliver(room_id, event, on_event)
         for room_id, event in self.crypto.retry(response.to_device_events):
-            if room_id in self.rooms and not first_start:
+            if deliver_late(room_id, self.rooms, first_start=first_start):
                 delivered += await self._deliver(room_id, event, on_event)
         await self.names.report(on_event)
         return delivered
 
-    def _joined_this_run(self, source: dict[str, Any]) -> bool:
-        """The bot's own join, made by this run (an older join still in the
-        timeline after a lost database must not open what came before it)."""
-        if not is_own_join(source, self.user_id):
-            return False
-        return source.get("origin_server_ts", 0) >= self._started_ms - CLOCK_SKEW_MS
-
     async def _deliver(self, room_id: str, event: Any, on_event: EventHandler) -> int:
         """Hand one event to the core; 1 if it was someone else's event."""
         source = event.source
-        if source.get("sender") == self.user_id:
+        undecrypted = isinstance(event, MegolmEvent)
+        handling = kind(source, self.user_id, undecrypted=undecrypted)
+        if handling is Kind.OWN:
             return 0
-        if isinstance(event, MegolmEvent) or source.get("type") == ENCRYPTED:
-            if isinstance(event, MegolmEvent):
+        if handling is Kind.UNDECRYPTABLE:
+            if undecrypted:
                 await self.crypto.undecryptable(room_id, event)
             else:
                 log.warning("unreadable encrypted event %s in %s", source.get("event_id"), room_id)
@@ -277,45 +272,11 @@ class MatrixTransport:
             await on_event(incoming)
         return 1
 
-    async def _backfill(self, room_id: str, prev_batch: str | None, since: str) -> list[Any]:
-        """Fetch what a limited sync left out between our last token and this
-        batch, so a long outage loses no command (nio decrypts these too)."""
-        older: list[Any] = []
-        start = prev_batch
-        for _ in range(MAX_BACKFILL_PAGES):
-            response = await self.client.room_messages(room_id, start=start, end=since, limit=100)
-            if not isinstance(response, RoomMessagesResponse) or not response.chunk:
-                break
-            older.extend(response.chunk)
-            if not response.end or response.end == start:
-                break
-            start = response.end
-        log.info("backfilled %d events in %s after a gap", len(older), room_id)
-        return list(reversed(older))
-
     async def send(self, message: Outgoing, txn_id: str) -> str:
         return await self.sender.send(message, txn_id)
 
     async def _sleep(self, seconds: float) -> None:
         await sleep_unless(self._stopping, seconds)
-
-    async def _load_token(self) -> str | None:
-        async with self.storage.transaction() as repo:
-            return await repo.get_state(SYNC_TOKEN_KEY)
-
-    async def _save_token(self, token: str, delivered: int) -> None:
-        """Store where to resume after a restart. A batch of only the bot's
-        own events (its replies wake its long-poll too) need not be stored at
-        once: resuming from an older token fetches them again and they are
-        skipped, as is anything already handled (`processed_events`). So the
-        token is written after a batch that brought someone's events, and at
-        least every TOKEN_SAVE_EVERY_S otherwise."""
-        now = time.monotonic()
-        if not delivered and now - self._token_saved_at < TOKEN_SAVE_EVERY_S:
-            return
-        async with self.storage.transaction() as repo:
-            await repo.set_state(SYNC_TOKEN_KEY, token)
-        self._token_saved_at = now
 
     def sync_lag(self) -> float | None:
         """Seconds since the last completed sync (None before the first)."""
