@@ -221,7 +221,7 @@ async def bench_minutes_handler(sizes: MicroSizes, workdir: Path) -> dict[str, A
     """`!minutes` through the real core on SQLite, for a meeting with the same
     numbers of updates, actions and notes stored."""
     from bot.meeting.group_calendar import GroupCalendar
-    from bot.meeting.live import last_started
+    from bot.meeting.record import last_started
 
     harness = await _harness(workdir)
     group = harness.config.groups[0]

@@ -10,6 +10,7 @@ from datetime import date
 
 from bot.calendar.dates import DateParseError, DateSettings, parse_when
 from bot.meeting.actions import action_line, parse_action, resolve_owner, split_due
+from bot.meeting.record import Item
 from bot.meeting.render import escape
 from bot.runtime.router import CommandContext, Reply, Role, Router, UsageError, number_arg
 from handlers.live import target_meeting_key
@@ -68,7 +69,7 @@ def register(router: Router) -> None:
         due = parse_due(ctx, parsed.due_text)
         stored = await ctx.repo.add_action(
             group_id=ctx.group.id,
-            meeting_key=await target_meeting_key(ctx),
+            meeting_key=await target_meeting_key(ctx, Item.ACTION),
             text=parsed.task,
             owners=parsed.owners,
             due=due,

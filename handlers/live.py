@@ -6,9 +6,13 @@ Recorded items are acknowledged with a reaction, not a wall of replies.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.meeting.agenda import describe_meeting
 from bot.meeting.group_calendar import OPEN_PERIOD
-from bot.meeting.live import item_meeting_key, local_key, meeting_to_start, session_meeting
+from bot.meeting.live import local_key, meeting_to_start, session_meeting
+from bot.meeting.record import Item, MeetingFacts, MeetingStatus, NoteKind, meeting_for, present
+from bot.meeting.render import plural
 from bot.runtime.calendars import load_calendar
 from bot.runtime.router import CommandContext, Reply, Role, Router, UsageError
 from storage.repo_meetings import StoredSession
@@ -25,15 +29,16 @@ async def _open_session(ctx: CommandContext) -> StoredSession:
     return session
 
 
-async def target_meeting_key(ctx: CommandContext) -> str:
+async def target_meeting_key(ctx: CommandContext, item: Item = Item.NOTE) -> str:
+    """The meeting `item` belongs to now (the rule: `bot.meeting.record`)."""
     session = await ctx.repo.open_session(ctx.group.id)
     calendar = await load_calendar(ctx.repo, ctx.group)
-    return item_meeting_key(session, calendar, ctx.now)
+    return meeting_for(item, session, calendar, ctx.now)
 
 
-async def record(ctx: CommandContext, kind: str, *, key: str | None = None) -> Reply:
+async def record(ctx: CommandContext, kind: NoteKind, *, key: str | None = None) -> Reply:
     """Store a note for the meeting (live, else the one it belongs to)."""
-    if kind != "here" and not ctx.args and kind != "apology":
+    if kind not in (NoteKind.HERE, NoteKind.APOLOGY) and not ctx.args:
         raise UsageError("Please add the text.")
     if len(ctx.args) > MAX_NOTE_CHARS:
         raise UsageError(
@@ -79,13 +84,13 @@ def register(router: Router) -> None:
         await ctx.repo.add_note(
             group_id=ctx.group.id,
             meeting_key=meeting.key,
-            kind="here",
+            kind=NoteKind.HERE,
             text="",
             author=ctx.sender,
             event_id=ctx.event_id,
             now=ctx.now,
         )
-        kind = "ad-hoc meeting" if meeting.status == "added" else "meeting"
+        kind = "ad-hoc meeting" if meeting.status == MeetingStatus.ADHOC else "meeting"
         return Reply(
             f"**Meeting started:** {ctx.group.name} {kind}, {describe_meeting(meeting)}.\n\n"
             "Record with `!topic`, `!info`, `!decision`, `!action`; say `!here` to be listed "
@@ -98,14 +103,19 @@ def register(router: Router) -> None:
     async def end(ctx: CommandContext) -> Reply:
         session = await _open_session(ctx)
         await ctx.repo.end_session(session.id, ctx.sender, ctx.now)
+        ended = replace(session, ended_at=ctx.now)
         notes = await ctx.repo.notes_for(ctx.group.id, session.meeting_key)
-        actions = await ctx.repo.actions_created_in(ctx.group.id, session.meeting_key)
-        present = {n.author for n in notes if n.kind == "here"}
-        decisions = sum(1 for n in notes if n.kind == "decision")
+        actions = [
+            a
+            for a in await ctx.repo.actions_created_in(ctx.group.id, session.meeting_key)
+            if a.status != "removed"
+        ]
         meeting = session_meeting(session, ctx.group.timezone)
+        facts = MeetingFacts(meeting, ended, notes, actions)
+        decisions = sum(1 for n in notes if n.kind == NoteKind.DECISION)
         return Reply(
-            f"**Meeting ended** ({describe_meeting(meeting)}): {len(present)} present, "
-            f"{decisions} decision(s), {len(actions)} action item(s). "
+            f"**Meeting ended** ({describe_meeting(meeting)}): {len(present(facts))} present, "
+            f"{plural(decisions, 'decision')}, {plural(len(actions), 'action item')}. "
             "`!minutes` posts the minutes."
         )
 
@@ -116,13 +126,13 @@ def register(router: Router) -> None:
         summary="start a new topic in the running meeting",
     )
     async def topic(ctx: CommandContext) -> Reply:
-        return await record(ctx, "topic", key=(await _open_session(ctx)).meeting_key)
+        return await record(ctx, NoteKind.TOPIC, key=(await _open_session(ctx)).meeting_key)
 
     @router.command(
         "info", role=Role.MEMBER, usage="!info <text>", summary="add a note to the current topic"
     )
     async def info(ctx: CommandContext) -> Reply:
-        return await record(ctx, "info")
+        return await record(ctx, NoteKind.INFO)
 
     for name in ("decision", "agreed"):
         router.command(
@@ -136,7 +146,7 @@ def register(router: Router) -> None:
         summary="mark yourself present in the running meeting",
     )
     async def here(ctx: CommandContext) -> Reply:
-        return await record(ctx, "here", key=(await _open_session(ctx)).meeting_key)
+        return await record(ctx, NoteKind.HERE, key=(await _open_session(ctx)).meeting_key)
 
     @router.command(
         "apologies",
@@ -145,10 +155,8 @@ def register(router: Router) -> None:
         summary="send your apologies (also before the meeting)",
     )
     async def apologies(ctx: CommandContext) -> Reply:
-        session = await ctx.repo.open_session(ctx.group.id)
-        calendar = await load_calendar(ctx.repo, ctx.group)
-        key = session.meeting_key if session else calendar.period(ctx.now)
-        return await record(ctx, "apology", key=key)
+        key = await target_meeting_key(ctx, Item.APOLOGY)
+        return await record(ctx, NoteKind.APOLOGY, key=key)
 
     @router.command(
         "undo",
@@ -161,7 +169,7 @@ def register(router: Router) -> None:
 
 
 async def decision(ctx: CommandContext) -> Reply:
-    return await record(ctx, "decision")
+    return await record(ctx, NoteKind.DECISION)
 
 
 async def undo_last(ctx: CommandContext) -> Reply:
@@ -172,7 +180,7 @@ async def undo_last(ctx: CommandContext) -> Reply:
     notes = [
         n
         for n in await ctx.repo.notes_for(ctx.group.id, key)
-        if n.kind != "here" and (anyone or n.author == ctx.sender)
+        if n.kind != NoteKind.HERE and (anyone or n.author == ctx.sender)
     ]
     actions = [
         a

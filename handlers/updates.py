@@ -7,6 +7,7 @@ from datetime import datetime
 from itertools import groupby
 
 from bot.meeting.people import Names
+from bot.meeting.record import Item, meeting_for
 from bot.meeting.render import escape
 from bot.runtime.calendars import load_calendar
 from bot.runtime.router import CommandContext, MessageChange, Reply, Role, Router, UsageError
@@ -18,13 +19,12 @@ NO_ALLIANCE = "(no alliance)"
 
 
 async def current_period(ctx: CommandContext) -> str:
-    """Updates belong to the meeting running live, else to the next meeting
-    (the one in progress counts); a group without a calendar collects into
-    one open period until its next meeting starts."""
+    """The meeting updates sent now belong to (the rule:
+    `bot.meeting.record.meeting_for`); a group without a calendar collects
+    into one open period until its next meeting starts."""
     session = await ctx.repo.open_session(ctx.group.id)
-    if session is not None:
-        return session.meeting_key
-    return (await load_calendar(ctx.repo, ctx.group)).period(ctx.now)
+    calendar = await load_calendar(ctx.repo, ctx.group)
+    return meeting_for(Item.UPDATE, session, calendar, ctx.now)
 
 
 def check_length(text: str) -> None:

@@ -23,6 +23,7 @@ import heapq
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -31,7 +32,19 @@ from dateutil.rrule import rrule, rruleset
 
 from bot.calendar.timeparse import Every
 
-Status = Literal["scheduled", "skipped", "moved", "added"]
+
+class MeetingStatus(StrEnum):
+    """What the calendar (and the record) says of a meeting. A string enum, so
+    stored and serialised values stay the plain words they always were."""
+
+    SCHEDULED = "scheduled"
+    SKIPPED = "skipped"
+    MOVED = "moved"
+    ADDED = "added"  # an extra meeting a chair added (`!meeting add`, config dates aside)
+    ADHOC = "adhoc"  # a live meeting started away from any scheduled one
+
+
+Status = MeetingStatus
 OverrideKind = Literal["skip", "move", "add"]
 KEY_FORMAT = "%Y-%m-%dT%H:%M"
 # Longer than any UTC-offset jump: how far local order may lag behind UTC order.
@@ -117,7 +130,7 @@ class Meeting:
     key: str
     start: datetime
     end: datetime
-    status: Status = "scheduled"
+    status: Status = MeetingStatus.SCHEDULED
     original_start: datetime | None = None
     reason: str = ""
 
@@ -178,11 +191,15 @@ def _resolve(cadence: Cadence, overrides: Iterable[Override]) -> dict[datetime, 
         if override.kind != "add" and not (in_base or key in changes):
             continue
         if override.kind == "skip":
-            changes[key] = ("skipped", key, override.reason)
+            changes[key] = (MeetingStatus.SKIPPED, key, override.reason)
         elif override.kind == "move" and override.new != key:
-            changes[key] = ("moved", override.new, override.reason)  # type: ignore[assignment]
+            changes[key] = (MeetingStatus.MOVED, override.new, override.reason)  # type: ignore[assignment]
         else:
-            changes[key] = ("scheduled" if in_base else "added", key, override.reason)
+            changes[key] = (
+                MeetingStatus.SCHEDULED if in_base else MeetingStatus.ADDED,
+                key,
+                override.reason,
+            )
     return changes
 
 
@@ -197,7 +214,7 @@ def _meeting(cadence: Cadence, key: datetime, change: Change) -> Meeting:
         start=localize(local_start, tz),
         end=(day_end.astimezone(UTC) + exact).astimezone(tz),
         status=status,
-        original_start=localize(key, tz) if status == "moved" else None,
+        original_start=localize(key, tz) if status == MeetingStatus.MOVED else None,
         reason=reason,
     )
 
@@ -218,7 +235,7 @@ def _base_stream(
     for local in _base(cadence).xafter(lo, inc=True):
         if local in changes:
             continue
-        meeting = _meeting(cadence, local, ("scheduled", local, ""))
+        meeting = _meeting(cadence, local, (MeetingStatus.SCHEDULED, local, ""))
         heapq.heappush(pending, (*_order(meeting), meeting))
         horizon = local.replace(tzinfo=UTC) - _SLACK
         while pending[0][0] <= horizon:
@@ -258,10 +275,11 @@ def meetings(
             until is not None and meeting.start > until
         ):
             break
-        if meeting.end <= after or (meeting.status == "skipped" and not include_skipped):
+        skipped = meeting.status == MeetingStatus.SKIPPED
+        if meeting.end <= after or (skipped and not include_skipped):
             continue
         found.append(meeting)
-        taking_place += meeting.status != "skipped"
+        taking_place += meeting.status != MeetingStatus.SKIPPED
     return found
 
 

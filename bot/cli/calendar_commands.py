@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, time
 
-from bot.calendar.cadence import Meeting
+from bot.calendar.cadence import Meeting, MeetingStatus
 from bot.calendar.ics import render_ics
 from bot.calendar.timeparse import parse_date
 from bot.config import Config, GroupConfig
@@ -50,14 +50,15 @@ def _start(group: GroupConfig, from_date: str | None) -> datetime:
 
 
 def meeting_json(group: GroupConfig, meeting: Meeting) -> dict:
+    added = meeting.status == MeetingStatus.ADDED
     return {
         "group": group.id,
         "key": meeting.key,
         "start": meeting.start.isoformat(),
         "end": meeting.end.isoformat(),
         "start_utc": meeting.start_utc.isoformat().replace("+00:00", "Z"),
-        "status": "scheduled" if meeting.status == "added" else meeting.status,
-        "added": meeting.status == "added",
+        "status": str(MeetingStatus.SCHEDULED if added else meeting.status),
+        "added": added,
         "original_start": meeting.original_start.isoformat() if meeting.original_start else None,
         "reason": meeting.reason,
     }

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.calendar.cadence import Meeting
+from bot.calendar.cadence import Meeting, MeetingStatus
 from bot.meeting.people import Names
 from bot.meeting.render import escape
 
@@ -136,10 +136,10 @@ def render_schedule(meetings: Sequence[Meeting]) -> str:
 def schedule_line(meeting: Meeting) -> str:
     when = f"{short_day(meeting.start)} ({meeting.start_utc:%H:%M} UTC)"
     reason = f": {escape(meeting.reason)}" if meeting.reason else ""
-    if meeting.status == "skipped":
+    if meeting.status == MeetingStatus.SKIPPED:
         return f"~~{when}~~ skipped{reason}"
-    if meeting.status == "moved" and meeting.original_start is not None:
+    if meeting.status == MeetingStatus.MOVED and meeting.original_start is not None:
         return f"{when}, moved from {short_day(meeting.original_start)}{reason}"
-    if meeting.status == "added":
+    if meeting.status == MeetingStatus.ADDED:
         return f"{when}, extra meeting{reason}"
     return when

@@ -25,6 +25,12 @@ _PILL_LINK = re.compile(r"\[((?:[^\]\\]|\\.)*)\]\(https://matrix\.to/#/[^)\s]+\)
 MAX_CHUNK_CHARS = 16_000
 
 
+def plural(number: int, singular: str, plural_form: str | None = None) -> str:
+    """ "1 update", "2 updates": a count with its noun, never "1 updates"."""
+    word = singular if number == 1 else (plural_form or singular + "s")
+    return f"{number:,} {word}"
+
+
 def escape(text: str) -> str:
     """Make member text inert: literal in Markdown, no `@room` ping."""
     text = _ROOM_PING.sub("@" + WORD_JOINER + r"\1", text)

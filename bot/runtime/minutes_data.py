@@ -6,7 +6,7 @@ handler, the CLI and the tests all compile minutes the same way.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from bot.calendar.cadence import Meeting
 from bot.config import GroupConfig
@@ -15,12 +15,10 @@ from bot.meeting.group_calendar import GroupCalendar
 from bot.meeting.minutes import ActionView, MinutesData, Note, Person, UpdateView
 from bot.meeting.outputs import change_line
 from bot.meeting.people import Names
+from bot.meeting.record import SPOKEN, MeetingFacts, NoteKind, apologies, present, previous_end
 from bot.runtime.calendars import load_names
 from storage.repo import Repo
 from storage.repo_meetings import StoredAction, StoredSession
-
-NOTE_KINDS = ("topic", "info", "decision")
-LOOKBACK = timedelta(days=400)
 
 
 def _person(group: GroupConfig, names: Names, user: str) -> Person:
@@ -51,13 +49,9 @@ async def gather_minutes(
     names = await load_names(repo, group)
     live = session is not None and session.meeting_key == meeting.key
     notes = await repo.notes_for(group.id, meeting.key)
-    present = tuple(
-        _person(group, names, author)
-        for author in dict.fromkeys(n.author for n in notes if n.kind == "here")
-    )
-    apologies = tuple(
-        (_person(group, names, n.author), n.text) for n in notes if n.kind == "apology"
-    )
+    new = [a for a in await repo.actions_created_in(group.id, meeting.key) if a.status != "removed"]
+    facts = MeetingFacts(meeting, session if live else None, notes, new)
+    first_apology = {n.author: n.text for n in reversed(notes) if n.kind == NoteKind.APOLOGY}
     items = await repo.agenda_items(group.id, meeting.key)
     proposed = [ProposedItem(i.text, names.of(i.proposer)) for i in items]
     agenda = tuple(agenda_lines(group.schedule.standing_items, proposed))
@@ -66,11 +60,10 @@ async def gather_minutes(
         for u in await repo.updates_for(group.id, meeting.key)
     )
     today = now.astimezone(group.timezone).date()
-    new = [a for a in await repo.actions_created_in(group.id, meeting.key) if a.status != "removed"]
     carried = [a for a in await repo.actions(group.id) if a.meeting_key != meeting.key]
     chairs = (session.started_by,) if live and session else group.chairs
     until = _minutes_end(meeting, session if live else None, now)
-    changes = await repo.output_changes(group.id, _previous_end(calendar, meeting), until)
+    changes = await repo.output_changes(group.id, previous_end(calendar, meeting), until)
     output_changes = tuple(
         change_line(
             c.title,
@@ -86,14 +79,14 @@ async def gather_minutes(
         group_name=group.name,
         meeting=meeting,
         chairs=names.all_of(tuple(chairs)),
-        present=present,
-        apologies=apologies,
+        present=tuple(_person(group, names, p) for p in present(facts)),
+        apologies=tuple((_person(group, names, p), first_apology[p]) for p in apologies(facts)),
         agenda=agenda,
         updates=updates,
         notes=tuple(
             Note(n.kind, n.text, names.of(n.author))  # type: ignore[arg-type]
             for n in notes
-            if n.kind in NOTE_KINDS
+            if n.kind in SPOKEN
         ),
         new_actions=tuple(_action_view(a, today, names) for a in new),
         carried_actions=tuple(_action_view(a, today, names) for a in carried),
@@ -109,13 +102,3 @@ def _minutes_end(meeting: Meeting, session: StoredSession | None, now: datetime)
     if session is None:
         return meeting.end
     return max(meeting.end, session.ended_at or now)
-
-
-def _previous_end(calendar: GroupCalendar, meeting: Meeting) -> datetime:
-    """Output changes are reported from the end of the meeting before this one."""
-    earlier = [
-        m
-        for m in calendar.between(meeting.start - LOOKBACK, meeting.start)
-        if m.start < meeting.start
-    ]
-    return earlier[-1].end if earlier else datetime(1970, 1, 1, tzinfo=UTC)

@@ -1,24 +1,31 @@
 """Gathers one group's record for a period into the pure `ReportData`.
 
 The only place the report touches storage (a handful of queries for the
-whole period, whatever its length). The attendance rule is applied here,
-where the raw record is at hand: a person was present at a meeting when they
-said `!here` in it, or recorded a topic, note, decision or action item for it
-while it ran (from an hour before its start, as `!startmeeting` allows, to
-its end or the end of its live session, whichever is later); `!apologies`
-are kept apart and never count as presence.
+whole period, whatever its length). Held, present and apologies are the
+record's rules (`bot.meeting.record`), asked with what is stored for each
+meeting.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
-from bot.calendar.cadence import Meeting, localize
+from bot.calendar.cadence import Meeting, MeetingStatus, localize
 from bot.config import GroupConfig
-from bot.meeting.live import START_WINDOW, session_meeting
+from bot.meeting.live import session_meeting
 from bot.meeting.people import former_alliance
+from bot.meeting.record import (
+    RECORD_START,
+    MeetingFacts,
+    NoteKind,
+    apologies,
+    is_held,
+    present,
+    was_recorded,
+)
 from bot.meeting.report.data import (
     ActionRecord,
     MeetingRecord,
@@ -33,9 +40,6 @@ from storage.repo import Repo
 from storage.repo_meetings import StoredAction, StoredSession
 from storage.repo_report import KeyedNote
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SPOKEN = ("topic", "info", "decision")
-
 
 @dataclass
 class _PeriodMeetings:
@@ -47,11 +51,11 @@ class _PeriodMeetings:
     notes: dict[str, list[KeyedNote]]
     minutes: set[str]
 
-    def recorded(self, key: str) -> bool:
-        """A live session, minutes, or a note other than apologies (which are
-        sent before a meeting, whether or not it then takes place)."""
-        noted = any(n.kind != "apology" for n in self.notes.get(key, ()))
-        return key in self.sessions or noted or key in self.minutes
+    def facts(self, meeting: Meeting, actions: Sequence[StoredAction] = ()) -> MeetingFacts:
+        """What is stored for one meeting, as the record's rules read it."""
+        key = meeting.key
+        notes = self.notes.get(key, [])
+        return MeetingFacts(meeting, self.sessions.get(key), notes, actions, key in self.minutes)
 
 
 def period_bounds(group: GroupConfig, period: Period) -> tuple[datetime, datetime]:
@@ -73,7 +77,7 @@ async def _period_meetings(
     known = {m.key for m in scheduled}
     adhoc = [session_meeting(s, group.timezone) for key, s in sessions.items() if key not in known]
     found = sorted([*scheduled, *adhoc], key=lambda m: m.start)
-    statuses = {m.key: m.status for m in scheduled} | {m.key: "adhoc" for m in adhoc}
+    statuses = {m.key: m.status for m in scheduled} | {m.key: MeetingStatus.ADHOC for m in adhoc}
     keys = [m.key for m in found]
     notes: dict[str, list[KeyedNote]] = defaultdict(list)
     for note in await repo.notes_for_meetings(group.id, keys):
@@ -82,31 +86,17 @@ async def _period_meetings(
     return _PeriodMeetings(found, statuses, sessions, notes, minutes)
 
 
-def _spoke(meeting: Meeting, session: StoredSession | None, at: datetime) -> bool:
-    end = meeting.end
-    if session is not None:
-        end = max(end, session.ended_at or session.closes_at)
-    return meeting.start - START_WINDOW <= at <= end
-
-
 def _record(found: _PeriodMeetings, meeting: Meeting, actions: list[StoredAction]) -> MeetingRecord:
-    notes = found.notes.get(meeting.key, [])
-    session = found.sessions.get(meeting.key)
-    present = {n.author for n in notes if n.kind == "here"}
-    present |= {
-        n.author for n in notes if n.kind in SPOKEN and _spoke(meeting, session, n.created_at)
-    }
-    present |= {a.created_by for a in actions if _spoke(meeting, session, a.created_at)}
-    apologies = {n.author for n in notes if n.kind == "apology"} - present
+    facts = found.facts(meeting, actions)
     return MeetingRecord(
         key=meeting.key,
         start=meeting.start,
         status=found.statuses[meeting.key],
-        recorded=found.recorded(meeting.key),
+        recorded=was_recorded(facts),
         reason=meeting.reason,
         original_start=meeting.original_start,
-        present=frozenset(present),
-        apologies=frozenset(apologies),
+        present=frozenset(present(facts)),
+        apologies=frozenset(apologies(facts)),
     )
 
 
@@ -132,7 +122,7 @@ def _action(action: StoredAction, group: GroupConfig) -> ActionRecord:
 
 async def _outputs(repo: Repo, group: GroupConfig) -> tuple[OutputRecord, ...]:
     steps: dict[int, list[OutputStep]] = defaultdict(list)
-    for change in await repo.output_changes(group.id, EPOCH):
+    for change in await repo.output_changes(group.id, RECORD_START):
         day = change.changed_at.astimezone(group.timezone).date()
         steps[change.output_id].append(OutputStep(change.status, day))
     return tuple(
@@ -144,8 +134,8 @@ async def _outputs(repo: Repo, group: GroupConfig) -> tuple[OutputRecord, ...]:
 async def _subgroup(repo: Repo, sub: GroupConfig, period: Period, now: datetime) -> SubgroupRecord:
     found = await _period_meetings(repo, sub, *period_bounds(sub, period))
     started = [m for m in found.meetings if m.start <= now]
-    taking_place = [m for m in started if found.statuses[m.key] != "skipped"]
-    held = sum(found.recorded(m.key) for m in taking_place)
+    taking_place = [m for m in started if m.status != MeetingStatus.SKIPPED]
+    held = sum(is_held(found.facts(m), now) for m in taking_place)
     skipped = len(started) - len(taking_place)
     return SubgroupRecord(sub.name, held, len(taking_place) - held, skipped)
 
@@ -164,7 +154,7 @@ async def gather_report(
         (note.created_at.astimezone(group.timezone).date(), note.text)
         for m in found.meetings
         for note in found.notes.get(m.key, [])
-        if note.kind == "decision" and note.created_at <= now
+        if note.kind == NoteKind.DECISION and note.created_at <= now
     )
     return ReportData(
         group_name=group.name,

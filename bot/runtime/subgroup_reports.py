@@ -5,21 +5,20 @@ record, so nobody has to write the report by hand."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from urllib.parse import quote
 
 from bot.calendar.cadence import Meeting
 from bot.chat.teams.ids import decode
 from bot.config import GroupConfig
 from bot.config.problems import TEAMS
+from bot.meeting import record
 from bot.meeting.live import session_meeting
 from bot.meeting.outputs import one_line
-from bot.meeting.render import escape
+from bot.meeting.render import escape, plural
 from bot.runtime.calendars import load_calendar
 from bot.runtime.core import txn_id_for
 from storage.repo import Repo
-
-LOOKBACK = timedelta(days=400)
 
 
 def permalink(group: GroupConfig, event_id: str) -> str:
@@ -33,11 +32,8 @@ def permalink(group: GroupConfig, event_id: str) -> str:
 
 
 async def previous_end(repo: Repo, group: GroupConfig, meeting: Meeting) -> datetime:
-    """The end of the parent's meeting before `meeting`: reports start there."""
-    calendar = await load_calendar(repo, group)
-    window = calendar.between(meeting.start - LOOKBACK, meeting.start)
-    earlier = [m for m in window if m.start < meeting.start]
-    return earlier[-1].end if earlier else meeting.start - LOOKBACK
+    """Where the parent's agenda starts counting: the record's rule."""
+    return record.previous_end(await load_calendar(repo, group), meeting)
 
 
 async def subgroup_report_lines(
@@ -46,51 +42,60 @@ async def subgroup_report_lines(
     return [await _report(repo, sub, since, now) for sub in group.subgroups]
 
 
-async def _meetings(
+async def _meetings_facts(
     repo: Repo, sub: GroupConfig, since: datetime, now: datetime
-) -> list[tuple[Meeting, bool]]:
-    """The sub-group's meetings due since `since`, each with whether a live
-    session was run for it (ad-hoc sessions included)."""
+) -> list[record.MeetingFacts]:
+    """What is stored for each of the sub-group's meetings started since
+    `since`: the calendar's and any live sessions outside it."""
     calendar = await load_calendar(repo, sub)
-    found = {m.key: (m, False) for m in calendar.between(since, now) if m.start <= now}
-    for session in await repo.sessions_started_since(sub.id, since):
-        meeting = found.get(session.meeting_key, (session_meeting(session, sub.timezone),))[0]
-        found[session.meeting_key] = (meeting, True)
-    return sorted(found.values(), key=lambda pair: pair[0].start)
+    found = {m.key: m for m in calendar.between(since, now) if m.start <= now}
+    sessions = {s.meeting_key: s for s in await repo.sessions_started_since(sub.id, since)}
+    for key, session in sessions.items():
+        found.setdefault(key, session_meeting(session, sub.timezone))
+    keys = list(found)
+    minutes = await repo.minutes_keys(sub.id, keys)
+    facts = [
+        record.MeetingFacts(
+            meeting,
+            sessions.get(meeting.key),
+            await repo.notes_for(sub.id, meeting.key),
+            has_minutes=meeting.key in minutes,
+        )
+        for meeting in found.values()
+    ]
+    return sorted(facts, key=lambda f: f.meeting.start)
 
 
 async def _report(repo: Repo, sub: GroupConfig, since: datetime, now: datetime) -> str:
-    """Only a meeting with something recorded (a live session, notes other
-    than apologies, or minutes) counts as held, as in the yearly report
-    (`bot.runtime.report_data`); a scheduled one without is named as such."""
+    """Held or not is the record's rule (`bot.meeting.record.is_held`), as in
+    the minutes and the yearly report; a meeting with nothing recorded is
+    named as such."""
     decisions: list[str] = []
     held: list[str] = []
     unrecorded: list[str] = []
-    for meeting, had_session in await _meetings(repo, sub, since, now):
-        notes = await repo.notes_for(sub.id, meeting.key)
-        decisions += [one_line(n.text) for n in notes if n.kind == "decision"]
-        text, has_minutes = await _meeting_text(repo, sub, meeting)
-        noted = any(n.kind != "apology" for n in notes)  # apologies come before, held or not
-        (held if had_session or noted or has_minutes else unrecorded).append(text)
+    for facts in await _meetings_facts(repo, sub, since, now):
+        decisions += [one_line(n.text) for n in facts.notes if n.kind == record.NoteKind.DECISION]
+        text = await _meeting_text(repo, sub, facts.meeting)
+        (held if record.is_held(facts, now) else unrecorded).append(text)
     actions = await repo.actions(sub.id)
     parts = [f"met {', '.join(held)}" if held else "no meeting recorded since the last one"]
     if unrecorded:
         parts.append(f"nothing recorded for {', '.join(unrecorded)}")
     if decisions:
         parts.append("decisions: " + "; ".join(escape(d) for d in decisions))
-    parts.append(f"{len(actions)} open action item{'s' if len(actions) != 1 else ''}")
+    parts.append(plural(len(actions), "open action item"))
     return f"**{escape(sub.name)}**: " + "; ".join(parts) + "."
 
 
-async def _meeting_text(repo: Repo, sub: GroupConfig, meeting: Meeting) -> tuple[str, bool]:
-    """The day, with a link to its minutes message when there is one."""
+async def _meeting_text(repo: Repo, sub: GroupConfig, meeting: Meeting) -> str:
+    """The day, with a link to its minutes message once it was sent."""
     day = _day(meeting.start.astimezone(sub.timezone).date())
     posted = await repo.minutes_post(sub.id, meeting.key)
     first_key = posted[0][0] if posted and posted[0] else None
     event_id = await repo.remote_event_id(txn_id_for(first_key, 0)) if first_key else None
     if event_id is None:
-        return day, False
-    return f"{day} ([minutes]({permalink(sub, event_id)}))", True
+        return day
+    return f"{day} ([minutes]({permalink(sub, event_id)}))"
 
 
 def _day(day: date) -> str:

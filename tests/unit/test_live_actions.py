@@ -40,7 +40,7 @@ async def test_meeting_attaches_to_the_scheduled_one_and_records_with_reactions(
         ("decision", "Publish in June", VICE),
     ]
     [ended] = await h.say(CHAIR, "!endmeeting")
-    assert "2 present, 1 decision(s), 0 action item(s)" in ended.body
+    assert "4 present, 1 decision, 0 action items" in ended.body
     [nothing] = await h.say(ANNA, "!here")
     assert "No meeting is running" in nothing.body
 

@@ -41,11 +41,9 @@ def _day(day: date) -> str:
 
 @dataclass(frozen=True)
 class MeetingRecord:
-    """One meeting of the period. `status` is the calendar's (`scheduled`,
-    `moved`, `added`, `skipped`) or `adhoc` for a live meeting outside it;
-    `recorded` says whether anything was recorded for it (a live session,
-    notes, minutes). `present` is who attended by the report's rule (see
-    `bot.runtime.report_data`), `apologies` who sent them."""
+    """One meeting of the period. `status` is a `MeetingStatus` (`adhoc` for
+    a live meeting outside the calendar); `recorded`, `present` and
+    `apologies` are the record's rules (`bot.meeting.record`) applied to it."""
 
     key: str
     start: datetime

@@ -3,11 +3,10 @@
 The rules, written once here so the chat summary, the Markdown, the HTML and
 the charts cannot disagree:
 
-- a meeting was *held* when it took place by the calendar (not skipped), has
-  started, and something was recorded for it (see `bot.runtime.report_data`:
-  apologies alone do not count); one with nothing recorded is listed as
-  such, not counted as held or missed; skipped, moved and extra meetings are
-  counted once their day has come, later ones are "still to come";
+- a meeting is *held* by the record's rule (`bot.meeting.record`); one with
+  nothing recorded is listed as such, not counted as held or missed;
+  skipped, moved and extra meetings are counted once their day has come,
+  later ones are "still to come";
 - an alliance *attended* a held meeting when at least one of its people was
   present; people per meeting counts everyone present, guests included;
 - an action item counts as *closed* when it was marked done in the period
@@ -24,10 +23,12 @@ from dataclasses import dataclass
 from datetime import date
 from statistics import median
 
+from bot.calendar.cadence import MeetingStatus
 from bot.meeting.outputs import KINDS, STATUSES
+from bot.meeting.record import counts_as_held
 from bot.meeting.report.data import ActionRecord, MeetingRecord, OutputRecord, ReportData
 
-EXTRA = ("added", "adhoc")
+EXTRA = (MeetingStatus.ADDED, MeetingStatus.ADHOC)
 ABSENT, EXCUSED, PRESENT = 0, 1, 2
 FINISHED_IN_PERIOD = ("adopted", "published")
 
@@ -98,8 +99,8 @@ class Report:
 def compile_report(data: ReportData) -> Report:
     cutoff = min(data.period.last, data.today)
     started = [m for m in data.meetings if m.start <= data.now]
-    past = [m for m in started if m.status != "skipped"]
-    held = tuple(m for m in past if m.recorded)
+    past = [m for m in started if m.status != MeetingStatus.SKIPPED]
+    held = tuple(m for m in past if counts_as_held(m.status, m.start, m.recorded, data.now))
     alliances = data.alliances
     grid = tuple(tuple(_presence(data, alliance, m) for m in held) for alliance in alliances)
     attendance = tuple(
@@ -117,8 +118,8 @@ def compile_report(data: ReportData) -> Report:
         held=held,
         unrecorded=tuple(m for m in past if not m.recorded),
         upcoming=tuple(m for m in data.meetings if m.start > data.now),
-        skipped=tuple(m for m in started if m.status == "skipped"),
-        moved=tuple(m for m in past if m.status == "moved"),
+        skipped=tuple(m for m in started if m.status == MeetingStatus.SKIPPED),
+        moved=tuple(m for m in past if m.status == MeetingStatus.MOVED),
         extra=tuple(m for m in past if m.status in EXTRA),
         attendance=attendance,
         never_present=tuple(a.alliance for a in attendance if held and not a.attended),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.calendar.cadence import MeetingStatus
 from bot.meeting.render import escape
 from bot.meeting.report.figures import Report, status_columns
 
@@ -45,10 +46,14 @@ def meeting_lines(report: Report) -> list[str]:
         since = f" (from {day_text(m.original_start.date())})" if m.original_start else ""
         lines.append(f"- Moved: {day_text(m.day)}{since}")
     for m in report.extra:
-        what = "live meeting outside the calendar" if m.status == "adhoc" else "extra meeting"
+        what = (
+            "live meeting outside the calendar"
+            if m.status == MeetingStatus.ADHOC
+            else "extra meeting"
+        )
         lines.append(f"- Extra: {day_text(m.day)} ({what})")
     if report.upcoming:
-        later_skips = sum(m.status == "skipped" for m in report.upcoming)
+        later_skips = sum(m.status == MeetingStatus.SKIPPED for m in report.upcoming)
         skips = f" (of them {later_skips} skipped)" if later_skips else ""
         lines.append(f"- Still to come in the period: {len(report.upcoming)}{skips}")
     for sub in report.data.subgroups:
