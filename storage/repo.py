@@ -212,6 +212,13 @@ class Repo(ScheduleRepo, MeetingRepo, OutputRepo, ReportRepo, PrivacyRepo):
         query = select(func.count()).select_from(o).where(o.sent_at.is_(None), o.failed.is_(None))
         return await self.session.scalar(query) or 0
 
+    async def oldest_pending_at(self) -> datetime | None:
+        """When the oldest message still to send was queued (None: none is);
+        `/healthz` shows its age, so a stuck outbox is seen."""
+        o = OutboxMessage
+        query = select(func.min(o.created_at)).where(o.sent_at.is_(None), o.failed.is_(None))
+        return from_db(await self.session.scalar(query))
+
     async def mark_sent(self, message_id: int, remote_event_id: str, now: datetime) -> None:
         await self.session.execute(
             update(OutboxMessage)

@@ -33,6 +33,17 @@ UNDECRYPTABLE = Counter(
     registry=REGISTRY,
 )
 OUTBOX_DEPTH = Gauge("allies_outbox_depth", "Messages queued and not yet sent.", registry=REGISTRY)
+OUTBOX_OLDEST = Gauge(
+    "allies_outbox_oldest_pending_seconds",
+    "Age of the oldest message queued and not yet sent (0 when none is).",
+    registry=REGISTRY,
+)
+TASK_RESTARTS = Counter(
+    "allies_task_restarts",
+    "Restarts of a long-lived task (outbox, a network) after it failed, by task.",
+    ["task"],
+    registry=REGISTRY,
+)
 SYNC_LAG = Gauge(
     "allies_sync_lag_seconds",
     "Seconds since the last completed sync with the chat network.",
