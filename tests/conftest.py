@@ -8,11 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ci import in_ci
 from tests.pg_server import PostgresServer, PostgresUnavailable
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,14 @@ fixture with a function-loop test fails with "attached to a different loop".
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+
+from tests.ci import in_ci
 
 from .encrypted_member import EncryptedMember
 from .encrypted_world import secret_room  # noqa: F401 (a fixture: the encrypted-room tests')
@@ -27,10 +28,6 @@ from .synapse_server import SynapseServer, SynapseUnavailable
 HERE = Path(__file__).resolve().parent
 
 MakeMember = Callable[..., Awaitable[MatrixMember]]
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -62,7 +59,7 @@ async def synapse(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Syn
     try:
         await server.start(tmp_path_factory.mktemp("synapse"))
     except SynapseUnavailable as exc:
-        if _in_ci():
+        if in_ci():
             pytest.fail(f"Synapse unavailable under CI: {exc}", pytrace=False)
         pytest.skip(f"Synapse unavailable: {exc}")
     try:
