@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import sys
 from datetime import UTC
+from functools import partial
 from typing import TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.chat.console import ConsoleTransport
+from bot.chat.network import NETWORKS, Network, network_class
 from bot.chat.switch import TransportSwitch
-from bot.chat.transport import Incoming, private_user
-from bot.config import Config
-from bot.config.problems import MATRIX, TEAMS
+from bot.chat.transport import Incoming
+from bot.config import Config, GroupConfig
+from bot.config.directory import GroupDirectory
 from bot.ops.metrics import OUTBOX_DEPTH, SYNC_LAG
 from bot.ops.server import HealthCheck, OpsServer
 from bot.runtime.core import BotCore, utc_now
@@ -25,6 +26,7 @@ from bot.runtime.outbox import OutboxSender
 from bot.runtime.poster import Poster
 from bot.runtime.privacy import RetentionJob
 from bot.runtime.reload import Reloader
+from bot.runtime.supervisor import Supervisor
 from handlers import build_router
 from storage.db import Storage
 
@@ -69,7 +71,9 @@ async def run_console(
         await core.storage.close()
 
 
-async def start_ops(config: Config, core: BotCore, networks: dict) -> OpsServer | None:
+async def start_ops(
+    config: Config, core: BotCore, networks: dict, tasks: Supervisor
+) -> OpsServer | None:
     """`/healthz` and `/metrics`, when `[ops] listen` asks for them."""
     if config.ops is None:
         return None
@@ -86,62 +90,44 @@ async def start_ops(config: Config, core: BotCore, networks: dict) -> OpsServer 
             if lag is not None:
                 SYNC_LAG.labels(name).set(lag)
 
-    checks = [HealthCheck("storage", storage_problem)]
+    checks = [HealthCheck("storage", storage_problem), HealthCheck("tasks", tasks.problem)]
     checks += [HealthCheck(name, transport.health) for name, transport in networks.items()]
-    server = OpsServer(config.ops.host, config.ops.port, checks, refresh)
+    age = core.outbox.oldest_pending_age
+    server = OpsServer(config.ops.host, config.ops.port, checks, refresh, outbox_age=age)
     await server.start()
     return server
 
 
-def _networks(config: Config, core: BotCore) -> dict:
-    """The adapters this config needs: Matrix for groups with a `room`,
-    Teams for groups with a `teams_conversation` (each imported only then)."""
-    networks: dict = {}
-    if config.groups_on(MATRIX):
-        from bot.chat.matrix.transport import MatrixTransport
-
-        networks[MATRIX] = MatrixTransport(config, core.storage)
-    if config.groups_on(TEAMS):
-        from bot.chat.teams.transport import TeamsTransport
-
-        networks[TEAMS] = TeamsTransport(config, core.storage)
-        networks[TEAMS].on_reachable = core.outbox.wake
+def _networks(config: Config, core: BotCore) -> dict[str, Network]:
+    """The networks this config uses, each registered by its name
+    (`bot.chat.network.NETWORKS`) and imported only when a group is on it."""
+    networks: dict[str, Network] = {}
+    for name in NETWORKS:
+        if config.groups_on(name):
+            network = network_class(name)(config, core.storage, core.directory)
+            network.on_reachable = core.outbox.wake
+            networks[name] = network
     return networks
 
 
-def _switch(networks: dict) -> TransportSwitch:
-    """Teams owns its channels and people's private channels by e-mail
-    address; Matrix (when there) takes everything else."""
-    routes = []
-    if TEAMS in networks:
-        teams = networks[TEAMS]
-
-        def teams_owns(room_id: str) -> bool:
-            person = private_user(room_id)
-            return room_id in teams.rooms or (person is not None and not person.startswith("@"))
-
-        routes.append((teams_owns, teams))
-    if MATRIX in networks:
-        routes.append((lambda room_id: True, networks[MATRIX]))
-    return TransportSwitch(routes)
+async def _connect(networks: dict[str, Network], core: BotCore, config: Config) -> None:
+    """Every network resolves its rooms; the directory is then built once,
+    from the config and those rooms, and swapped in whole."""
+    rooms: dict[str, GroupConfig] = {}
+    for network in networks.values():
+        rooms.update(await network.connect())
+    core.directory.swap(GroupDirectory.of(config.groups, rooms))
 
 
-async def _connect(networks: dict, core: BotCore) -> None:
-    for transport in networks.values():
-        for room_id, group in (await transport.connect()).items():
-            core.bind_room(room_id, group)
-
-
-async def _serve(networks: dict, core: BotCore) -> None:
-    """Run every network until one stops (a signal stops them all)."""
-    tasks = [asyncio.create_task(t.start(core.handle), name=n) for n, t in networks.items()]
-    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+async def _serve(networks: dict, core: BotCore, tasks: Supervisor) -> None:
+    """Run every network until one stops (a signal stops them all); one that
+    fails is restarted by the supervisor, not the end of the bot."""
+    running = [tasks.start(n, partial(t.start, core.handle)) for n, t in networks.items()]
+    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+    tasks.wind_down()
     for transport in networks.values():
         await transport.stop()
-    results = await asyncio.gather(*tasks, return_exceptions=True)
-    for name, result in zip(networks, results, strict=True):
-        if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
-            log.error("the %s network stopped with an error", name, exc_info=result)
+    await asyncio.gather(*running, return_exceptions=True)
 
 
 async def run_bot(config: Config) -> None:
@@ -151,12 +137,18 @@ async def run_bot(config: Config) -> None:
     loop.add_signal_handler(signal.SIGHUP, hup_early.set)
     core = await build_core(config, long_running=True)
     networks = _networks(config, core)
-    switch = _switch(networks)
+    switch = TransportSwitch(networks)
+    tasks = Supervisor()
+
+    def stop() -> None:
+        tasks.wind_down()  # a task waiting out its backoff ends now, not in 30 s
+        asyncio.ensure_future(switch.stop())  # noqa: RUF006 (sets events: done in one step)
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(switch.stop()))
+        loop.add_signal_handler(sig, stop)
     try:
-        await _connect(networks, core)
-        sender = asyncio.create_task(core.outbox.run(switch), name="outbox")
+        await _connect(networks, core, config)
+        tasks.start("outbox", partial(core.outbox.run, switch))
         scheduler = AsyncIOScheduler(timezone=UTC)
         poster, housekeeper = Poster(core, scheduler), Housekeeper(core, scheduler)
         retention = RetentionJob(core, scheduler)
@@ -169,21 +161,18 @@ async def run_bot(config: Config) -> None:
             await housekeeper.start()
             await retention.start()
 
-        rooms = [core.rooms, *(t.rooms for t in networks.values())]
-        reloader = Reloader(config.path, config, rooms, replan)
+        reloader = Reloader(config.path, config, core.directory, replan)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reloader.reload()))
         if hup_early.is_set():
             await reloader.reload()
-        ops = await start_ops(config, core, networks)
+        ops = await start_ops(config, core, networks, tasks)
         try:
-            await _serve(networks, core)
+            await _serve(networks, core, tasks)
         finally:
             if ops is not None:
                 await ops.stop()
             scheduler.shutdown(wait=False)
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
+            await tasks.stop()
     finally:
         for transport in networks.values():
             await transport.close()

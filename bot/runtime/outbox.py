@@ -3,6 +3,13 @@
 Replies are queued in the database by the command's transaction; this task
 sends them with their deterministic transaction ids and marks them sent.
 A message still unsent when the bot stops is sent after the restart.
+
+A sender that fails for one message (a `SendError`, or any other exception:
+a bug, a reset connection) costs that message one attempt and holds back its
+room only; the next flush comes soon after, backing off. A database error
+is not a message's fault: it ends `run()` and the supervisor restarts it
+(`bot.runtime.supervisor`); a message sent but not yet marked sent is sent
+again under its same transaction id, which the network deduplicates.
 """
 
 from __future__ import annotations
@@ -10,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from datetime import datetime
 
 from bot.chat.transport import Outgoing, OutgoingFile, SendError, Transport
 from bot.ops.metrics import MESSAGES
+from bot.runtime.supervisor import Repeats, describe
 from storage.db import Storage
 from storage.repo import PendingMessage
 
@@ -22,6 +31,16 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 PENDING_BATCH = 100
 IDLE_POLL_SECONDS = 30.0
+RETRY_FIRST_SECONDS = 1.0  # after a flush where a message failed; doubles up to the idle poll
+FAULT_SEND_ERRORS_ENV = "ALLIES_BOT_FAULT_SEND_ERRORS"
+
+
+def injected_send_errors() -> int:
+    """A test seam, off unless the variable is set: the first N sends raise
+    ConnectionResetError (how the fault suite proves a failing sender loses
+    no reply). Read once, when the sender is made."""
+    value = os.environ.get(FAULT_SEND_ERRORS_ENV, "").strip()
+    return int(value) if value.isdigit() else 0
 
 
 class OutboxSender:
@@ -31,6 +50,10 @@ class OutboxSender:
         self.transport: Transport | None = None
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()  # one flush at a time: never two sends of one message
+        self._failed = False  # a message failed in this flush: try again soon
+        self._retry_in = RETRY_FIRST_SECONDS
+        self._repeats = Repeats()  # one traceback per kind of sender failure, not per message
+        self._faults = injected_send_errors()
 
     def wake(self) -> None:
         self._wake.set()
@@ -39,13 +62,31 @@ class OutboxSender:
         self.transport = transport
 
     async def run(self, transport: Transport) -> None:
-        """Send until cancelled; polls now and then in case a wake was missed."""
+        """Send until cancelled; polls now and then in case a wake was missed,
+        and soon after a flush where a message failed. A database error
+        propagates (the supervisor restarts this)."""
         self.attach(transport)
         while True:
             self._wake.clear()
+            self._failed = False
             await self.flush()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                await asyncio.wait_for(self._wake.wait(), self._next_wait())
+
+    def _next_wait(self) -> float:
+        """Seconds until the next flush unless woken: the idle poll, or a
+        retry backing off (1, 2, 4 … s) while messages keep failing."""
+        if not self._failed:
+            self._retry_in = RETRY_FIRST_SECONDS
+            return IDLE_POLL_SECONDS
+        wait, self._retry_in = self._retry_in, min(self._retry_in * 2, IDLE_POLL_SECONDS)
+        return wait
+
+    async def oldest_pending_age(self) -> float | None:
+        """Seconds the oldest unsent message has waited (None: none waits)."""
+        async with self.storage.transaction() as repo:
+            queued = await repo.oldest_pending_at()
+        return None if queued is None else max((self.clock() - queued).total_seconds(), 0.0)
 
     async def flush(self) -> int:
         """Send everything pending; return how many were settled. A message
@@ -87,24 +128,43 @@ class OutboxSender:
             replaces=message.replaces,
         )
         try:
+            self._inject_fault()
             remote_id = await self.transport.send(outgoing, message.txn_id)
         except SendError as exc:
             if exc.waiting and not exc.permanent:
                 log.info("%s waits: %s", message.txn_id, exc)
                 return False
-            give_up = exc.permanent or message.attempts + 1 >= MAX_ATTEMPTS
-            MESSAGES.labels("given_up" if give_up else "retry").inc()
-            log.warning(
-                "sending %s failed (%s)%s",
-                message.txn_id,
-                exc,
-                "; giving up" if give_up else "; will retry",
-            )
-            async with self.storage.transaction() as repo:
-                await repo.mark_attempt_failed(message.id, str(exc), give_up=give_up)
-            return give_up  # go on with the next message only if this one is settled
+            return await self._attempt_failed(message, str(exc), permanent=exc.permanent)
+        except Exception as exc:  # the sender's bug or a surprise: this message's failure
+            if self._repeats.is_new(exc):
+                log.exception("sending %s raised", message.txn_id)
+            return await self._attempt_failed(message, describe(exc), permanent=False)
         async with self.storage.transaction() as repo:
             await repo.mark_sent(message.id, remote_id, self.clock())
         MESSAGES.labels("sent").inc()
         log.info("sent %s as %s", message.txn_id, remote_id)
         return True
+
+    async def _attempt_failed(
+        self, message: PendingMessage, error: str, *, permanent: bool
+    ) -> bool:
+        """Count one failed attempt (the last allowed one gives up); True if
+        the message is settled, so the next one of its room may go."""
+        give_up = permanent or message.attempts + 1 >= MAX_ATTEMPTS
+        MESSAGES.labels("given_up" if give_up else "retry").inc()
+        log.warning(
+            "sending %s failed (%s)%s",
+            message.txn_id,
+            error,
+            "; giving up" if give_up else "; will retry",
+        )
+        async with self.storage.transaction() as repo:
+            await repo.mark_attempt_failed(message.id, error, give_up=give_up)
+        self._failed = self._failed or not give_up
+        return give_up
+
+    def _inject_fault(self) -> None:
+        """The test seam of `injected_send_errors` (nothing unless it is set)."""
+        if self._faults > 0:
+            self._faults -= 1
+            raise ConnectionResetError(f"injected by {FAULT_SEND_ERRORS_ENV} (a test seam)")
