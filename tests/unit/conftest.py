@@ -1,6 +1,24 @@
+import asyncio
+
 import pytest
 
-from tests.unit.fakes import CONFIG_WITH_CADENCE, make_harness
+from tests.unit.fakes import (
+    CONFIG_WITH_CADENCE,
+    make_harness,
+    migrate_sqlite_template,
+    use_sqlite_template,
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sqlite_template(tmp_path_factory):
+    """One SQLite database migrated for real per session; every harness
+    (`make_harness`, fixture or not) starts from a copy of it. The migration
+    tests (test_migrations.py, test_storage.py) run Alembic themselves."""
+    path = asyncio.run(migrate_sqlite_template(tmp_path_factory.mktemp("template") / "bot.db"))
+    use_sqlite_template(path)
+    yield path
+    use_sqlite_template(None)
 
 
 @pytest.fixture

@@ -4,9 +4,13 @@ harness that drives the real core, router, handlers and SQLite storage."""
 from __future__ import annotations
 
 import itertools
+import shutil
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from bot.chat.transport import Incoming, IncomingKind, Outgoing
 from bot.config import Config, load_config
@@ -121,12 +125,53 @@ class Harness:
         )
 
 
+# A SQLite database at the newest schema revision, migrated once per test
+# session (`sqlite_template` in tests/unit/conftest.py); `make_harness`
+# copies it instead of running Alembic again. None: every harness migrates.
+_sqlite_template: Path | None = None
+
+
+async def migrate_sqlite_template(path: Path) -> Path:
+    """Migrate a new SQLite database at `path` for real and leave it as one
+    self-contained file (rollback journal, not WAL), ready to be copied."""
+    storage = Storage(f"sqlite+aiosqlite:///{path}")
+    try:
+        await storage.migrate()
+    finally:
+        await storage.close()
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA journal_mode=DELETE")  # folds the WAL into the file
+    finally:
+        db.close()
+    return path
+
+
+def use_sqlite_template(path: Path | None) -> None:
+    """From now on harnesses on a new SQLite file start from a copy of `path`."""
+    global _sqlite_template
+    _sqlite_template = path
+
+
+def _copy_template(url: str) -> None:
+    parsed = make_url(url)
+    if _sqlite_template is None or parsed.get_backend_name() != "sqlite":
+        return
+    if parsed.database in (None, "", ":memory:"):
+        return
+    target = Path(parsed.database)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(_sqlite_template, target)
+
+
 async def make_harness(tmp_path: Path, config_text: str = CONFIG) -> Harness:
     path = tmp_path / "config.toml"
     path.write_text(config_text)
     config = load_config(path, require_matrix=False)
+    _copy_template(config.storage.url)
     storage = Storage(config.storage.url)
-    await storage.migrate()
+    await storage.migrate()  # on a copy of the template: one SELECT finds it at head
     transport = RecordingTransport()
     holder: dict[str, Harness] = {}
     core = BotCore(
