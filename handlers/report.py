@@ -49,13 +49,19 @@ def register(router: Router) -> None:
                 f"{escape(ctx.group.name)} had no meetings in "
                 f"{period.label}: there is nothing to report."
             )
-        compiled = compile_report(data)
-        charts = await draw_charts(chart_input(compiled))
-        html = report_html(compiled, charts.svgs if charts else None)
-        name = report_filename(ctx.group.id, period.label, "html")
-        files = [OutgoingFile(name, "text/html", html.encode())]
-        if charts is not None:
-            chart_name = report_filename(ctx.group.id, period.label, "png")
-            files.insert(0, OutgoingFile(chart_name, "image/png", charts.png))
-        summary = report_summary(compiled)
-        return Reply(summary if charts else f"{summary}\n\n{NO_CHARTS}", files=tuple(files))
+        group_id = ctx.group.id
+
+        async def render() -> Reply:
+            """Outside the transaction: the charts take seconds."""
+            compiled = compile_report(data)
+            charts = await draw_charts(chart_input(compiled))
+            html = report_html(compiled, charts.svgs if charts else None)
+            name = report_filename(group_id, period.label, "html")
+            files = [OutgoingFile(name, "text/html", html.encode())]
+            if charts is not None:
+                chart_name = report_filename(group_id, period.label, "png")
+                files.insert(0, OutgoingFile(chart_name, "image/png", charts.png))
+            summary = report_summary(compiled)
+            return Reply(summary if charts else f"{summary}\n\n{NO_CHARTS}", files=tuple(files))
+
+        return Reply("", finish=render)

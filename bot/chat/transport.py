@@ -1,7 +1,8 @@
 """The small interface between the bot core and a chat network.
 
-Matrix today, the console for try-outs and tests, Teams later: each adapter
-turns its network's events into `Incoming` and sends `Outgoing`. The core
+Matrix, Teams, and the console for try-outs and tests: each adapter turns
+its network's events into `Incoming` and sends `Outgoing` (the whole
+contract of a network: `bot.chat.network.Network`). The core
 never sees a Matrix type, so a push-based transport (a Teams webhook) fits
 as well as a sync loop.
 """
@@ -111,3 +112,6 @@ class Transport(Protocol):
 
     async def stop(self) -> None:
         """Disconnect; `start` returns soon after."""
+
+    def permalink(self, room_id: str, message_id: str) -> str | None:
+        """A link that opens the message in the members' client (None: no link)."""

@@ -10,13 +10,14 @@ from bot.calendar.cadence import Meeting
 from bot.config import GroupConfig
 from bot.meeting.agenda import ProposedItem, render_agenda
 from bot.runtime.calendars import agenda_output_lines, load_names, open_action_lines
-from bot.runtime.subgroup_reports import previous_end, subgroup_report_lines
+from bot.runtime.subgroup_reports import Link, previous_end, subgroup_report_lines
 from storage.repo import Repo
 
 
 async def agenda_text(
-    repo: Repo, group: GroupConfig, meeting: Meeting, now: datetime, *, draft: bool
+    repo: Repo, group: GroupConfig, meeting: Meeting, now: datetime, *, draft: bool, link: Link
 ) -> str:
+    """`link` builds the link to a message of a group's room (its network's)."""
     today = now.astimezone(group.timezone).date()
     names = await load_names(repo, group)
     items = await repo.agenda_items(group.id, meeting.key)
@@ -31,12 +32,14 @@ async def agenda_text(
         await open_action_lines(repo, group, today, names),
         draft=draft,
         outputs=await agenda_output_lines(repo, group, meeting.start.date(), today, names),
-        subgroup_reports=await _reports(repo, group, meeting, now),
+        subgroup_reports=await _reports(repo, group, meeting, now, link),
     )
 
 
-async def _reports(repo: Repo, group: GroupConfig, meeting: Meeting, now: datetime) -> list[str]:
+async def _reports(
+    repo: Repo, group: GroupConfig, meeting: Meeting, now: datetime, link: Link
+) -> list[str]:
     if not group.subgroups:
         return []
     since = await previous_end(repo, group, meeting)
-    return await subgroup_report_lines(repo, group, since, min(now, meeting.start))
+    return await subgroup_report_lines(repo, group, since, min(now, meeting.start), link)

@@ -8,7 +8,6 @@ the outbox sender delivers queued replies after commit.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -17,26 +16,27 @@ from bot.chat.transport import (
     Incoming,
     IncomingKind,
     private_state_key,
-    private_to,
     private_user,
 )
 from bot.config import GroupConfig
+from bot.config.directory import Directory, GroupDirectory
 from bot.meeting.people import clean_display_name
-from bot.meeting.render import MAX_CHUNK_CHARS, split_for_messages, to_html, to_plain
 from bot.ops.metrics import COMMANDS, UNDECRYPTABLE
 from bot.runtime.outbox import OutboxSender
+from bot.runtime.outbox_writer import queue_reply, txn_id_for
 from bot.runtime.router import (
     CommandContext,
     MessageChange,
     Reply,
     Role,
-    RoomPost,
     Router,
     parse_command,
     role_of,
 )
 from storage.db import Storage
 from storage.repo import Repo
+
+__all__ = ["BotCore", "txn_id_for", "utc_now"]
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -47,45 +47,55 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def txn_id_for(event_id: str, index: int) -> str:
-    """Deterministic per reply, so a resend after a crash is deduplicated by the homeserver."""
-    digest = hashlib.sha256(f"{event_id}\0{index}".encode()).hexdigest()[:32]
-    return f"allies-{digest}"
-
-
 class BotCore:
     def __init__(
-        self, storage: Storage, router: Router, outbox: OutboxSender, clock: Clock = utc_now
+        self,
+        storage: Storage,
+        router: Router,
+        outbox: OutboxSender,
+        clock: Clock = utc_now,
+        directory: Directory | None = None,
     ) -> None:
         self.storage = storage
         self.router = router
         self.outbox = outbox
         self.clock = clock
-        self.rooms: dict[str, GroupConfig] = {}
-        # called after a command changed a group's calendar (the scheduler listens)
-        self.calendar_listeners: list[Callable[[GroupConfig], Awaitable[None]]] = []
+        self.directory = directory or Directory()
+        # called with a group's id after a command changed its calendar (the scheduler listens)
+        self.calendar_listeners: list[Callable[[str], Awaitable[None]]] = []
+
+    @property
+    def groups(self) -> GroupDirectory:
+        """The group directory in force (swapped whole on reload)."""
+        return self.directory.current
 
     def bind_room(self, room_id: str, group: GroupConfig) -> None:
-        """Tell the core which room (resolved id) belongs to which group."""
-        self.rooms[room_id] = group
+        """Serve `group` (also) in `room_id` (tests, the console)."""
+        self.directory.swap(self.groups.bound(room_id, group))
 
     def group_for(self, room_id: str, sender: str) -> GroupConfig | None:
         """The group a room belongs to; for a private chat with the bot (a
         Teams personal chat), the group where the sender's role is highest
         (the first of those), so a chair of one group is a chair there."""
-        group = self.rooms.get(room_id)
+        group = self.groups.of_room(room_id)
         if group is not None or private_user(room_id) != sender:
             return group
-        ranked = [(role_of(g, sender), -i, g) for i, g in enumerate(self.rooms.values())]
+        ranked = [(role_of(g, sender), -i, g) for i, g in enumerate(self.groups.served())]
         best = max(ranked, key=lambda item: (item[0], item[1]), default=None)
         return best[2] if best is not None and best[0] > Role.OUTSIDER else None
 
     def home_room(self, room_id: str, group: GroupConfig) -> str:
         """Where a group's own posts go (minutes, announcements): its room,
         also for a command typed in a private chat with the bot."""
-        if self.rooms.get(room_id) is group:
+        if self.groups.of_room(room_id) is not None:
             return room_id
-        return next((r for r, g in self.rooms.items() if g is group), room_id)
+        return self.groups.room_of(group.id) or room_id
+
+    def link(self, group_id: str, message_id: str) -> str | None:
+        """A link that opens a message of the group's room, as its network builds it."""
+        room = self.groups.room_of(group_id)
+        transport = self.outbox.transport
+        return transport.permalink(room, message_id) if room and transport else None
 
     async def handle(self, event: Incoming) -> None:
         group = self.group_for(event.room_id, event.sender)
@@ -109,11 +119,11 @@ class BotCore:
         name, args = parsed
         log.info("command !%s from %s in %s (%s)", name, event.sender, group.id, event.event_id)
         changed = False
-
         outcome: tuple[str, str] | None = None
+        later: Reply | None = None  # a reply whose slow part runs after the transaction
 
         async def work(repo: Repo) -> None:
-            nonlocal changed, outcome
+            nonlocal changed, outcome, later
             if await repo.is_processed(event.event_id):
                 log.info("already handled %s, ignoring", event.event_id)
                 return
@@ -122,15 +132,38 @@ class BotCore:
                 reply = await self.router.dispatch(ctx, name)
             finally:
                 outcome = ctx.outcome
+            if reply.finish is not None:
+                later = reply
+                return
             await self._finish(repo, event, "command", reply, group=group)
             changed = ctx.calendar_changed
 
         await self._run_safely(work, event)
+        if later is not None:
+            await self._finish_later(group, event, later)
         if outcome is not None:  # counted once, after the commit (a retried attempt is not)
             COMMANDS.labels(*outcome).inc()
         if changed:
             for listener in self.calendar_listeners:
-                await listener(group)
+                await listener(group.id)
+
+    async def _finish_later(self, group: GroupConfig, event: Incoming, reply: Reply) -> None:
+        """A command that stores nothing finishes outside its transaction (a
+        report's charts take seconds); the event is then recorded as handled
+        with the reply, in a second short transaction. A crash in between
+        only means the command is answered after the restart."""
+        assert reply.finish is not None
+        try:
+            final = await reply.finish()
+        except Exception:
+            log.exception("finishing %s failed", event.event_id)
+            final = Reply(FAILURE_REPLY)
+
+        async def record(repo: Repo) -> None:
+            if not await repo.is_processed(event.event_id):
+                await self._finish(repo, event, "command", final, group=group)
+
+        await self._run_safely(record, event)
 
     async def _on_change(self, group: GroupConfig, event: Incoming) -> None:
         """What an edit or a redaction means is the business of the command the
@@ -193,7 +226,8 @@ class BotCore:
             now=self.clock(),
             repo=repo,
             router=self.router,
-            all_groups=tuple({g.id: g for g in self.rooms.values()}.values()),
+            all_groups=self.groups.served(),
+            link=self.link,
         )
 
     async def _finish(
@@ -226,79 +260,8 @@ class BotCore:
         reply_to: str | None = None,
         home: str | None = None,
     ) -> None:
-        """Queue a reply's messages in order, each with a txn id derived from
-        `key` (an event id, or group/meeting/kind for scheduled posts). The
-        announcement and room posts go to `home` (the group's room) when the
-        command came from elsewhere (a private chat)."""
-        home = home or room_id
-        now = self.clock()
-        if reply.react is not None:
-            await repo.enqueue(
-                txn_id=txn_id_for(f"{key}:react", 0),
-                room_id=room_id,
-                body="",
-                html="",
-                reply_to=reply_to,
-                mentions=(),
-                now=now,
-                reaction=reply.react,
-            )
-        parts: list[dict] = [
-            {
-                "body": to_plain(chunk),
-                "html": to_html(chunk),
-                "reply_to": reply_to,
-                "mentions": reply.mentions,
-            }
-            for chunk in (
-                split_for_messages(reply.markdown, MAX_CHUNK_CHARS) if reply.markdown else []
-            )
-        ]
-        for file in reply.files:
-            parts.append(
-                {
-                    "body": file.name,
-                    "html": "",
-                    "reply_to": reply_to,
-                    "mentions": (),
-                    "file": (file.name, file.mimetype, file.data),
-                }
-            )
-        if reply.announcement is not None:
-            parts.append(
-                {
-                    "body": to_plain(reply.announcement),
-                    "html": to_html(reply.announcement),
-                    "reply_to": None,
-                    "mentions": (),
-                    "room_id": home,
-                }
-            )
-        for index, part in enumerate(parts):
-            part.setdefault("room_id", room_id)
-            await repo.enqueue(txn_id=txn_id_for(key, index), now=now, **part)
-        for post in reply.room_posts:
-            await self._queue_room_post(repo, home, post, now)
-        if reply.private_to is not None:
-            for post in reply.private_posts:
-                await self._queue_room_post(repo, private_to(reply.private_to), post, now)
-
-    async def _queue_room_post(self, repo: Repo, room_id: str, post: RoomPost, now) -> None:
-        replaces = None
-        if post.replaces_key is not None:
-            replaces = await repo.remote_event_id(txn_id_for(post.replaces_key, 0))
-        file = (post.file.name, post.file.mimetype, post.file.data) if post.file else None
-        await repo.enqueue(
-            txn_id=txn_id_for(post.txn_key, 0),
-            room_id=room_id,
-            body=post.file.name if post.file else to_plain(post.markdown),
-            html="" if post.file else to_html(post.markdown),
-            reply_to=None,
-            mentions=(),
-            now=now,
-            file=file,
-            replaces=replaces,
-        )
+        """Queue a reply's messages (`bot.runtime.outbox_writer.queue_reply`)."""
+        await queue_reply(repo, room_id, key, reply, self.clock(), reply_to=reply_to, home=home)
 
     async def _run_safely(self, work, event: Incoming) -> None:
         """A failing handler must not kill the bot or leave half-written data:

@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.config import GroupConfig
 from bot.meeting.actions import owners_text
 from bot.meeting.agenda import describe_meeting, mention
 from bot.meeting.live import session_meeting
@@ -33,18 +32,17 @@ class Housekeeper:
         self.core = core
         self.scheduler = scheduler
 
-    def _groups(self) -> dict[str, tuple[str, GroupConfig]]:
-        return {group.id: (room, group) for room, group in self.core.rooms.items()}
-
     async def start(self) -> None:
+        """Plan the daily reminders per group (by id: the job looks the group
+        up when it runs) and the auto-close check, and run both once now."""
         assert self.scheduler is not None
-        for room, group in self._groups().values():
+        for group in self.core.groups.served():
             self.scheduler.add_job(
                 self.remind_due_actions,
                 "cron",
                 hour=DUE_REMINDER_HOUR,
                 timezone=group.timezone,
-                args=[room, group],
+                args=[group.id],
                 id=f"actions:{group.id}",
                 replace_existing=True,
             )
@@ -56,11 +54,14 @@ class Housekeeper:
             replace_existing=True,
         )
         await self.close_stale_meetings()
-        for room, group in self._groups().values():
-            await self.remind_due_actions(room, group)
+        for group in self.core.groups.served():
+            await self.remind_due_actions(group.id)
 
-    async def remind_due_actions(self, room: str, group: GroupConfig) -> int:
+    async def remind_due_actions(self, group_id: str) -> int:
         """Mention the owners of actions due today, once per action and day."""
+        group, room = self.core.groups.group(group_id), self.core.groups.room_of(group_id)
+        if group is None or room is None:
+            return 0
         now = self.core.clock()
         local = now.astimezone(group.timezone)
         if local.hour < DUE_REMINDER_HOUR:
@@ -104,16 +105,16 @@ class Housekeeper:
     async def close_stale_meetings(self) -> int:
         """End live meetings still open `auto_close` after their scheduled end."""
         now = self.core.clock()
-        groups = self._groups()
+        directory = self.core.groups
         closed = 0
 
         async def work(repo: Repo) -> None:
             nonlocal closed
             closed = 0
             for group_id, session in await repo.sessions_due_to_close(now):
-                if group_id not in groups:
+                group, room = directory.group(group_id), directory.room_of(group_id)
+                if group is None or room is None:
                     continue
-                room, group = groups[group_id]
                 await repo.end_session(session.id, AUTO_CLOSER, now)
                 meeting = session_meeting(session, group.timezone)
                 late = group.schedule.auto_close
@@ -135,4 +136,4 @@ class Housekeeper:
 
 def _hours(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
-    return f"{hours:g} hour{'s' if hours != 1 else ''}"
+    return f"{hours:g} hour" if hours == 1 else f"{hours:g} hours"

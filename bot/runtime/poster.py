@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.calendar.cadence import Meeting
+from bot.calendar.cadence import Meeting, MeetingStatus
 from bot.config import GroupConfig
 from bot.meeting.agenda import render_chase, render_reminder
 from bot.meeting.posts import Decision, PlannedPost, decide, plan_posts, superseded
+from bot.meeting.render import plural
 from bot.ops.metrics import POSTS, post_kind
 from bot.runtime.agenda_data import agenda_text
 from bot.runtime.calendars import load_calendar, load_names
@@ -35,7 +36,7 @@ REFRESH_HOURS = 6
 def post_meeting_id(meeting: Meeting) -> str:
     """The meeting part of a post's identity. A moved meeting keeps its key
     (its updates stay with it) but gets fresh posts for its new time."""
-    if meeting.status != "moved":
+    if meeting.status != MeetingStatus.MOVED:
         return meeting.key
     return f"{meeting.key}>{meeting.start.replace(tzinfo=None):%Y-%m-%dT%H:%M}"
 
@@ -44,7 +45,7 @@ def lead_text(until_start: timedelta) -> str:
     """How far away the meeting is, as a person would say it."""
     minutes = max(1, round(until_start.total_seconds() / 60))
     if minutes < 90:
-        return f"in {minutes} minute{'s' if minutes != 1 else ''}"
+        return f"in {plural(minutes, 'minute')}"
     hours = round(minutes / 60)
     if hours < 20:
         return f"in {hours} hours"
@@ -61,14 +62,6 @@ class Poster:
         # and a reminder) would otherwise race to record the same post.
         self._running: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    def _room_of(self, group: GroupConfig) -> str | None:
-        return next((room for room, g in self.core.rooms.items() if g.id == group.id), None)
-
-    def _latest(self, group: GroupConfig) -> GroupConfig:
-        """The group as the config has it now: jobs and listeners may hold the
-        object from before a reload (SIGHUP), whose calendar is out of date."""
-        return next((g for g in self.core.rooms.values() if g.id == group.id), group)
-
     async def start(self) -> None:
         """Catch up on what fell due while the bot was down, then schedule."""
         assert self.scheduler is not None
@@ -80,25 +73,25 @@ class Poster:
         await self.refresh_all()
 
     async def refresh_all(self) -> None:
-        for group in {g.id: g for g in self.core.rooms.values()}.values():
-            await self.refresh_group(group)
+        for group in self.core.groups.served():
+            await self.refresh_group(group.id)
 
-    async def refresh_group(self, group: GroupConfig) -> None:
-        group = self._latest(group)
-        await self.run_due(group)
-        await self.reschedule(group)
+    async def refresh_group(self, group_id: str) -> None:
+        await self.run_due(group_id)
+        await self.reschedule(group_id)
 
-    async def reschedule(self, group: GroupConfig) -> None:
+    async def reschedule(self, group_id: str) -> None:
         """Replace this group's wake-up jobs with the current calendar's (none
-        once the cadence is gone)."""
+        once the cadence is gone, or the group). Jobs carry the group's id:
+        each looks the group up when it runs, so a reload is seen."""
         if self.scheduler is None:
             return
-        group = self._latest(group)
-        prefix = f"post:{group.id}:"
+        prefix = f"post:{group_id}:"
         for job in self.scheduler.get_jobs():
             if job.id.startswith(prefix):
                 job.remove()
-        if group.schedule.cadence is None:
+        group = self.core.groups.group(group_id)
+        if group is None or group.schedule.cadence is None:
             return
         now = self.core.clock()
         async with self.core.storage.transaction() as repo:
@@ -111,7 +104,7 @@ class Poster:
                         self.run_due,
                         "date",
                         run_date=post.due,
-                        args=[group],
+                        args=[group.id],
                         id=f"{prefix}{meeting.key}:{post.kind}",
                         replace_existing=True,
                         misfire_grace_time=None,
@@ -120,15 +113,15 @@ class Poster:
                     count += 1
         log.info("group %s: %d automatic posts scheduled", group.id, count)
 
-    async def run_due(self, group: GroupConfig) -> list[str]:
+    async def run_due(self, group_id: str) -> list[str]:
         """Queue every post that is due and still useful; return their kinds.
         Runs for one group one at a time; a run that waited finds the posts
         of the run before it recorded."""
-        group = self._latest(group)
-        room = self._room_of(group)
-        if room is None or group.schedule.cadence is None:
+        group = self.core.groups.group(group_id)
+        room = self.core.groups.room_of(group_id)
+        if group is None or room is None or group.schedule.cadence is None:
             return []
-        async with self._running[group.id]:
+        async with self._running[group_id]:
             return await self._run_due(group, room)
 
     async def _run_due(self, group: GroupConfig, room: str) -> list[str]:
@@ -214,7 +207,8 @@ class Poster:
     ) -> Reply | None:
         meeting, schedule = post.meeting, group.schedule
         if post.kind == "agenda":
-            return Reply(await agenda_text(repo, group, meeting, now, draft=False))
+            text = await agenda_text(repo, group, meeting, now, draft=False, link=self.core.link)
+            return Reply(text)
         updates = await repo.updates_for(group.id, meeting.key)
         if post.kind == "chase":
             missing = await self._missing(repo, group, {u.alliance for u in updates})

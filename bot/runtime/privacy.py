@@ -151,26 +151,30 @@ class RetentionJob:
         self.core = core
         self.scheduler = scheduler
 
-    def _rooms(self, group: GroupConfig) -> list[str]:
-        return [room for room, g in self.core.rooms.items() if g.id == group.id]
+    def _rooms(self, group_id: str) -> list[str]:
+        return [room for room, gid in self.core.groups.room_ids.items() if gid == group_id]
 
     async def start(self) -> None:
-        groups = {g.id: g for g in self.core.rooms.values()}
-        for group in groups.values():
+        """Plan each group's daily purge (by id: looked up when it runs), and purge now."""
+        for group in self.core.groups.served():
             if self.scheduler is not None:
                 self.scheduler.add_job(
                     self.purge,
                     "cron",
                     hour=PURGE_HOUR,
                     timezone=group.timezone,
-                    args=[group],
+                    args=[group.id],
                     id=f"retention:{group.id}",
                     replace_existing=True,
                 )
-            await self.purge(group)
+            await self.purge(group.id)
 
-    async def purge(self, group: GroupConfig) -> Counter[str]:
+    async def purge(self, group_id: str) -> Counter[str]:
+        group = self.core.groups.group(group_id)
+        if group is None:
+            return Counter()
+
         async def work(repo: Repo) -> Counter[str]:
-            return await purge_group(repo, group, self._rooms(group), self.core.clock())
+            return await purge_group(repo, group, self._rooms(group_id), self.core.clock())
 
         return await self.core.storage.run_in_transaction(work)

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot.config import Config, ConfigError, GroupConfig, load_config
+from bot.config import Config, ConfigError, load_config
+from bot.config.directory import Directory
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +28,12 @@ class Reloader:
         self,
         path: Path,
         current: Config,
-        bindings: Iterable[dict[str, GroupConfig]],
+        directory: Directory,
         replan: Callable[[], Awaitable[None]],
     ) -> None:
         self.path = path
         self.current = current
-        self.bindings = list(bindings)  # room id -> group maps to update (core, transport)
+        self.directory = directory  # the one directory everyone reads: swapped whole
         self.replan = replan
         self._lock = asyncio.Lock()
 
@@ -72,13 +73,11 @@ class Reloader:
             return True
 
     def _apply(self, new: Config) -> int:
-        fresh = {g.id: g for g in new.groups}
-        updated: set[str] = set()
-        for rooms in self.bindings:
-            for room_id, group in list(rooms.items()):
-                rooms[room_id] = fresh[group.id]
-                updated.add(group.id)
-        return len(updated)
+        """Swap in a directory with the new groups in the same rooms; how many
+        served groups it updated."""
+        reloaded = self.directory.current.reloaded(new.groups)
+        self.directory.swap(reloaded)
+        return len(reloaded.served())
 
 
 def restart_reasons(old: Config, new: Config) -> list[str]:

@@ -78,6 +78,11 @@ class Reply:
     # sent to this person alone (`bot.chat.transport.private_to`), not into the room
     private_posts: tuple[RoomPost, ...] = ()
     private_to: str | None = None
+    # The slow part of a command that stores nothing (a report's charts and
+    # files): run after its transaction, so nobody waits on a lock meanwhile;
+    # what it returns is the reply. A command that stores something must not
+    # use it: its effect and its reply are recorded together.
+    finish: Callable[[], Awaitable[Reply]] | None = None
 
 
 @dataclass
@@ -95,6 +100,8 @@ class CommandContext:
     router: Router
     calendar_changed: bool = False  # set by handlers that skip, move or add meetings
     all_groups: tuple[GroupConfig, ...] = ()  # every group the bot serves (privacy requests)
+    # a link to a message of a group's room: (group id, message id) -> URL, or None
+    link: Callable[[str, str], str | None] = lambda group_id, message_id: None
     outcome: tuple[str, str] | None = None  # (command, outcome) for the metrics, set by dispatch
 
     @property

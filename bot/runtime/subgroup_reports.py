@@ -5,30 +5,20 @@ record, so nobody has to write the report by hand."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from urllib.parse import quote
 
 from bot.calendar.cadence import Meeting
-from bot.chat.teams.ids import decode
 from bot.config import GroupConfig
-from bot.config.problems import TEAMS
 from bot.meeting import record
 from bot.meeting.live import session_meeting
 from bot.meeting.outputs import one_line
 from bot.meeting.render import escape, plural
 from bot.runtime.calendars import load_calendar
-from bot.runtime.core import txn_id_for
+from bot.runtime.outbox_writer import event_id_of
 from storage.repo import Repo
 
-
-def permalink(group: GroupConfig, event_id: str) -> str:
-    """A link the group's client opens at the message: matrix.to for Element
-    and other Matrix clients, a Teams deep link for a channel message."""
-    if group.network == TEAMS:
-        ref = decode(event_id)
-        if ref is not None:
-            return f"https://teams.microsoft.com/l/message/{quote(ref.channel)}/{ref.activity_id}"
-    return f"https://matrix.to/#/{group.room}/{event_id}"
+Link = Callable[[str, str], str | None]  # (group id, message id) -> a link to it
 
 
 async def previous_end(repo: Repo, group: GroupConfig, meeting: Meeting) -> datetime:
@@ -37,9 +27,9 @@ async def previous_end(repo: Repo, group: GroupConfig, meeting: Meeting) -> date
 
 
 async def subgroup_report_lines(
-    repo: Repo, group: GroupConfig, since: datetime, now: datetime
+    repo: Repo, group: GroupConfig, since: datetime, now: datetime, link: Link
 ) -> list[str]:
-    return [await _report(repo, sub, since, now) for sub in group.subgroups]
+    return [await _report(repo, sub, since, now, link) for sub in group.subgroups]
 
 
 async def _meetings_facts(
@@ -66,7 +56,7 @@ async def _meetings_facts(
     return sorted(facts, key=lambda f: f.meeting.start)
 
 
-async def _report(repo: Repo, sub: GroupConfig, since: datetime, now: datetime) -> str:
+async def _report(repo: Repo, sub: GroupConfig, since: datetime, now: datetime, link: Link) -> str:
     """Held or not is the record's rule (`bot.meeting.record.is_held`), as in
     the minutes and the yearly report; a meeting with nothing recorded is
     named as such."""
@@ -75,7 +65,7 @@ async def _report(repo: Repo, sub: GroupConfig, since: datetime, now: datetime) 
     unrecorded: list[str] = []
     for facts in await _meetings_facts(repo, sub, since, now):
         decisions += [one_line(n.text) for n in facts.notes if n.kind == record.NoteKind.DECISION]
-        text = await _meeting_text(repo, sub, facts.meeting)
+        text = await _meeting_text(repo, sub, facts.meeting, link)
         (held if record.is_held(facts, now) else unrecorded).append(text)
     actions = await repo.actions(sub.id)
     parts = [f"met {', '.join(held)}" if held else "no meeting recorded since the last one"]
@@ -87,15 +77,15 @@ async def _report(repo: Repo, sub: GroupConfig, since: datetime, now: datetime) 
     return f"**{escape(sub.name)}**: " + "; ".join(parts) + "."
 
 
-async def _meeting_text(repo: Repo, sub: GroupConfig, meeting: Meeting) -> str:
-    """The day, with a link to its minutes message once it was sent."""
+async def _meeting_text(repo: Repo, sub: GroupConfig, meeting: Meeting, link: Link) -> str:
+    """The day, with a link to its minutes message once it was sent (the
+    sub-group's network builds the link)."""
     day = _day(meeting.start.astimezone(sub.timezone).date())
     posted = await repo.minutes_post(sub.id, meeting.key)
     first_key = posted[0][0] if posted and posted[0] else None
-    event_id = await repo.remote_event_id(txn_id_for(first_key, 0)) if first_key else None
-    if event_id is None:
-        return day
-    return f"{day} ([minutes]({permalink(sub, event_id)}))"
+    event_id = await event_id_of(repo, first_key) if first_key else None
+    url = link(sub.id, event_id) if event_id else None
+    return f"{day} ([minutes]({url}))" if url else day
 
 
 def _day(day: date) -> str:

@@ -78,6 +78,9 @@ class RecordingTransport:
     async def stop(self) -> None:  # pragma: no cover - not used
         pass
 
+    def permalink(self, room_id: str, message_id: str) -> str:
+        return f"https://matrix.to/#/{room_id}/{message_id}"  # it stands for a Matrix room
+
 
 class Harness:
     """Types as members into the real core and returns the bot's answers."""

@@ -17,8 +17,8 @@ async def test_skip_echoes_announces_and_changes_the_schedule(calendar_harness):
     h = calendar_harness
     changed = []
 
-    async def listener(group):
-        changed.append(group.id)
+    async def listener(group_id):
+        changed.append(group_id)
 
     h.core.calendar_listeners.append(listener)
     echo, announcement = await h.say(VICE, "!skip 3 April Easter <b>break</b>")

@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 
 from bot.runtime.housekeeping import Housekeeper
-from tests.unit.fakes import ROOM
 
 ANNA, CHAIR = "@anna:example.org", "@chair:example.org"
 MEETING = datetime(2026, 4, 3, 9, 0, tzinfo=UTC)
@@ -22,17 +21,17 @@ async def test_owners_reminded_on_the_due_day_once(calendar_harness):
     keeper = Housekeeper(h.core)
     group = h.config.groups[0]
     h.clock = datetime(2026, 3, 10, 7, 0, tzinfo=UTC)  # 08:00 Brussels: too early
-    assert await sent_by(h, lambda: keeper.remind_due_actions(ROOM, group)) == []
+    assert await sent_by(h, lambda: keeper.remind_due_actions(group.id)) == []
     h.clock = datetime(2026, 3, 10, 8, 30, tzinfo=UTC)  # 09:30 Brussels
-    [reminder] = await sent_by(h, lambda: keeper.remind_due_actions(ROOM, group))
+    [reminder] = await sent_by(h, lambda: keeper.remind_due_actions(group.id))
     assert reminder.body.startswith(
         "Due today: action #1, send the survey (@bo:example.org, Maria)"
     )
     assert "https://matrix.to/#/@bo:example.org" in reminder.html
     assert reminder.mentions == ("@bo:example.org",)
-    assert await sent_by(h, lambda: keeper.remind_due_actions(ROOM, group)) == []
+    assert await sent_by(h, lambda: keeper.remind_due_actions(group.id)) == []
     h.clock += timedelta(days=1)
-    assert await sent_by(h, lambda: keeper.remind_due_actions(ROOM, group)) == []
+    assert await sent_by(h, lambda: keeper.remind_due_actions(group.id)) == []
 
 
 async def test_meeting_left_open_is_closed_with_a_note(calendar_harness):

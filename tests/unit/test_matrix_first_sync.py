@@ -83,7 +83,7 @@ async def transport(tmp_path: Path):
     path = tmp_path / "config.toml"
     path.write_text(CONFIG)
     matrix = MatrixTransport(load_config(path), storage=None)  # type: ignore[arg-type]
-    matrix.rooms[ROOM] = matrix.config.groups[0]
+    matrix.directory.swap(matrix.directory.current.bound(ROOM, matrix.config.groups[0]))
     yield matrix
     await matrix.close()
 

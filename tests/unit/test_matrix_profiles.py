@@ -19,7 +19,7 @@ def room(**names: str | None) -> SimpleNamespace:
 async def test_each_change_is_reported_once_per_room_and_failures_are_retried():
     rooms = {"!a": room(**{BO: "Bo", BOT: "bot"}), "!b": room(**{BO: "Bo (CIVIS)"})}
     client = SimpleNamespace(user_id=BOT, rooms=rooms)
-    reporter = NameReporter(client, {"!a": None, "!b": None})
+    reporter = NameReporter(client, lambda: ("!a", "!b"))
     seen: list[tuple[str, str]] = []
 
     async def on_event(event) -> None:

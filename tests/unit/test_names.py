@@ -134,7 +134,7 @@ async def test_the_chase_mentions_people_by_name_and_pings_their_ids(named):
     h = named
     await display_name(h, BO, "Bo Bergman")
     h.clock = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)  # two days before 3 April, 11:00
-    kinds = await Poster(h.core).run_due(h.config.groups[0])
+    kinds = await Poster(h.core).run_due(h.config.groups[0].id)
     await h.core.outbox.flush()
     assert "2026-04-03T11:00:chase" in kinds
     [chase] = [m for _, m in h.transport.sent if "still missing" in m.body]
@@ -157,7 +157,7 @@ async def test_the_chase_pill_of_a_hostile_name_is_inert(named):
     h = named
     await display_name(h, BO, "[x](https://evil.example) @room")
     h.clock = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
-    await Poster(h.core).run_due(h.config.groups[0])
+    await Poster(h.core).run_due(h.config.groups[0].id)
     await h.core.outbox.flush()
     [chase] = [m for _, m in h.transport.sent if "still missing" in m.body]
     assert 'href="https://evil.example' not in chase.html

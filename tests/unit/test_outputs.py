@@ -113,7 +113,7 @@ async def test_agendas_list_outputs_due_before_the_meeting_or_awaiting_a_decisio
     assert "#3 case study “In review”: review by the General Forum" in section
     assert "Due later" not in section
     h.clock = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)  # the agenda post, a week ahead
-    await Poster(h.core).run_due(h.config.groups[0])
+    await Poster(h.core).run_due(h.config.groups[0].id)
     await h.core.outbox.flush()
     [posted] = [m for _, m in h.transport.sent if m.body.startswith("**Agenda:")]
     assert "Due soon" in posted.body and "In review" in posted.body

@@ -14,7 +14,7 @@ AGENDA_DUE = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)  # a week earlier, before 
 async def run(harness, poster, at):
     harness.clock = at
     before = len(harness.transport.sent)
-    kinds = await poster.run_due(harness.config.groups[0])
+    kinds = await poster.run_due(harness.config.groups[0].id)
     await harness.core.outbox.flush()
     return kinds, [m for _, m in harness.transport.sent[before:]]
 
@@ -92,11 +92,11 @@ async def test_skip_moves_no_posts_and_reschedule_uses_stable_job_ids(calendar_h
     scheduler = AsyncIOScheduler(timezone=UTC)
     poster = Poster(h.core, scheduler)
     group = h.config.groups[0]
-    await poster.reschedule(group)
+    await poster.reschedule(group.id)
     ids = sorted(job.id for job in scheduler.get_jobs())
     assert "post:allies:2026-04-03T11:00:agenda" in ids
     assert "post:allies:2026-04-03T11:00:reminder:15m" in ids
-    await poster.reschedule(group)
+    await poster.reschedule(group.id)
     assert sorted(job.id for job in scheduler.get_jobs()) == ids  # replaced, not doubled
 
 
@@ -137,7 +137,7 @@ async def test_two_wake_ups_in_the_same_second_post_once_and_log_no_error(calend
     h.clock = MEETING_UTC - timedelta(minutes=10)
     group = h.config.groups[0]
     with caplog.at_level("INFO"):
-        results = await asyncio.gather(*(poster.run_due(group) for _ in range(3)))
+        results = await asyncio.gather(*(poster.run_due(group.id) for _ in range(3)))
     await h.core.outbox.flush()
     assert sorted(k for kinds in results for k in kinds) == [
         "2026-04-03T11:00:agenda",

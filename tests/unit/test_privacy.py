@@ -151,7 +151,7 @@ async def test_retention_ages_out_but_keeps_the_counts(h):
 
     h.clock = datetime(2028, 2, 1, 9, tzinfo=UTC)  # more than 2y after January 2026
     job = RetentionJob(h.core)
-    done = await job.purge(h.config.groups[0])
+    done = await job.purge(h.config.groups[0].id)
     assert done["updates' texts emptied"] == 1 and done["ids replaced"] >= 5
     texts = await every_text(h)
     left = traces(texts, ANNA, BO, CHAIR, "Quokka", "FORTHEM pilots")
@@ -161,7 +161,7 @@ async def test_retention_ages_out_but_keeps_the_counts(h):
         ("quiet_members", "user_id"),
     ]
     assert await report_figures(h, datetime(2026, 6, 1, tzinfo=UTC)) == before
-    assert (await job.purge(h.config.groups[0])) == {}  # nothing left to age out
+    assert (await job.purge(h.config.groups[0].id)) == {}  # nothing left to age out
 
 
 async def test_erasure_keeps_the_reports_counts_of_people(h):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.chat.transport import Incoming, IncomingKind, private_state_key, private_to
+from bot.config.directory import GroupDirectory
 from bot.runtime.privacy import erase_person
 from storage import models
 from tests.unit.fakes import CONFIG_WITH_CADENCE, ROOM, make_harness
@@ -20,7 +21,8 @@ async def test_the_group_where_the_sender_ranks_highest_answers(tmp_path):
     h = await make_harness(tmp_path)
     group = h.config.groups[0]
     other = replace(group, id="other", room=OTHER_ROOM, chairs=(ANNA,))
-    h.core.rooms = {OTHER_ROOM: replace(group, id="first", chairs=()), ROOM: other}
+    first = replace(group, id="first", chairs=())
+    h.core.directory.swap(GroupDirectory.of((first, other), {OTHER_ROOM: first, ROOM: other}))
     assert h.core.group_for(private_to(ANNA), ANNA).id == "other"  # chair there, member here
     assert h.core.group_for(private_to("@nobody:example.org"), "@nobody:example.org") is None
     assert h.core.group_for(private_to(ANNA), CHAIR) is None  # someone else's private chat

@@ -27,7 +27,7 @@ def reloader(h, replans: list[int]) -> Reloader:
     async def replan() -> None:
         replans.append(1)
 
-    return Reloader(h.config.path, h.config, [h.core.rooms], replan)
+    return Reloader(h.config.path, h.config, h.core.directory, replan)
 
 
 async def test_a_new_member_is_accepted_after_a_reload(h):
@@ -67,7 +67,7 @@ async def test_a_change_that_needs_a_restart_is_refused_whole(h, caplog, change,
     with caplog.at_level(logging.ERROR):
         assert not await reloader(h, []).reload()
     assert reason in caplog.text and "these changes need a restart" in caplog.text
-    assert h.core.rooms[ROOM].room == ROOM  # the running config, roster included, stays
+    assert h.core.groups.of_room(ROOM).room == ROOM  # the running config, roster included, stays
     assert "members of the group only" in (await h.say(NEW, "!update x"))[0].body
 
 

@@ -4,15 +4,14 @@ Through the real core, router, handlers and SQLite storage."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.chat.matrix.transport import MatrixTransport
+from bot.chat.teams.ids import message_link
 from bot.chat.transport import Incoming, IncomingKind
-from bot.config import ConfigError, GroupConfig, load_config
-from bot.runtime.subgroup_reports import permalink
+from bot.config import ConfigError, load_config
 from tests.unit.fakes import CONFIG_WITH_CADENCE, make_harness
 from tests.unit.test_config import write
 
@@ -134,11 +133,11 @@ async def test_subgroups_lists_them_with_their_next_meetings(h):
     assert "has no sub-groups" in none.body
 
 
-def test_a_teams_sub_groups_minutes_link_opens_the_channel_message():
-    teams = GroupConfig(
-        "sub", "Sub", "19:c@thread.tacv2", ZoneInfo("Europe/Brussels"), network="teams"
+def test_each_network_builds_its_own_message_links():
+    """The runtime never builds a link itself: the room's network does."""
+    assert message_link("19:c@thread.tacv2|1700000000000") == (
+        "https://teams.microsoft.com/l/message/19%3Ac%40thread.tacv2/1700000000000"
     )
-    link = permalink(teams, "19:c@thread.tacv2|1700000000000")
-    assert link == "https://teams.microsoft.com/l/message/19%3Ac%40thread.tacv2/1700000000000"
-    matrix = replace(teams, room="!sub:example.org", network="matrix")
-    assert permalink(matrix, "$ev") == "https://matrix.to/#/!sub:example.org/$ev"
+    assert message_link("$not-a-teams-id") is None
+    matrix = MatrixTransport.permalink(None, "!sub:example.org", "$ev")  # type: ignore[arg-type]
+    assert matrix == "https://matrix.to/#/!sub:example.org/$ev"

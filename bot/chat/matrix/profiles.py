@@ -7,23 +7,23 @@ sync; after every sync each new or changed one goes to the core once, as an
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from nio import AsyncClient
 
 from bot.chat.transport import EventHandler, Incoming, IncomingKind
-from bot.config import GroupConfig
 
 
 class NameReporter:
-    def __init__(self, client: AsyncClient, rooms: dict[str, GroupConfig]) -> None:
+    def __init__(self, client: AsyncClient, rooms: Callable[[], Iterable[str]]) -> None:
         self.client = client
-        self.rooms = rooms  # the transport's own mapping: rooms joined later count
+        self.rooms = rooms  # the rooms served now (read at each report)
         # per room: Matrix lets a person show another name in each room
         self._reported: dict[tuple[str, str], str] = {}
 
     async def report(self, on_event: EventHandler) -> None:
-        for room_id in self.rooms:
+        for room_id in self.rooms():
             room = self.client.rooms.get(room_id)
             for user_id, user in (room.users if room else {}).items():
                 name = user.display_name or ""

@@ -20,13 +20,12 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from nio import (
     AsyncClientConfig,
-    JoinResponse,
     MegolmEvent,
-    RoomResolveAliasResponse,
     SyncResponse,
 )
 
@@ -37,12 +36,14 @@ from bot.chat.matrix.delivery import Kind, deliver_late, kind, senders, served, 
 from bot.chat.matrix.direct import DirectRooms
 from bot.chat.matrix.events import to_incoming, undecryptable_incoming
 from bot.chat.matrix.health import connection_problem
+from bot.chat.matrix.joining import join, resolve
 from bot.chat.matrix.login import log_in
 from bot.chat.matrix.profiles import NameReporter
 from bot.chat.matrix.send import MatrixSender, backoff, sleep_unless, status_of
 from bot.chat.matrix.sync_token import SyncTokens
-from bot.chat.transport import EventHandler, Outgoing
+from bot.chat.transport import EventHandler, Outgoing, private_user
 from bot.config import Config, GroupConfig
+from bot.config.directory import Directory, GroupDirectory
 from bot.config.problems import MATRIX
 from storage.db import Storage
 
@@ -57,9 +58,15 @@ SYNC_FILTER = {
 
 
 class MatrixTransport:
-    def __init__(self, config: Config, storage: Storage) -> None:
+    name = MATRIX
+    on_reachable = None  # a Matrix room is reachable once joined; nothing waits for it
+
+    def __init__(
+        self, config: Config, storage: Storage, directory: Directory | None = None
+    ) -> None:
         assert config.matrix is not None
         self.config = config
+        self.directory = directory or Directory(GroupDirectory.of(config.groups, {}))
         self.storage = storage
         self.user_id = config.matrix.user_id
         client_config = AsyncClientConfig(
@@ -78,11 +85,10 @@ class MatrixTransport:
         self.crypto = Crypto(
             self.client, config.matrix.trust, config.storage.data_dir, config.matrix.password
         )
-        self.rooms: dict[str, GroupConfig] = {}
         self._stopping = asyncio.Event()
         self._ready = asyncio.Event()  # the first sync is handled: rooms are known
         self._listening = False
-        self.names = NameReporter(self.client, self.rooms)
+        self.names = NameReporter(self.client, lambda: self.rooms)
         self._started_ms = int(time.time() * 1000)
         self._tokens = SyncTokens(storage)
         self.last_synced: float | None = None  # monotonic time of the last completed sync
@@ -94,34 +100,26 @@ class MatrixTransport:
         join them (keys first, so members can encrypt for the bot at once)."""
         await log_in(self.client, self.config.matrix, self.config.storage.data_dir)
         await self._maintain_crypto()
+        resolved: dict[str, GroupConfig] = {}
         for group in self.config.groups_on(MATRIX):
-            room_id = await self._resolve(group.room)
+            room_id = await resolve(self.client, group.room)
             if room_id:
-                self.rooms[room_id] = group
-                await self._join(room_id, group)
-        return dict(self.rooms)
+                resolved[room_id] = group
+                await join(self.client, room_id, group)
+        return resolved
 
-    async def _resolve(self, room: str) -> str | None:
-        if room.startswith("!"):
-            return room
-        response = await self.client.room_resolve_alias(room)
-        if isinstance(response, RoomResolveAliasResponse):
-            return response.room_id
-        log.error("cannot resolve room alias %s (%s); that group is not served", room, response)
-        return None
+    @property
+    def rooms(self) -> Mapping[str, GroupConfig]:
+        """The Matrix rooms served and their groups (the directory's)."""
+        return self.directory.current.rooms(MATRIX)
 
-    async def _join(self, room_id: str, group: GroupConfig) -> None:
-        response = await self.client.join(room_id)
-        if isinstance(response, JoinResponse):
-            log.info("in room %s for group %s", room_id, group.id)
-        else:
-            log.warning(
-                "cannot join %s for group %s yet (%s); invite %s to the room",
-                room_id,
-                group.id,
-                getattr(response, "message", response),
-                self.user_id,
-            )
+    def owns(self, room_id: str) -> bool:
+        """Matrix room ids start with `!`; a private room is by Matrix id."""
+        person = private_user(room_id)
+        return person.startswith("@") if person is not None else room_id.startswith("!")
+
+    def permalink(self, room_id: str, message_id: str) -> str | None:
+        return f"https://matrix.to/#/{room_id}/{message_id}"
 
     async def start(self, on_event: EventHandler) -> None:
         """Sync until stop(): each batch is handled, then its token stored.
@@ -205,7 +203,7 @@ class MatrixTransport:
             if group is None:
                 log.info("ignoring invite to unconfigured room %s", room_id)
                 continue
-            await self._join(room_id, group)
+            await join(self.client, room_id, group)
 
     async def _handle_rooms(
         self,

@@ -9,7 +9,11 @@ means the same after a restart, with nothing else to look up.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import quote
+
+from bot.chat.transport import private_user
 
 SEPARATOR = "|"
 THREAD_MARK = ";messageid="
@@ -51,3 +55,19 @@ def decode(value: str) -> MessageRef | None:
 
 def base_conversation(conversation_id: str) -> str:
     return conversation_id.split(THREAD_MARK, 1)[0]
+
+
+def message_link(message_id: str) -> str | None:
+    """A Teams deep link that opens a channel message (None for an id that is
+    not a message of ours)."""
+    ref = decode(message_id)
+    if ref is None:
+        return None
+    return f"https://teams.microsoft.com/l/message/{quote(ref.channel)}/{ref.activity_id}"
+
+
+def is_teams_room(room_id: str, channels: Iterable[str]) -> bool:
+    """A served channel, or a person's private chat by e-mail address (Matrix
+    private rooms are by `@user` ids)."""
+    person = private_user(room_id)
+    return room_id in channels or (person is not None and not person.startswith("@"))

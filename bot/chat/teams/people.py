@@ -19,10 +19,19 @@ from dataclasses import asdict, dataclass, replace
 from bot.chat.teams.connector import Connector
 from bot.chat.teams.text import Mention
 from bot.chat.transport import SendError, private_state_key
+from bot.config import GroupConfig
 from storage.db import Storage
 
 log = logging.getLogger(__name__)
 UNKNOWN_PREFIX = "teams:"
+
+
+def people_of(groups: Iterable[GroupConfig]) -> set[str]:
+    """Everyone the groups name: chairs, vice-chairs and the roster."""
+    people: set[str] = set()
+    for group in groups:
+        people.update(group.chairs, group.vice_chairs, (m.user for m in group.members))
+    return people
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from aiohttp import web
@@ -26,11 +26,11 @@ from bot.chat.teams.auth import TokenValidator, Unauthorized
 from bot.chat.teams.chats import personal_chat
 from bot.chat.teams.connector import Connector
 from bot.chat.teams.files import FileShelf
-from bot.chat.teams.ids import MessageRef, base_conversation, decode
+from bot.chat.teams.ids import MessageRef, base_conversation, decode, is_teams_room, message_link
 from bot.chat.teams.inbound import DELETE, MESSAGE, UPDATE, is_personal, tenant_of, to_incoming
 from bot.chat.teams.outbound import activity_for
 from bot.chat.teams.pages import file_download, privacy_page
-from bot.chat.teams.people import TeamsPeople, TeamsPerson
+from bot.chat.teams.people import TeamsPeople, TeamsPerson, people_of
 from bot.chat.transport import (
     EventHandler,
     Incoming,
@@ -40,6 +40,7 @@ from bot.chat.transport import (
     private_user,
 )
 from bot.config import Config, GroupConfig
+from bot.config.directory import Directory, GroupDirectory
 from bot.config.problems import TEAMS
 from storage.db import Storage
 
@@ -48,22 +49,20 @@ ANSWER_WITHIN_S = 10.0
 MAX_ACTIVITY_BYTES = 256 * 1024
 
 
-def _people_of(groups: Iterable[GroupConfig]) -> set[str]:
-    people: set[str] = set()
-    for group in groups:
-        people.update(group.chairs, group.vice_chairs, (m.user for m in group.members))
-    return people
-
-
 class TeamsTransport:
-    def __init__(self, config: Config, storage: Storage) -> None:
+    name = TEAMS
+
+    def __init__(
+        self, config: Config, storage: Storage, directory: Directory | None = None
+    ) -> None:
         assert config.teams is not None
         self.teams = config.teams
         self.storage = storage
-        self.rooms: dict[str, GroupConfig] = {g.room: g for g in config.groups_on(TEAMS)}
+        self.groups = config.groups_on(TEAMS)
+        self.directory = directory or Directory(GroupDirectory.of(self.groups))
         self.connector = Connector(self.teams)
         # who the groups name is read at each lookup: a reload may change the rosters
-        self.people = TeamsPeople(storage, self.connector, lambda: _people_of(self.rooms.values()))
+        self.people = TeamsPeople(storage, self.connector, lambda: people_of(self.rooms.values()))
         self.validator = None
         if not self.teams.anonymous:
             self.validator = TokenValidator(
@@ -72,30 +71,32 @@ class TeamsTransport:
         self.shelf = FileShelf(config.storage.data_dir / "teams-files")
         self.privacy = config.privacy
         self.addresses = ChannelAddresses(storage)
+        self.on_reachable: Callable[[], None] | None = None  # a channel's address came in
+        self.addresses.on_new = lambda: self.on_reachable and self.on_reachable()
         self._names: dict[str, str] = {}
         self._on_event: EventHandler | None = None
         self._stopped = asyncio.Event()
         self._in_flight: dict[str, asyncio.Task] = {}  # activity key -> its work
         self.port: int | None = None  # the port listened on, once started
 
-    @property
-    def on_reachable(self) -> Callable[[], None] | None:
-        """Called when a conversation's address is first known (the outbox
-        may hold posts that waited for it)."""
-        return self.addresses.on_new
-
-    @on_reachable.setter
-    def on_reachable(self, callback: Callable[[], None] | None) -> None:
-        self.addresses.on_new = callback
-
     async def connect(self) -> dict[str, GroupConfig]:
         """The channels served (Teams needs no log-in: it pushes to the endpoint)."""
-        return dict(self.rooms)
+        return {g.room: g for g in self.groups}
+
+    @property
+    def rooms(self) -> Mapping[str, GroupConfig]:
+        return self.directory.current.rooms(TEAMS)
+
+    def owns(self, room_id: str) -> bool:
+        return is_teams_room(room_id, self.rooms)
+
+    def permalink(self, room_id: str, message_id: str) -> str | None:
+        return message_link(message_id)
 
     async def health(self) -> str | None:
         return None if self.port is not None else "the messaging endpoint is not listening"
 
-    def sync_lag(self) -> float | None:
+    def sync_lag(self) -> float | None:  # pushed to, never syncs
         return None
 
     async def start(self, on_event: EventHandler) -> None:
