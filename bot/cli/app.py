@@ -13,10 +13,11 @@ from typing import TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.chat.console import ConsoleTransport
+from bot.chat.network import NETWORKS, Network, network_class
 from bot.chat.switch import TransportSwitch
-from bot.chat.transport import Incoming, private_user
-from bot.config import Config
-from bot.config.problems import MATRIX, TEAMS
+from bot.chat.transport import Incoming
+from bot.config import Config, GroupConfig
+from bot.config.directory import GroupDirectory
 from bot.ops.metrics import OUTBOX_DEPTH, SYNC_LAG
 from bot.ops.server import HealthCheck, OpsServer
 from bot.runtime.core import BotCore, utc_now
@@ -97,43 +98,25 @@ async def start_ops(
     return server
 
 
-def _networks(config: Config, core: BotCore) -> dict:
-    """The adapters this config needs: Matrix for groups with a `room`,
-    Teams for groups with a `teams_conversation` (each imported only then)."""
-    networks: dict = {}
-    if config.groups_on(MATRIX):
-        from bot.chat.matrix.transport import MatrixTransport
-
-        networks[MATRIX] = MatrixTransport(config, core.storage)
-    if config.groups_on(TEAMS):
-        from bot.chat.teams.transport import TeamsTransport
-
-        networks[TEAMS] = TeamsTransport(config, core.storage)
-        networks[TEAMS].on_reachable = core.outbox.wake
+def _networks(config: Config, core: BotCore) -> dict[str, Network]:
+    """The networks this config uses, each registered by its name
+    (`bot.chat.network.NETWORKS`) and imported only when a group is on it."""
+    networks: dict[str, Network] = {}
+    for name in NETWORKS:
+        if config.groups_on(name):
+            network = network_class(name)(config, core.storage, core.directory)
+            network.on_reachable = core.outbox.wake
+            networks[name] = network
     return networks
 
 
-def _switch(networks: dict) -> TransportSwitch:
-    """Teams owns its channels and people's private channels by e-mail
-    address; Matrix (when there) takes everything else."""
-    routes = []
-    if TEAMS in networks:
-        teams = networks[TEAMS]
-
-        def teams_owns(room_id: str) -> bool:
-            person = private_user(room_id)
-            return room_id in teams.rooms or (person is not None and not person.startswith("@"))
-
-        routes.append((teams_owns, teams))
-    if MATRIX in networks:
-        routes.append((lambda room_id: True, networks[MATRIX]))
-    return TransportSwitch(routes)
-
-
-async def _connect(networks: dict, core: BotCore) -> None:
-    for transport in networks.values():
-        for room_id, group in (await transport.connect()).items():
-            core.bind_room(room_id, group)
+async def _connect(networks: dict[str, Network], core: BotCore, config: Config) -> None:
+    """Every network resolves its rooms; the directory is then built once,
+    from the config and those rooms, and swapped in whole."""
+    rooms: dict[str, GroupConfig] = {}
+    for network in networks.values():
+        rooms.update(await network.connect())
+    core.directory.swap(GroupDirectory.of(config.groups, rooms))
 
 
 async def _serve(networks: dict, core: BotCore, tasks: Supervisor) -> None:
@@ -154,7 +137,7 @@ async def run_bot(config: Config) -> None:
     loop.add_signal_handler(signal.SIGHUP, hup_early.set)
     core = await build_core(config, long_running=True)
     networks = _networks(config, core)
-    switch = _switch(networks)
+    switch = TransportSwitch(networks)
     tasks = Supervisor()
 
     def stop() -> None:
@@ -164,7 +147,7 @@ async def run_bot(config: Config) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop)
     try:
-        await _connect(networks, core)
+        await _connect(networks, core, config)
         tasks.start("outbox", partial(core.outbox.run, switch))
         scheduler = AsyncIOScheduler(timezone=UTC)
         poster, housekeeper = Poster(core, scheduler), Housekeeper(core, scheduler)
@@ -178,8 +161,7 @@ async def run_bot(config: Config) -> None:
             await housekeeper.start()
             await retention.start()
 
-        rooms = [core.rooms, *(t.rooms for t in networks.values())]
-        reloader = Reloader(config.path, config, rooms, replan)
+        reloader = Reloader(config.path, config, core.directory, replan)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reloader.reload()))
         if hup_early.is_set():
             await reloader.reload()
