@@ -94,7 +94,8 @@ async def delivered(transport: MatrixTransport, response: SyncResponse, **kwargs
     async def on_event(event: Incoming) -> None:
         seen.append(event)
 
-    await transport._handle_rooms(response, on_event, None, **kwargs)
+    lanes = await transport._submit_rooms(response, on_event, None, **kwargs)
+    await transport._batch_done(lanes, on_event)
     return [event.body for event in seen]
 
 

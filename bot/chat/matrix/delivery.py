@@ -21,7 +21,8 @@ handled (`processed_events`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
@@ -98,3 +99,44 @@ def kind(source: dict[str, Any], own_user: str, *, undecrypted: bool) -> Kind:
 def deliver_late(room_id: str, rooms: Mapping[str, object], *, first_start: bool) -> bool:
     """Whether an event decrypted once its key arrived is delivered."""
     return room_id in rooms and not first_start
+
+
+MAX_LANES = 8  # rooms handled at once: one group's slow command never holds up another's
+
+
+class RoomLanes:
+    """Each room's events in the order they came, rooms side by side, later
+    sync batches overlapping earlier ones. A room's event waits for the one
+    before it; if that one failed, so does it (the batch is fetched and
+    handled again from the last stored token, in order)."""
+
+    def __init__(self, limit: int = MAX_LANES) -> None:
+        self._gate = asyncio.Semaphore(limit)
+        self._tails: dict[str, asyncio.Task] = {}
+
+    def submit(self, room_id: str, work: Callable[[], Awaitable[int]]) -> asyncio.Task:
+        previous = self._tails.get(room_id)
+
+        async def run() -> int:
+            if previous is not None:
+                await previous  # raises if it failed: order is kept, nothing skipped
+            async with self._gate:
+                return await work()
+
+        task = asyncio.ensure_future(run())
+        self._tails[room_id] = task
+        return task
+
+    def reset(self) -> None:
+        """Forget finished lanes (after a failure, before handling again)."""
+        self._tails.clear()
+
+
+async def settled(tasks: Iterable[asyncio.Task]) -> int:
+    """How many events the tasks handed over, once every one has finished;
+    the first failure is raised only then, so nothing is left running."""
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return sum(results)  # type: ignore[arg-type]

@@ -17,10 +17,10 @@ loop resumes is kept by `sync_token`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from nio import (
@@ -32,15 +32,25 @@ from nio import (
 from bot.chat.matrix import nio_patch, nio_speed
 from bot.chat.matrix.backfill import backfill
 from bot.chat.matrix.crypto import BotClient, Crypto, store_path
-from bot.chat.matrix.delivery import Kind, deliver_late, kind, senders, served, window
+from bot.chat.matrix.delivery import (
+    Kind,
+    RoomLanes,
+    deliver_late,
+    kind,
+    senders,
+    served,
+    settled,
+    window,
+)
 from bot.chat.matrix.direct import DirectRooms
 from bot.chat.matrix.events import to_incoming, undecryptable_incoming
 from bot.chat.matrix.health import connection_problem
 from bot.chat.matrix.joining import join, resolve
 from bot.chat.matrix.login import log_in
 from bot.chat.matrix.profiles import NameReporter
-from bot.chat.matrix.send import MatrixSender, backoff, sleep_unless, status_of
-from bot.chat.matrix.sync_token import SyncTokens
+from bot.chat.matrix.send import MatrixSender, backoff, sleep_unless
+from bot.chat.matrix.sync_token import Batches, SyncTokens
+from bot.chat.matrix.syncing import SYNC_TIMEOUT_MS, sync_unless_stopped, wait_after
 from bot.chat.transport import EventHandler, Outgoing, private_user
 from bot.config import Config, GroupConfig
 from bot.config.directory import Directory, GroupDirectory
@@ -50,11 +60,6 @@ from storage.db import Storage
 log = logging.getLogger(__name__)
 nio_patch.apply()
 nio_speed.apply()
-SYNC_TIMEOUT_MS = 30_000
-SYNC_FILTER = {
-    "room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": True}},
-    "presence": {"types": []},
-}
 
 
 class MatrixTransport:
@@ -91,6 +96,7 @@ class MatrixTransport:
         self.names = NameReporter(self.client, lambda: self.rooms)
         self._started_ms = int(time.time() * 1000)
         self._tokens = SyncTokens(storage)
+        self._lanes = RoomLanes()
         self.last_synced: float | None = None  # monotonic time of the last completed sync
         direct = DirectRooms(self.client, storage, self.crypto)
         self.sender = MatrixSender(self.client, self.crypto, self._ready, self._sleep, direct)
@@ -122,7 +128,12 @@ class MatrixTransport:
         return f"https://matrix.to/#/{room_id}/{message_id}"
 
     async def start(self, on_event: EventHandler) -> None:
-        """Sync until stop(): each batch is handled, then its token stored.
+        """Sync until stop(). Each batch's events go to their rooms' lanes
+        (`RoomLanes`: in order per room, rooms side by side) and the next
+        sync starts at once, so one room's slow command holds up no other
+        room; a batch's token is stored once it and every batch before it
+        were handled, and after a failure everything from the last handled
+        token is fetched again (what was handled is skipped by the core).
 
         The first sync of every run asks for the full room state: nio keeps
         rooms (and whether they are encrypted) in memory only, and the bot must
@@ -130,48 +141,44 @@ class MatrixTransport:
         token = await self._tokens.load()
         first_start = token is None
         failures = 0
+        batches = Batches(self._tokens, token)
         if first_start:
             log.info("first start: only messages sent after the bot joined will be answered")
         while not self._stopping.is_set():
-            full_state = not self._ready.is_set()
-            response = await self._sync_unless_stopped(token, full_state=full_state)
+            response = await sync_unless_stopped(
+                self.client, self._stopping, token, full_state=not self._ready.is_set()
+            )
             if response is None:
-                return
+                break
             if not isinstance(response, SyncResponse):
-                await self._sync_failed(response)
+                await self._sleep(wait_after(response))
                 continue
             try:
                 await self._handle_invites(response)
-                delivered = await self._handle_rooms(
-                    response, on_event, token, first_start=first_start
-                )
+                lanes = await self._submit_rooms(response, on_event, token, first_start=first_start)
+                batches.add(response.next_batch, self._batch_done(lanes, on_event))
+                handled = await batches.settle(wait=not self._ready.is_set())
             except Exception:
+                log.exception("reading a sync batch failed")
+                await batches.drain()
+                handled = False
+            if not handled:
                 failures += 1
-                log.exception(
-                    "handling a sync batch failed; retrying it in %.0fs", backoff(failures)
-                )
+                log.error("handling a sync batch failed; retrying in %.0fs", backoff(failures))
                 await self._sleep(backoff(failures))
-                continue  # the token is not advanced: the batch comes again
+                self._lanes.reset()
+                token = batches.handled  # the batches from there come again
+                continue
             failures = 0
-            self.last_synced = time.monotonic()
             token = response.next_batch
-            await self._tokens.save(token, delivered)
+            self.last_synced = time.monotonic()
             await self._maintain_crypto()
             self._ready.set()
             if first_start or not self._listening:
                 log.info("sync loop running; listening in %d room(s)", len(self.rooms))
                 self._listening = True
             first_start = False
-
-    async def _sync_failed(self, response: Any) -> None:
-        wait = (getattr(response, "retry_after_ms", None) or 2000) / 1000
-        log.warning(
-            "sync failed (%s, HTTP %s); retrying in %.1fs",
-            getattr(response, "status_code", "?"),
-            status_of(response),
-            wait,
-        )
-        await self._sleep(wait)
+        await batches.drain()  # stopping: finish what was handed over
 
     async def _maintain_crypto(self) -> None:
         """Keys and trust between syncs; a failure here must not stop the loop."""
@@ -179,23 +186,6 @@ class MatrixTransport:
             await self.crypto.maintain(self.rooms)
         except Exception:
             log.exception("encryption key maintenance failed; trying again after the next sync")
-
-    async def _sync_unless_stopped(self, token: str | None, *, full_state: bool) -> Any:
-        """One long-poll sync, abandoned at once when stop() is called."""
-        sync = asyncio.ensure_future(
-            self.client.sync(
-                timeout=SYNC_TIMEOUT_MS, since=token, sync_filter=SYNC_FILTER, full_state=full_state
-            )
-        )
-        stopping = asyncio.ensure_future(self._stopping.wait())
-        await asyncio.wait({sync, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        if not sync.done():
-            sync.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sync
-            return None
-        return sync.result()
 
     async def _handle_invites(self, response: SyncResponse) -> None:
         for room_id in response.rooms.invite:
@@ -205,46 +195,59 @@ class MatrixTransport:
                 continue
             await join(self.client, room_id, group)
 
-    async def _handle_rooms(
+    async def _submit_rooms(
         self,
         response: SyncResponse,
         on_event: EventHandler,
         since: str | None,
         *,
         first_start: bool,
-    ) -> int:
-        """Timeline events (already decrypted by nio where it could) to the core;
-        then earlier undecryptable ones whose keys came with this batch; how
-        many were handed over (which ones: `bot.chat.matrix.delivery`)."""
+    ) -> list[asyncio.Task]:
+        """Timeline events (already decrypted by nio where it could), then
+        earlier undecryptable ones whose keys came with this batch, into
+        their rooms' lanes (which ones: `bot.chat.matrix.delivery`)."""
         ours = served(response.rooms.join, self.rooms)
         if self.crypto.needs_judging(
             senders(e.source for _, info in ours for e in info.timeline.events)
         ):
             await self._maintain_crypto()  # senders' devices are judged before their messages
-        delivered = 0
-        for room_id, info in ours:
-            events = list(info.timeline.events)
-            part = window(
-                [e.source for e in events],
-                self.user_id,
-                self._started_ms,
-                first_start=first_start,
-                limited=info.timeline.limited,
-                since=since,
+        lanes = [
+            self._lanes.submit(
+                room, partial(self._room_lane, room, info, on_event, since, first_start)
             )
-            if part is None:
-                continue
-            events = events[part.start :]
-            if part.backfill and since:
-                gap = await backfill(self.client, room_id, info.timeline.prev_batch, since)
-                events = gap + events
-            for event in events:
-                delivered += await self._deliver(room_id, event, on_event)
+            for room, info in ours
+        ]
         for room_id, event in self.crypto.retry(response.to_device_events):
             if deliver_late(room_id, self.rooms, first_start=first_start):
-                delivered += await self._deliver(room_id, event, on_event)
+                lanes.append(
+                    self._lanes.submit(room_id, partial(self._deliver, room_id, event, on_event))
+                )
+        return lanes
+
+    async def _batch_done(self, lanes: list[asyncio.Task], on_event: EventHandler) -> int:
+        delivered = await settled(lanes)
         await self.names.report(on_event)
         return delivered
+
+    async def _room_lane(
+        self, room_id: str, info: Any, on_event: EventHandler, since: str | None, first: bool
+    ) -> int:
+        """One room's events of the batch, in order (rooms run side by side)."""
+        events = list(info.timeline.events)
+        part = window(
+            [e.source for e in events],
+            self.user_id,
+            self._started_ms,
+            first_start=first,
+            limited=info.timeline.limited,
+            since=since,
+        )
+        if part is None:
+            return 0
+        events = events[part.start :]
+        if part.backfill and since:
+            events = await backfill(self.client, room_id, info.timeline.prev_batch, since) + events
+        return sum([await self._deliver(room_id, event, on_event) for event in events])
 
     async def _deliver(self, room_id: str, event: Any, on_event: EventHandler) -> int:
         """Hand one event to the core; 1 if it was someone else's event."""

@@ -1,0 +1,51 @@
+"""One long-poll sync of the bot's, and how long to wait after a failed one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from nio import AsyncClient
+
+from bot.chat.matrix.send import status_of
+
+log = logging.getLogger(__name__)
+SYNC_TIMEOUT_MS = 30_000
+SYNC_FILTER = {
+    "room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": True}},
+    "presence": {"types": []},
+}
+
+
+async def sync_unless_stopped(
+    client: AsyncClient, stopping: asyncio.Event, token: str | None, *, full_state: bool
+) -> Any:
+    """One long-poll sync, abandoned at once (None) when `stopping` is set."""
+    sync = asyncio.ensure_future(
+        client.sync(
+            timeout=SYNC_TIMEOUT_MS, since=token, sync_filter=SYNC_FILTER, full_state=full_state
+        )
+    )
+    stopped = asyncio.ensure_future(stopping.wait())
+    await asyncio.wait({sync, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not sync.done():
+        sync.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sync
+        return None
+    return sync.result()
+
+
+def wait_after(response: Any) -> float:
+    """Seconds to wait after a failed sync (the server's Retry-After, else 2 s)."""
+    wait = (getattr(response, "retry_after_ms", None) or 2000) / 1000
+    log.warning(
+        "sync failed (%s, HTTP %s); retrying in %.1fs",
+        getattr(response, "status_code", "?"),
+        status_of(response),
+        wait,
+    )
+    return wait
