@@ -141,4 +141,7 @@ async def test_a_raising_sender_still_delivers_the_reply(synapse, make_member, t
     tracebacks = [line for line in log.splitlines() if line.startswith("ConnectionResetError")]
     assert len(tracebacks) == 1, log[-3000:]  # one traceback, then a line per repeat
     assert log.count("will retry") == 3
-    await world.bot.stop()
+    loop = asyncio.get_running_loop()
+    stopping = loop.time()
+    assert await world.bot.stop() == 0  # SIGTERM: a clean exit, and a quick one
+    assert loop.time() - stopping < 5
