@@ -23,28 +23,15 @@ import heapq
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rruleset
 
+from bot.calendar.status import MeetingStatus
 from bot.calendar.timeparse import Every
 
-
-class MeetingStatus(StrEnum):
-    """What the calendar (and the record) says of a meeting. A string enum, so
-    stored and serialised values stay the plain words they always were."""
-
-    SCHEDULED = "scheduled"
-    SKIPPED = "skipped"
-    MOVED = "moved"
-    ADDED = "added"  # an extra meeting a chair added (`!meeting add`, config dates aside)
-    ADHOC = "adhoc"  # a live meeting started away from any scheduled one
-
-
-Status = MeetingStatus
 OverrideKind = Literal["skip", "move", "add"]
 KEY_FORMAT = "%Y-%m-%dT%H:%M"
 # Longer than any UTC-offset jump: how far local order may lag behind UTC order.
@@ -130,7 +117,7 @@ class Meeting:
     key: str
     start: datetime
     end: datetime
-    status: Status = MeetingStatus.SCHEDULED
+    status: MeetingStatus = MeetingStatus.SCHEDULED
     original_start: datetime | None = None
     reason: str = ""
 
@@ -174,7 +161,7 @@ def _base(cadence: Cadence) -> rruleset:
     return rules
 
 
-Change = tuple[Status, datetime, str]
+Change = tuple[MeetingStatus, datetime, str]
 
 
 def _resolve(cadence: Cadence, overrides: Iterable[Override]) -> dict[datetime, Change]:

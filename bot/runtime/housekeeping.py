@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.config.problems import person_id
 from bot.meeting.actions import owners_text
 from bot.meeting.agenda import describe_meeting, mention
 from bot.meeting.live import session_meeting
@@ -79,7 +80,8 @@ class Housekeeper:
                 ):
                     continue
                 await repo.record_post(group.id, f"action-{action.id}", post_kind, now)
-                users = tuple(o for o in action.owners if o.startswith("@") and ":" in o)
+                # owners who are people on the network (not a name typed) are mentioned
+                users = tuple(o for o in action.owners if person_id(o, group.network) == o)
                 who = ", ".join(
                     mention(o, names.of(o)) if o in users else owners_text([o], names)
                     for o in action.owners
