@@ -1,8 +1,7 @@
 """Pure meeting-calendar arithmetic for a group's cadence.
 
-Why pure: the scheduler, the command handlers and the .ics feed must agree on
-exactly the same meetings, and tests must be able to pin "now". Nothing here
-reads the clock, a database or the network; "now" is always a parameter.
+Pure, so the scheduler, the handlers and the .ics feed agree on the same
+meetings and tests pin "now": nothing here reads the clock or a database.
 
 Model (RFC 5545): one-off ``dates`` are RDATEs, ``start`` + ``every`` is an
 RRULE (UNTIL = ``until``), and the grid occurrences inside ``breaks`` become
