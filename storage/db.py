@@ -72,7 +72,10 @@ class Storage:
         parsed = self.url = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(url)
+        # A server restarted under a pooled connection must not cost a command:
+        # each checkout is checked first (a cut one is replaced, not used).
+        pre_ping = parsed.get_backend_name() != "sqlite"
+        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=pre_ping)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _configure_sqlite)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)

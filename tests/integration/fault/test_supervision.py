@@ -90,13 +90,6 @@ async def test_postgres_restarted_mid_burst(synapse, make_member, postgres, tmp_
     assert "Sorry, something went wrong" not in world.bot.log()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage keeps pooled connections PostgreSQL has cut: the next command's "
-    "transaction fails on one, the apology's fresh connection works, so the command is "
-    "answered 'Sorry' and marked handled and its update is lost (storage/db.py needs "
-    "pool_pre_ping, or run_in_transaction a retry on a disconnect)",
-)
 async def test_postgres_restarted_while_idle(synapse, make_member, postgres, tmp_path):
     database = f"bot_{secrets.token_hex(4)}"
     world = await make_world(synapse, make_member, tmp_path, count=2)
