@@ -1,4 +1,8 @@
-"""`python -m bench`: run the benchmark, print the table, write the results file.
+"""`python -m bench`: run the benchmark, print the tables, write the results.
+
+The JSON goes to bench/results/; a full run (not `--smoke`, not `--profile`)
+also writes its tables, with the date and the commit, into the marked
+"Latest run" section of bench/RESULTS.md, above the documented runs.
 
 Not a timed test: the exit status only says whether the run completed
 (0), could not start Synapse (3) or failed (1). Targets are reported, not
@@ -31,6 +35,7 @@ from bench.e2e import Bench, Plan, RunResult  # noqa: E402
 from bench.micro import MicroSizes, run_micro  # noqa: E402
 
 DEFAULT_OUTPUT = REPO / "bench" / "results" / "latest.json"
+RESULTS_MD = REPO / "bench" / "RESULTS.md"
 SMOKE_OUTPUT = REPO / "bench" / "results" / "smoke.json"
 EXIT_NO_SYNAPSE = 3
 # (key, target, comparison) from issue 6; latency targets are checked over
@@ -445,6 +450,33 @@ def many_table(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def update_results_md(path: Path, name: str, body: str) -> None:
+    """Put `body` between the `<!-- bench:NAME:start -->` and `:end -->`
+    markers of `path`, leaving the rest (the documented runs) as it is.
+    Without the markers the section is added at the end."""
+    start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    block = f"{start}\n{body.strip()}\n{end}"
+    head, found, rest = text.partition(start)
+    if found and end in rest:
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def results_md_section(results: dict[str, Any]) -> str:
+    """The run's tables for bench/RESULTS.md, headed by when, what and where."""
+    code, machine, plan = results["code"], results["machine"], results["plan"]
+    commit = code["commit"] + (" (the bot's code modified)" if code["bot_code_modified"] else "")
+    return (
+        f"### Matrix: `python -m bench`, {results['date'][:10]}, commit {commit}\n\n"
+        f"Synapse {machine['synapse'] or 'unknown'}, Python {machine['python']}, "
+        f"{machine['cpus']} CPUs; {plan['members']} members, subjects "
+        f"{', '.join(results['order'])}.\n\n{table(results)}\n"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     defaults = Plan()
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -467,6 +499,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, help="results file (default bench/results/)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder and logs")
     parser.add_argument("--profile", type=Path, help="py-spy profiles of bot and floor to DIR")
+    parser.add_argument(
+        "--results-md",
+        type=Path,
+        default=RESULTS_MD,
+        help="where a full run writes its tables (bench/RESULTS.md)",
+    )
+    parser.add_argument("--no-results-md", action="store_true", help="leave RESULTS.md alone")
     return parser
 
 
@@ -533,6 +572,10 @@ def main(argv: list[str] | None = None) -> int:
     output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(table(results))
     print(f"\nresults: {output}")
+    # Smoke runs (CI) and profiled runs (slower) never replace the documented figures.
+    if not (args.smoke or args.profile is not None or args.no_results_md):
+        update_results_md(args.results_md, "matrix", results_md_section(results))
+        print(f"tables: {args.results_md}")
     if args.profile is not None:
         from bench.profile import summarise as profile_summary
 

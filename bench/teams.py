@@ -39,9 +39,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.cli import REPO, progress
+from bench.cli import REPO, RESULTS_MD, progress, update_results_md
 from bench.e2e import Subject, cpu_seconds
-from bench.teams_report import REPLY_TIMEOUT, build_results, summarise, table
+from bench.teams_report import (
+    REPLY_TIMEOUT,
+    build_results,
+    results_md_section,
+    summarise,
+    table,
+)
 from tests.integration import teams_playground as tp
 
 READY = "Teams messaging endpoint on"  # the bot's line; the floor logs the same
@@ -270,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="a short run, what CI does")
     parser.add_argument("--output", type=Path, help="JSON file (bench/results/teams.json)")
     parser.add_argument("--keep", action="store_true", help="keep the logs and emulator folders")
+    parser.add_argument(
+        "--results-md", type=Path, default=RESULTS_MD, help="where a full run writes its table"
+    )
+    parser.add_argument("--no-results-md", action="store_true", help="leave RESULTS.md alone")
     args = parser.parse_args(argv)
     mode = "smoke" if args.smoke else "full"
     given = {k: getattr(args, k) for k in ("commands", "blocks", "rate", "redeliver_after")}
@@ -296,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(table(results))
     print(f"\nresults: {output} (run {results['run_s']:.0f} s)")
+    if not (args.smoke or args.no_results_md):  # smoke runs (CI) never replace the figures
+        update_results_md(args.results_md, "teams", results_md_section(results))
+        print(f"table: {args.results_md}")
     return 0
 
 

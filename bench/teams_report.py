@@ -1,5 +1,5 @@
 """The Teams benchmark's numbers: each subject's summary, the ratios against
-the floor with the targets, and the Markdown table the README shows."""
+the floor with the targets, and the Markdown table bench/RESULTS.md shows."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ ROWS = [  # label, key in the subjects' results, target, key in targets_met, wit
 
 
 def table(results: dict[str, Any]) -> str:
-    """The comparison as Markdown, like the README's Matrix tables."""
+    """The comparison as Markdown, like the Matrix tables in bench/RESULTS.md."""
     bot, floor, met = results["bot"], results["floor"], results["targets_met"]
     lines = ["| Teams, against the SDK floor | bot | SDK floor | ratio | target | met? |"]
     lines.append("|---|---:|---:|---:|---|---|")
@@ -109,3 +109,15 @@ def table(results: dict[str, Any]) -> str:
         f"floor {floor['p50_ms_per_block']}"
     )
     return "\n".join(lines)
+
+
+def results_md_section(results: dict[str, Any]) -> str:
+    """The run's table for bench/RESULTS.md, headed by when and what."""
+    commit = results["commit"] + (
+        " (the bot's code modified)" if results["bot_code_modified"] else ""
+    )
+    plan = results["plan"]
+    return (
+        f"### Teams: `python -m bench.teams`, {results['measured_at'][:10]}, commit {commit}\n\n"
+        f"{plan['commands']} commands per subject at {plan['rate']:g}/s.\n\n{table(results)}\n"
+    )
