@@ -6,7 +6,7 @@ Consistent while the bot runs: every SQLite database (the bot's own and
 nio's crypto store in `data_dir/crypto/`) is copied with SQLite's online
 backup API, which reads a snapshot under the database's own locking, never
 the file as it is being written; other files are small and written whole
-(renamed into place). PostgreSQL is backed up with `pg_dump` (README); the
+(renamed into place). PostgreSQL is backed up with `pg_dump` (docs/operating.md); the
 archive then holds `data_dir` only. The archive holds secrets (the access
 token, private keys): it is written with mode 0600.
 """

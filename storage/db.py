@@ -46,7 +46,7 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     stays consistent. What such a loss re-does is harmless: the commands are
     fetched again from the homeserver (the sync token is older too), and
     their replies carry the same transaction ids, so the homeserver does not
-    post them twice. See the README, "Reliability and performance"."""
+    post them twice. See docs/operating.md, "Reliability and performance"."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

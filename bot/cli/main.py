@@ -206,7 +206,7 @@ def _backup_command(args: argparse.Namespace) -> int:
                 f"backup written to {args.out}: {what}{len(manifest['files'])} file(s) of data_dir"
             )
             if sqlite_path(storage.url) is None:
-                print("PostgreSQL: back the database up with pg_dump (see the README)")
+                print("PostgreSQL: back the database up with pg_dump (docs/operating.md)")
         else:
             manifest = restore(storage.url, storage.data_dir, Path(args.source), force=args.force)
             print(f"restored the backup of {manifest['created_at']}; start the bot")

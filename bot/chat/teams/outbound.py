@@ -1,7 +1,7 @@
 """A queued message as the activity Teams gets.
 
 Bots cannot react in Teams: an acknowledgement is a one-character reply
-(README, "Acknowledgements"). Bots cannot upload files into channels: a file
+(docs/operating.md, Teams: acknowledgements). Bots cannot upload files into channels: a file
 becomes a link to the bot's own server (`files.FileShelf`). Text is the
 core's HTML (the subset Teams renders) with the bot's mention pills turned
 into Teams mentions of exactly the people the message mentions.
