@@ -15,6 +15,7 @@ from storage.repo_meetings import MeetingRepo
 from storage.repo_outputs import OutputRepo
 from storage.repo_privacy import PrivacyRepo
 from storage.repo_report import ReportRepo
+from storage.repo_retention import RetentionRepo
 from storage.repo_schedule import ScheduleRepo
 from storage.times import from_db, to_db
 
@@ -63,7 +64,7 @@ def _stored(row: Update) -> StoredUpdate:
     )
 
 
-class Repo(ScheduleRepo, MeetingRepo, OutputRepo, ReportRepo, PrivacyRepo):
+class Repo(ScheduleRepo, MeetingRepo, OutputRepo, ReportRepo, PrivacyRepo, RetentionRepo):
     """Bound to one session inside one transaction (see Storage.transaction)."""
 
     def __init__(self, session: AsyncSession) -> None:

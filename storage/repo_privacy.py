@@ -1,15 +1,18 @@
-"""Personal data in the database: what is stored about one person (export),
-removing it (erasure), and ageing out what is older than the retention.
+"""Personal data in the database: what is stored about one person (export)
+and removing it (erasure); ageing out by the retention is `repo_retention`.
 
 The one place that knows which columns hold a person (`PEOPLE`, plus the
 owners' JSON list) and which hold members' own words. Erasure keeps the
 group's record readable: what the person wrote alone (updates, notes,
 apologies, proposed agenda items) is deleted; everywhere else they are
 replaced by one token (`Person.token`, made by the caller), the same in
-every column, so attendance and the report still count people right. Texts
-are matched in Python, on word boundaries, case-sensitively, and in their
-Markdown-escaped form too: never with SQL LIKE, whose `%` and `_` a display
-name could use to match everyone. Nothing here commits: the caller's
+every column, so attendance and the report still count people right.
+
+Texts are matched on word boundaries, case-sensitively, and in their
+Markdown-escaped form too. The database narrows the rows first (a substring
+test with `%` and `_` escaped, so a display name cannot match everyone), and
+the exact test runs on what it found: an export or an erasure reads the
+person's rows, never the whole outbox. Nothing here commits: the caller's
 transaction does, all or nothing.
 """
 
@@ -18,12 +21,11 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
@@ -88,11 +90,12 @@ class PrivacyRepo:
         for model, columns in PEOPLE.items():
             query = select(model).where(or_(*(getattr(model, c) == user for c in columns)))
             rows = list(await self.session.scalars(query))
-            if model is m.ActionItem:  # owners are a JSON list, matched here, not with LIKE
+            if model is m.ActionItem:  # owners are a JSON list: narrowed in SQL, matched here
                 ids = {r.id for r in rows}
+                owned = select(model).where(_may_own(person))
                 rows += [
                     r
-                    for r in await self.session.scalars(select(model))
+                    for r in await self.session.scalars(owned)
                     if r.id not in ids and self._owns(person, r.owners)
                 ]
             if rows:
@@ -114,7 +117,13 @@ class PrivacyRepo:
         return any(_is(person, owner) for owner in json.loads(owners_json))
 
     async def _messages_for(self, person: Person) -> list[m.OutboxMessage]:
-        rows = await self.session.scalars(select(m.OutboxMessage))
+        o = m.OutboxMessage
+        mentioned = o.mentions.contains(json.dumps(person.user_id), autoescape=True)
+        named = [c.contains(t, autoescape=True) for t in person.texts for c in (o.body, o.html)]
+        candidates = or_(
+            o.room_id == person.private_room, mentioned, *named, o.file_data.is_not(None)
+        )
+        rows = await self.session.scalars(select(o).where(candidates).order_by(o.id))
         return [
             r
             for r in rows
@@ -168,13 +177,16 @@ class PrivacyRepo:
             for column in columns:
                 query = update(model).where(getattr(model, column) == user)
                 if before is not None:
-                    query = query.where(model.group_id == group_id, _created(model) < to_db(before))
+                    query = query.where(
+                        model.group_id == group_id, created_column(model) < to_db(before)
+                    )
                 result = await self.session.execute(query.values({column: token}))
                 done["ids replaced"] += result.rowcount or 0
         return done
 
     async def _replace_owners(self, person: Person) -> int:
-        rows = (await self.session.execute(select(m.ActionItem.id, m.ActionItem.owners))).all()
+        a = m.ActionItem
+        rows = (await self.session.execute(select(a.id, a.owners).where(_may_own(person)))).all()
         changed = 0
         for action_id, owners in rows:
             listed = json.loads(owners)
@@ -207,102 +219,13 @@ class PrivacyRepo:
                 )
                 done["sent messages emptied"] += 1
         post = m.MinutesPost
-        for row in await self.session.scalars(select(post)):
+        named = or_(*(post.markdown.contains(t, autoescape=True) for t in person.texts))
+        for row in await self.session.scalars(select(post).where(named)):
             if person.named_in(row.markdown):
                 row.markdown = ""
                 done["stored minutes cleared"] += 1
         await self.session.flush()
         return done
-
-    async def people_before(self, group_id: str, before: datetime, keep: str) -> set[str]:
-        """Everyone named in the group's rows made before `before` (ids that
-        already start with `keep`, anonymous tokens, are left out)."""
-        found: set[str] = set()
-        for model, columns in PEOPLE.items():
-            for column in columns:
-                field = getattr(model, column)
-                found.update(
-                    await self.session.scalars(
-                        select(field)
-                        .where(model.group_id == group_id, _created(model) < to_db(before))
-                        .distinct()
-                    )
-                )
-        return {p for p in found if p and not p.startswith(keep)}
-
-    async def age_out(
-        self,
-        group_id: str,
-        rooms: Iterable[str],
-        private_prefix: str,
-        before: datetime,
-        tokens: Mapping[str, str],
-    ) -> Counter[str]:
-        """One group's retention: members' own texts emptied, every person
-        replaced by their token, agenda proposals, old owners, the bot's sent
-        messages (its private ones too) and processed-event markers gone.
-        What the report counts stays."""
-        done: Counter[str] = Counter()
-        old, session = to_db(before), self.session
-
-        async def run(label: str, statement: Any) -> None:
-            done[label] += (await session.execute(statement)).rowcount or 0
-
-        u, n = m.Update, m.MeetingNote
-        await run(
-            "updates' texts emptied",
-            update(u)
-            .where(u.group_id == group_id, u.created_at < old, u.text != "")
-            .values(text=""),
-        )
-        own = (n.group_id == group_id, n.created_at < old, n.kind.in_(OWN_WORDS), n.text != "")
-        await run("notes' texts emptied", update(n).where(*own).values(text=""))
-        for user, token in tokens.items():
-            done += await self.replace_person(user, token, before, group_id)
-        done["action owners aged out"] += await self._age_owners(group_id, old, tokens)
-        a = m.AgendaItem
-        await run(
-            "agenda items deleted", delete(a).where(a.group_id == group_id, a.created_at < old)
-        )
-        o = m.OutboxMessage
-        sent_old = (o.sent_at.is_not(None), o.sent_at < old)
-        await run("sent messages deleted", delete(o).where(o.room_id.in_(list(rooms)), *sent_old))
-        private = o.room_id.startswith(private_prefix, autoescape=True)
-        await run("private messages deleted", delete(o).where(private, *sent_old))
-        p = m.ProcessedEvent
-        await run(
-            "processed markers deleted",
-            delete(p).where(p.room_id.in_(list(rooms)), p.processed_at < old),
-        )
-        private_marker = p.room_id.startswith(private_prefix, autoescape=True)
-        await run("private markers deleted", delete(p).where(private_marker, p.processed_at < old))
-        post = m.MinutesPost
-        await run(
-            "stored minutes cleared",
-            update(post)
-            .where(post.group_id == group_id, post.updated_at < old, post.markdown != "")
-            .values(markdown=""),
-        )
-        return +done
-
-    async def _age_owners(self, group_id: str, old: datetime, tokens: Mapping[str, str]) -> int:
-        """Owners of action items closed before `old` (open ones are still work)."""
-        a = m.ActionItem
-        rows = (
-            await self.session.execute(
-                select(a.id, a.owners).where(a.group_id == group_id, a.closed_at < old)
-            )
-        ).all()
-        changed = 0
-        for action_id, owners in rows:
-            listed = json.loads(owners)
-            kept = [tokens.get(o, o) for o in listed]
-            if kept != listed:
-                changed += 1
-                await self.session.execute(
-                    update(a).where(a.id == action_id).values(owners=json.dumps(kept))
-                )
-        return changed
 
 
 def _is(person: Person, owner: str) -> bool:
@@ -310,7 +233,18 @@ def _is(person: Person, owner: str) -> bool:
     return owner == person.user_id or owner.casefold() in {n.casefold() for n in person.owner_names}
 
 
-def _created(model: type) -> Any:
+def _may_own(person: Person) -> Any:
+    """Action items whose owners' JSON may hold the person (then `_is` decides).
+    Owners are compared case-insensitively; a name with letters outside ASCII
+    is stored \\u-escaped, where case cannot be compared in SQL: then every
+    row is a candidate."""
+    names = (person.user_id, *person.owner_names)
+    if not all(name.isascii() for name in names):
+        return true()
+    return or_(*(m.ActionItem.owners.icontains(name, autoescape=True) for name in names))
+
+
+def created_column(model: type) -> Any:
     """When a row of `model` came about, for the retention."""
     for name in ("created_at", "started_at", "changed_at"):
         if hasattr(model, name):

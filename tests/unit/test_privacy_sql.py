@@ -1,0 +1,111 @@
+"""`!mydata` and `!forget me` find a person's rows through the database's
+narrowing, on SQLite and PostgreSQL alike: exactly that person's rows, even
+among rows of others whose text holds `%`, `_`, a longer id that starts with
+theirs, or a differently cased name."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.runtime.privacy import person
+from storage import models as m
+from storage.db import Storage
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC).replace(tzinfo=None)
+ANNA, OTHER = "@anna:x.org", "@anna2:x.org"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def storage(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database(f"p_{uuid.uuid4().hex[:12]}")
+    store = Storage(url)
+    await store.migrate()
+    yield store
+    await store.close()
+
+
+def message(
+    txn: str, body: str, mentions: tuple[str, ...] = (), room: str = "!r:x"
+) -> m.OutboxMessage:
+    return m.OutboxMessage(
+        txn_id=txn,
+        room_id=room,
+        body=body,
+        html="",
+        mentions=json.dumps(list(mentions)),
+        created_at=NOW,
+        sent_at=NOW,
+    )
+
+
+def action(event: str, owners: list[str], by: str) -> m.ActionItem:
+    return m.ActionItem(
+        group_id="g",
+        meeting_key="k",
+        text="t",
+        owners=json.dumps(owners),
+        status="open",
+        created_by=by,
+        created_at=NOW,
+        event_id=event,
+    )
+
+
+async def seed(storage: Storage) -> None:
+    async with storage.transaction() as repo:
+        repo.session.add_all(
+            [
+                message("mine-mention", "Due today", (ANNA,)),
+                message("mine-named", f"Thanks {ANNA}, recorded"),
+                message("mine-private", "your data", room=f"private:{ANNA}"),
+                message("mine-by-name", "Owner: Anna Andersen"),
+                message("other-longer-id", f"Thanks {OTHER}, recorded", (OTHER,)),
+                message("other-wildcards", "100% of a_n_n_a and %anna%"),
+                message("other-name-part", "Annabel Andersenova spoke"),
+                action("$mine", ["ANNA ANDERSEN"], "@chair:x.org"),
+                action("$mine-id", [ANNA], "@chair:x.org"),
+                action("$other", [OTHER, "Maria"], OTHER),
+            ]
+        )
+
+
+async def test_the_export_holds_exactly_the_persons_rows(storage):
+    await seed(storage)
+    async with storage.transaction() as repo:
+        rows = await repo.person_rows(person(ANNA, ("Anna Andersen",)))
+    assert sorted(r["txn_id"] for r in rows["outbox"]) == [
+        "mine-by-name",
+        "mine-mention",
+        "mine-named",
+        "mine-private",
+    ]
+    assert sorted(r["event_id"] for r in rows["action_items"]) == ["$mine", "$mine-id"]
+
+
+async def test_erasure_leaves_everyone_elses_rows_as_they_were(storage):
+    await seed(storage)
+    async with storage.transaction() as repo:
+        done = await repo.erase_person(person(ANNA, ("Anna Andersen",)))
+    assert done["private messages deleted"] == 1 and done["sent messages emptied"] == 3
+    assert done["action owners replaced"] == 2
+    async with storage.transaction() as repo:
+        kept = {
+            r.txn_id: r.body for r in await repo.session.execute(m.OutboxMessage.__table__.select())
+        }
+        owners = {
+            r.event_id: json.loads(r.owners)
+            for r in await repo.session.execute(m.ActionItem.__table__.select())
+        }
+    assert kept["other-longer-id"] == f"Thanks {OTHER}, recorded"
+    assert kept["other-wildcards"] == "100% of a_n_n_a and %anna%"
+    assert kept["other-name-part"] == "Annabel Andersenova spoke"
+    assert kept["mine-named"] == "" and "mine-private" not in kept
+    assert owners["$other"] == [OTHER, "Maria"]
+    assert ANNA not in owners["$mine-id"] and "ANNA ANDERSEN" not in owners["$mine"]
