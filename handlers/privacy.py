@@ -7,11 +7,29 @@ about anyone who spoke to it. `!mydata` answers privately, never in the room.
 
 from __future__ import annotations
 
-from bot.meeting.render import escape
+from datetime import UTC
+
+from bot.meeting.render import escape, plural
 from bot.runtime.privacy import done_text, erase_person, export_person
+from bot.runtime.ratelimit import Limit, take
 from bot.runtime.router import CommandContext, OutgoingFile, Reply, Role, RoomPost, Router
 
 CONFIRM = "confirm"
+EXPORTS = Limit("mydata")
+ERASURES = Limit("forget")
+
+
+async def too_often(ctx: CommandContext, limit: Limit, asked: str) -> Reply | None:
+    """The refusal when the sender has asked `limit.times` times within
+    `limit.per` already (None: go ahead, and it is counted)."""
+    again = await take(ctx.repo, limit, ctx.sender, ctx.now)
+    if again is None:
+        return None
+    local = again.astimezone(ctx.group.timezone)
+    return Reply(
+        f"You {asked} {plural(limit.times, 'time')} in the last hour; you can ask again "
+        f"at {local:%H:%M} ({again.astimezone(UTC):%H:%M} UTC)."
+    )
 
 
 def privacy_notice(ctx: CommandContext) -> str:
@@ -39,6 +57,8 @@ def register(router: Router) -> None:
         summary="a copy of everything stored about you, sent to you privately",
     )
     async def mydata(ctx: CommandContext) -> Reply:
+        if refusal := await too_often(ctx, EXPORTS, "asked for a copy of your data"):
+            return refusal
         groups = ctx.all_groups or (ctx.group,)
         document, summary = await export_person(ctx.repo, groups, ctx.sender, ctx.now)
         key = f"mydata:{ctx.event_id}"
@@ -73,6 +93,8 @@ def register(router: Router) -> None:
                 'the group\'s record as "a former member"). It cannot be undone. To go '
                 "ahead, write `!forget me confirm`."
             )
+        if refusal := await too_often(ctx, ERASURES, "asked me to erase your data"):
+            return refusal
         groups = ctx.all_groups or (ctx.group,)
         done = await erase_person(ctx.repo, groups, ctx.sender)
         return Reply(
