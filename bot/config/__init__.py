@@ -1,10 +1,12 @@
-"""Configuration: the TOML schema (`schema.py`), the calendar settings
+"""Configuration: the file and its loading (`schema.py`), `[matrix]`
+(`matrix.py`), `[[groups]]` (`groups.py`), the calendar settings
 (`schedule.py`) and the problem collector (`problems.py`).
 
 The names everyone needs are importable from `bot.config` itself.
 """
 
 from bot.config.schema import (
+    ACCEPTED_KEYS,
     Config,
     ConfigError,
     GroupConfig,
@@ -16,6 +18,7 @@ from bot.config.schema import (
 )
 
 __all__ = [
+    "ACCEPTED_KEYS",
     "Config",
     "ConfigError",
     "GroupConfig",

@@ -15,7 +15,7 @@ from bot.config.problems import Checker
 from bot.config.roster import inherit
 
 if TYPE_CHECKING:
-    from bot.config.schema import GroupConfig
+    from bot.config.groups import GroupConfig
 
 
 def link_subgroups(groups: list[GroupConfig], check: Checker) -> list[GroupConfig]:
