@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, true, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
@@ -235,13 +235,17 @@ def _is(person: Person, owner: str) -> bool:
 
 def _may_own(person: Person) -> Any:
     """Action items whose owners' JSON may hold the person (then `_is` decides).
-    Owners are compared case-insensitively; a name with letters outside ASCII
-    is stored \\u-escaped, where case cannot be compared in SQL: then every
-    row is a candidate."""
-    names = (person.user_id, *person.owner_names)
-    if not all(name.isascii() for name in names):
-        return true()
-    return or_(*(m.ActionItem.owners.icontains(name, autoescape=True) for name in names))
+
+    The JSON is written by `json.dumps`, so an owner is there as typed only
+    when it is plain ASCII; any other (a letter outside ASCII, a quote) is
+    stored escaped, with a backslash: such rows are always candidates. A
+    plain owner equal to a name up to case (`_is` casefolds) holds the
+    casefolded name in `lower(owners)`; a name whose casefold is not ASCII
+    can only equal escaped owners, already candidates."""
+    a = m.ActionItem
+    needles = {n.casefold() for n in (person.user_id, *person.owner_names)}
+    plain = [a.owners.icontains(n, autoescape=True) for n in sorted(needles) if n.isascii()]
+    return or_(a.owners.contains("\\", autoescape=True), *plain)
 
 
 def created_column(model: type) -> Any:

@@ -109,3 +109,52 @@ async def test_erasure_leaves_everyone_elses_rows_as_they_were(storage):
     assert kept["mine-named"] == "" and "mine-private" not in kept
     assert owners["$other"] == [OTHER, "Maria"]
     assert ANNA not in owners["$mine-id"] and "ANNA ANDERSEN" not in owners["$mine"]
+
+
+async def test_owners_stored_escaped_or_differently_cased_are_found_as_before(storage):
+    """Owners are JSON with `\\u` escapes for letters outside ASCII and `\\"`
+    for quotes; `_is` compares casefolded. Whatever the database narrows to,
+    every owner the old full read matched is still matched, and no other."""
+    kim = "@kim:x.org"  # local part "kim"
+    names = ("Zoë Müller", 'Jo "JJ" Straße', "Anne Straße")
+    async with storage.transaction() as repo:
+        repo.session.add_all(
+            [
+                action("$upper-non-ascii", ["ZOË MÜLLER"], "@chair:x.org"),
+                action("$quoted", ['JO "JJ" STRASSE'], "@chair:x.org"),
+                action("$ascii-casefold", ["ANNE STRASSE"], "@chair:x.org"),
+                action("$kelvin-sign", ["\u212aim"], "@chair:x.org"),  # casefolds to "kim"
+                action("$other-ascii", ["Zoe Muller", "Anne Strasser"], "@chair:x.org"),
+                action("$other-escaped", ["Zoé Müller", 'Jo "J" Straße'], "@chair:x.org"),
+            ]
+        )
+    async with storage.transaction() as repo:
+        rows = await repo.person_rows(person(kim, names))
+        done = await repo.erase_person(person(kim, names))
+    found = sorted(r["event_id"] for r in rows["action_items"])
+    assert found == ["$ascii-casefold", "$kelvin-sign", "$quoted", "$upper-non-ascii"]
+    assert done["action owners replaced"] == 4
+    async with storage.transaction() as repo:
+        owners = {
+            r.event_id: json.loads(r.owners)
+            for r in await repo.session.execute(m.ActionItem.__table__.select())
+        }
+    assert owners["$other-ascii"] == ["Zoe Muller", "Anne Strasser"]
+    assert owners["$other-escaped"] == ["Zoé Müller", 'Jo "J" Straße']
+
+
+async def test_ascii_names_find_owners_stored_escaped(storage):
+    """With plain ASCII names too: a quoted nickname is stored `\\"`, and an
+    owner typed with a look-alike letter (the Kelvin sign) casefolds to the
+    local part."""
+    async with storage.transaction() as repo:
+        repo.session.add_all(
+            [
+                action("$quoted", ['JO "JJ" LEE'], "@chair:x.org"),
+                action("$kelvin-sign", ["\u212aim"], "@chair:x.org"),
+                action("$other", ['Jo "J" Lee', "Kimberly"], "@chair:x.org"),
+            ]
+        )
+    async with storage.transaction() as repo:
+        rows = await repo.person_rows(person("@kim:x.org", ('Jo "JJ" Lee',)))
+    assert sorted(r["event_id"] for r in rows["action_items"]) == ["$kelvin-sign", "$quoted"]
