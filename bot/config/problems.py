@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-:\[\]]+$")
@@ -65,6 +67,14 @@ KNOWN_KEYS = {
     "announce": {"agenda_before", "reminders", "chase_updates", "grace"},
     "member": {"user", "alliance", "name"},
 }
+# The same lists, read-only, for those who check against them (the docs test),
+# by kind of table as `unknown_keys` takes it: "" is the top level, "group"
+# each [[groups]], "cadence" and "announce" its [groups.cadence] and
+# [groups.announce], "member" each [[groups.members]]; the others are named
+# as their tables. `[groups.names]` takes any person as a key: not listed.
+ACCEPTED_KEYS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {kind: frozenset(keys) for kind, keys in KNOWN_KEYS.items()}
+)
 
 
 class Checker:

@@ -17,13 +17,11 @@ from bot.config.groups import GroupConfig, parse_groups
 from bot.config.matrix import MatrixConfig, parse_matrix
 from bot.config.ops import OpsConfig, parse_ops
 from bot.config.privacy import PrivacyConfig, parse_privacy
-from bot.config.problems import KNOWN_KEYS, MATRIX, TEAMS, Checker
+from bot.config.problems import ACCEPTED_KEYS, MATRIX, TEAMS, Checker
 from bot.config.roster import Member
 from bot.config.teams import TeamsConfig, parse_teams
 
 __all__ = ["ACCEPTED_KEYS", "Config", "ConfigError", "GroupConfig", "MatrixConfig", "Member"]
-# Every key the loader accepts, by kind of table: the unknown-key check's own list.
-ACCEPTED_KEYS = KNOWN_KEYS
 
 STORAGE_URL_ENV = "ALLIES_BOT_STORAGE_URL"
 
