@@ -29,6 +29,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
+from storage.repo_privacy_bytes import blob_holds
 from storage.times import to_db
 
 PEOPLE: dict[type, tuple[str, ...]] = {
@@ -120,9 +121,7 @@ class PrivacyRepo:
         o = m.OutboxMessage
         mentioned = o.mentions.contains(json.dumps(person.user_id), autoescape=True)
         named = [c.contains(t, autoescape=True) for t in person.texts for c in (o.body, o.html)]
-        candidates = or_(
-            o.room_id == person.private_room, mentioned, *named, o.file_data.is_not(None)
-        )
+        candidates = or_(o.room_id == person.private_room, mentioned, *named, _file_names(person))
         rows = await self.session.scalars(select(o).where(candidates).order_by(o.id))
         return [
             r
@@ -246,6 +245,17 @@ def _may_own(person: Person) -> Any:
     needles = {n.casefold() for n in (person.user_id, *person.owner_names)}
     plain = [a.owners.icontains(n, autoescape=True) for n in sorted(needles) if n.isascii()]
     return or_(a.owners.contains("\\", autoescape=True), *plain)
+
+
+def _file_names(person: Person) -> Any:
+    """Files whose bytes may name the person. `named_in` decodes a file with
+    invalid bytes replaced: a name found there is in the raw bytes as its
+    UTF-8, unless the name itself holds the replacement character (then
+    every file is a candidate)."""
+    data = m.OutboxMessage.file_data
+    if any("\ufffd" in text for text in person.texts):
+        return data.is_not(None)
+    return or_(*(blob_holds(data, text.encode()) for text in person.texts))
 
 
 def created_column(model: type) -> Any:

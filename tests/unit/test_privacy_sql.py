@@ -10,10 +10,14 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.dialects import mysql
 
 from bot.runtime.privacy import person
 from storage import models as m
 from storage.db import Storage
+from storage.repo_privacy import _file_names
+from storage.repo_privacy_bytes import blob_holds
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC).replace(tzinfo=None)
 ANNA, OTHER = "@anna:x.org", "@anna2:x.org"
@@ -158,3 +162,42 @@ async def test_ascii_names_find_owners_stored_escaped(storage):
     async with storage.transaction() as repo:
         rows = await repo.person_rows(person("@kim:x.org", ('Jo "JJ" Lee',)))
     assert sorted(r["event_id"] for r in rows["action_items"]) == ["$kelvin-sign", "$quoted"]
+
+
+def file_message(txn: str, data: bytes) -> m.OutboxMessage:
+    row = message(txn, "")
+    row.file_name, row.file_type, row.file_data = "f.bin", "application/octet-stream", data
+    return row
+
+
+async def test_files_are_searched_byte_wise_in_the_database(storage):
+    """A file naming the person after zero bytes or invalid UTF-8 is found
+    (as the full read found it); one naming someone else is not read."""
+    async with storage.transaction() as repo:
+        repo.session.add_all(
+            [
+                file_message("mine-after-zeros", b"\x89PNG\x00\x00\x00 owner: Anna Andersen\x00"),
+                file_message("mine-after-bad-utf8", b"\xff\xfe\xc3 " + ANNA.encode() + b" \x00"),
+                file_message("mine-non-ascii", "Zoë and Anna Andersen".encode()),
+                file_message("other-longer-id", b"\x00" + OTHER.encode()),
+                file_message("other-wildcards", b"%anna% a_n_n_a \x00 ANNA ANDERSEN"),
+            ]
+        )
+    async with storage.transaction() as repo:
+        rows = await repo.person_rows(person(ANNA, ("Anna Andersen",)))
+    assert sorted(r["txn_id"] for r in rows["outbox"]) == [
+        "mine-after-bad-utf8",
+        "mine-after-zeros",
+        "mine-non-ascii",
+    ]
+    o = m.OutboxMessage
+    async with storage.transaction() as repo:
+        read = await repo.session.scalars(
+            select(o.txn_id).where(_file_names(person(ANNA, ("Anna Andersen",))))
+        )
+    assert sorted(read) == ["mine-after-bad-utf8", "mine-after-zeros", "mine-non-ascii"]
+
+
+def test_another_database_reads_every_file_rather_than_miss_one():
+    sql = blob_holds(m.OutboxMessage.file_data, b"x").compile(dialect=mysql.dialect())
+    assert str(sql) == "(outbox.file_data IS NOT NULL)"
