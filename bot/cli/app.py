@@ -148,6 +148,7 @@ async def run_bot(config: Config) -> None:
         loop.add_signal_handler(sig, stop)
     try:
         await _connect(networks, core, config)
+        core.outbox.attach(switch)  # links in the first posts are built by the networks
         tasks.start("outbox", partial(core.outbox.run, switch))
         scheduler = AsyncIOScheduler(timezone=UTC)
         poster, housekeeper = Poster(core, scheduler), Housekeeper(core, scheduler)
