@@ -92,7 +92,7 @@ class BareFloor:
             if token is not None:
                 await self._take(response, token)
             else:
-                log.info("sync loop running; listening in 1 room(s)")
+                log.info("sync loop running; rooms listened in: 1")
             token = response["next_batch"]
 
     async def _take(self, response: dict, since: str) -> None:

@@ -79,7 +79,7 @@ class Floor:
             if token is not None:
                 await self._take(response, token)
             else:
-                log.info("sync loop running; listening in 1 room(s)")
+                log.info("sync loop running; rooms listened in: 1")
             token = response.next_batch
 
     async def _take(self, response: SyncResponse, since: str) -> None:

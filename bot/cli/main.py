@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from bot.cli.logs import setup_logging
 from bot.config import Config, ConfigError, load_config
+from bot.meeting.render import plural
 
 EXIT_CONFIG = 2
 
@@ -92,7 +93,7 @@ def _load(path: str, *, need_matrix: bool) -> Config:
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) in {path}", file=sys.stderr)
+        print(f"{plural(len(exc.problems), 'problem')} in {path}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
 
 
@@ -124,9 +125,10 @@ def summarise(config: Config) -> str:
         where = "room" if group.network == "matrix" else "Teams conversation"
         lines.append(
             f"group {group.id} ({group.name}): {where} {group.room}, {group.timezone.key}, "
-            f"{len(group.chairs)} chair(s), {len(group.vice_chairs)} vice-chair(s), "
-            f"{len(group.members)} member(s) from "
-            f"{len({m.alliance for m in group.members})} alliance(s)"
+            f"{plural(len(group.chairs), 'chair')}, "
+            f"{plural(len(group.vice_chairs), 'vice-chair')}, "
+            f"{plural(len(group.members), 'member')} from "
+            f"{plural(len({m.alliance for m in group.members}), 'alliance')}"
         )
     return "\n".join(lines)
 
@@ -203,7 +205,8 @@ def _backup_command(args: argparse.Namespace) -> int:
             manifest = backup(storage.url, storage.data_dir, Path(args.out))
             what = "the database and " if manifest["database"] else ""
             print(
-                f"backup written to {args.out}: {what}{len(manifest['files'])} file(s) of data_dir"
+                f"backup written to {args.out}: {what}"
+                f"{plural(len(manifest['files']), 'file')} of data_dir"
             )
             if sqlite_path(storage.url) is None:
                 print("PostgreSQL: back the database up with pg_dump (docs/operating.md)")

@@ -69,7 +69,7 @@ def parse_action(text: str, group: GroupConfig) -> ActionText:
         owners.append(resolve_owner(words[first_task_word][0].rstrip(","), group))
         first_task_word += 1
     if first_task_word == len(words):
-        raise ValueError("What is the task? Add it after the owner(s).")
+        raise ValueError("What is the task? Add it after the owners.")
     if len(owners) > MAX_OWNERS:
         raise ValueError(f"At most {MAX_OWNERS} owners per action.")
     task, due = split_due(text[words[first_task_word].start() :])

@@ -16,7 +16,7 @@ from bot.config.problems import person_id
 from bot.meeting.actions import owners_text
 from bot.meeting.agenda import describe_meeting, mention
 from bot.meeting.live import session_meeting
-from bot.meeting.render import escape
+from bot.meeting.render import escape, plural
 from bot.runtime.calendars import load_names
 from bot.runtime.core import BotCore
 from bot.runtime.router import Reply
@@ -132,7 +132,7 @@ class Housekeeper:
         await self.core.storage.run_in_transaction(work)
         if closed:
             self.core.outbox.wake()
-            log.info("closed %d meeting(s) left open", closed)
+            log.info("closed %s left open", plural(closed, "meeting"))
         return closed
 
 

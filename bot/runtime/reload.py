@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
 from bot.config.directory import Directory
+from bot.meeting.render import plural
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,8 @@ class Reloader:
                 for problem in exc.problems:
                     log.error("config: %s", problem)
                 log.error(
-                    "config not reloaded: %d problem(s) in %s; the running config stays",
-                    len(exc.problems),
+                    "config not reloaded: %s in %s; the running config stays",
+                    plural(len(exc.problems), "problem"),
                     self.path,
                 )
                 return False
@@ -69,7 +70,9 @@ class Reloader:
             except Exception:
                 log.exception("config reloaded, but re-planning the automatic posts failed")
                 return False
-            log.info("config reloaded: %d group(s) updated, automatic posts re-planned", updated)
+            log.info(
+                "config reloaded: %s updated, automatic posts re-planned", plural(updated, "group")
+            )
             return True
 
     def _apply(self, new: Config) -> int:

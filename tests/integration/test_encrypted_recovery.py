@@ -86,7 +86,7 @@ async def test_a_message_whose_key_comes_late_is_answered_when_it_arrives(secret
         ),
         timeout=45,
     )
-    assert "decrypted 1 earlier message(s) after their keys arrived" in bot.log()
+    assert "earlier messages decrypted after their keys arrived: 1" in bot.log()
     assert "the key came late" not in bot.log()
 
 

@@ -108,7 +108,7 @@ def test_check_config_cli_exit_codes(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("ALLIES_BOT_ACCESS_TOKEN", raising=False)
     assert main(["check-config", "--config", str(write(tmp_path, GOOD))]) == 0
     out = capsys.readouterr().out
-    assert "group allies (ALLIES)" in out and "1 member(s) from 1 alliance(s)" in out
+    assert "group allies (ALLIES)" in out and "1 member from 1 alliance" in out
     assert "s3cret-pass" not in out
     with pytest.raises(SystemExit) as caught:
         main(

@@ -48,7 +48,7 @@ async def test_a_broken_file_is_refused_and_the_running_config_stays(h, caplog):
     )
     with caplog.at_level(logging.ERROR):
         assert not await reloader(h, replans).reload()
-    assert "config not reloaded: 2 problem(s)" in caplog.text
+    assert "config not reloaded: 2 problems" in caplog.text
     assert "groups[0].timezone: unknown time zone 'Mars/Base'" in caplog.text
     assert "members of the group only" in (await h.say(NEW, "!update x"))[0].body
     assert replans == []

@@ -238,5 +238,5 @@ class Crypto:
                 except EncryptionError:
                     log.warning("still cannot decrypt %s after its key arrived", event.event_id)
         if ready:
-            log.info("decrypted %d earlier message(s) after their keys arrived", len(ready))
+            log.info("earlier messages decrypted after their keys arrived: %d", len(ready))
         return ready

@@ -175,7 +175,7 @@ class MatrixTransport:
             await self._maintain_crypto()
             self._ready.set()
             if first_start or not self._listening:
-                log.info("sync loop running; listening in %d room(s)", len(self.rooms))
+                log.info("sync loop running; rooms listened in: %d", len(self.rooms))
                 self._listening = True
             first_start = False
         await batches.drain()  # stopping: finish what was handed over

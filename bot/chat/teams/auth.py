@@ -137,7 +137,7 @@ class TokenValidator:
                     endorsements = tuple(entry.get("endorsements") or ())
                     keys[entry["kid"]] = (jwt.PyJWK(entry, algorithm="RS256"), endorsements)
             source.issuer, source.keys = str(metadata["issuer"]), keys
-            log.info("read %d signing key(s) from %s", len(keys), source.metadata_url)
+            log.info("signing keys read from %s: %d", source.metadata_url, len(keys))
         except (aiohttp.ClientError, TimeoutError, KeyError, ValueError, jwt.PyJWTError) as exc:
             log.warning("cannot read signing keys from %s (%s)", source.metadata_url, exc)
         finally:
