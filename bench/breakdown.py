@@ -35,7 +35,7 @@ def _time(text: str) -> float:
 
 
 def legs(workdir: Path, phase: str | None) -> dict[str, list[float]]:
-    from bot.runtime.core import txn_id_for
+    from bot.runtime.outbox_writer import txn_id_for
 
     started: dict[str, float] = {}
     sent: dict[str, float] = {}

@@ -73,13 +73,6 @@ class ConsoleTransport:
         self._print(f"{who}{' (edited)' if message.replaces else ''}> {indented}")
         return f"$console-reply-{txn_id}"
 
-    name = "console"
-    on_reachable = None
-
-    def owns(self, room_id: str) -> bool:
-        """Everything typed and answered here is the console's."""
-        return True
-
     def permalink(self, room_id: str, message_id: str) -> str | None:
         return None  # a terminal has no links to messages
 

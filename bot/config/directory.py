@@ -27,12 +27,21 @@ class GroupDirectory:
     groups: Mapping[str, GroupConfig] = field(default_factory=dict)
     room_ids: Mapping[str, str] = field(default_factory=dict)
     _rooms: Mapping[str, GroupConfig] = field(init=False, repr=False, compare=False)
+    _by_network: Mapping[str, Mapping[str, GroupConfig]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "groups", MappingProxyType(dict(self.groups)))
         object.__setattr__(self, "room_ids", MappingProxyType(dict(self.room_ids)))
         rooms = {room: self.groups[gid] for room, gid in self.room_ids.items()}
         object.__setattr__(self, "_rooms", MappingProxyType(rooms))
+        by_network: dict[str, dict[str, GroupConfig]] = {}
+        for room, group in rooms.items():
+            by_network.setdefault(group.network, {})[room] = group
+        object.__setattr__(
+            self, "_by_network", {n: MappingProxyType(r) for n, r in by_network.items()}
+        )
 
     @classmethod
     def of(
@@ -54,13 +63,17 @@ class GroupDirectory:
 
     def room_of(self, group_id: str) -> str | None:
         """Where the group's own posts go: its (first) served room."""
-        return next((room for room, gid in self.room_ids.items() if gid == group_id), None)
+        return next(iter(self.rooms_of(group_id)), None)
+
+    def rooms_of(self, group_id: str) -> list[str]:
+        """Every room the group is served in."""
+        return [room for room, gid in self.room_ids.items() if gid == group_id]
 
     def rooms(self, network: str | None = None) -> Mapping[str, GroupConfig]:
         """Served rooms and their groups, all or one network's."""
         if network is None:
             return self._rooms
-        return {room: g for room, g in self._rooms.items() if g.network == network}
+        return self._by_network.get(network, MappingProxyType({}))
 
     def served(self) -> tuple[GroupConfig, ...]:
         """The groups that have a room, each once, in config order."""

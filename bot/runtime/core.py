@@ -23,7 +23,7 @@ from bot.config.directory import Directory, GroupDirectory
 from bot.meeting.people import clean_display_name
 from bot.ops.metrics import COMMANDS, UNDECRYPTABLE
 from bot.runtime.outbox import OutboxSender
-from bot.runtime.outbox_writer import queue_reply, txn_id_for
+from bot.runtime.outbox_writer import queue_reply
 from bot.runtime.router import (
     CommandContext,
     MessageChange,
@@ -35,8 +35,6 @@ from bot.runtime.router import (
 )
 from storage.db import Storage
 from storage.repo import Repo
-
-__all__ = ["BotCore", "txn_id_for", "utc_now"]
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -87,7 +85,8 @@ class BotCore:
     def home_room(self, room_id: str, group: GroupConfig) -> str:
         """Where a group's own posts go (minutes, announcements): its room,
         also for a command typed in a private chat with the bot."""
-        if self.groups.of_room(room_id) is not None:
+        served = self.groups.of_room(room_id)
+        if served is not None and served.id == group.id:
             return room_id
         return self.groups.room_of(group.id) or room_id
 

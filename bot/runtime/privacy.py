@@ -151,9 +151,6 @@ class RetentionJob:
         self.core = core
         self.scheduler = scheduler
 
-    def _rooms(self, group_id: str) -> list[str]:
-        return [room for room, gid in self.core.groups.room_ids.items() if gid == group_id]
-
     async def start(self) -> None:
         """Plan each group's daily purge (by id: looked up when it runs), and purge now."""
         for group in self.core.groups.served():
@@ -175,6 +172,8 @@ class RetentionJob:
             return Counter()
 
         async def work(repo: Repo) -> Counter[str]:
-            return await purge_group(repo, group, self._rooms(group_id), self.core.clock())
+            return await purge_group(
+                repo, group, self.core.groups.rooms_of(group_id), self.core.clock()
+            )
 
         return await self.core.storage.run_in_transaction(work)

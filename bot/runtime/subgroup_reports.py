@@ -5,6 +5,7 @@ record, so nobody has to write the report by hand."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime
 
@@ -17,6 +18,7 @@ from bot.meeting.render import escape, plural
 from bot.runtime.calendars import load_calendar
 from bot.runtime.outbox_writer import event_id_of
 from storage.repo import Repo
+from storage.repo_report import KeyedNote
 
 Link = Callable[[str, str], str | None]  # (group id, message id) -> a link to it
 
@@ -42,16 +44,13 @@ async def _meetings_facts(
     sessions = {s.meeting_key: s for s in await repo.sessions_started_since(sub.id, since)}
     for key, session in sessions.items():
         found.setdefault(key, session_meeting(session, sub.timezone))
-    keys = list(found)
-    minutes = await repo.minutes_keys(sub.id, keys)
+    minutes = await repo.minutes_keys(sub.id, found)
+    notes: dict[str, list[KeyedNote]] = defaultdict(list)
+    for note in await repo.notes_for_meetings(sub.id, found):  # one query for all of them
+        notes[note.meeting_key].append(note)
     facts = [
-        record.MeetingFacts(
-            meeting,
-            sessions.get(meeting.key),
-            await repo.notes_for(sub.id, meeting.key),
-            has_minutes=meeting.key in minutes,
-        )
-        for meeting in found.values()
+        record.MeetingFacts(meeting, sessions.get(key), notes[key], has_minutes=key in minutes)
+        for key, meeting in found.items()
     ]
     return sorted(facts, key=lambda f: f.meeting.start)
 
