@@ -14,23 +14,19 @@ from zoneinfo import ZoneInfo
 
 from bot.calendar.cadence import KEY_FORMAT, Meeting, MeetingStatus, localize
 from bot.meeting.group_calendar import GroupCalendar
-from bot.meeting.record import START_WINDOW, last_started
+from bot.meeting.record import START_WINDOW, SessionLike, last_started
 
 ADHOC_LENGTH = timedelta(hours=1)
 
 
-class Session(Protocol):
+class Session(SessionLike, Protocol):
     """What this module reads of a live session (storage's `StoredSession`
     has these fields), so the domain does not depend on storage."""
 
     @property
-    def meeting_key(self) -> str: ...
-    @property
     def start_local(self) -> str: ...
     @property
     def end_local(self) -> str: ...
-    @property
-    def ended_at(self) -> datetime | None: ...
 
 
 def local_key(moment: datetime) -> str:

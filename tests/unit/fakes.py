@@ -187,3 +187,20 @@ async def make_harness(tmp_path: Path, config_text: str = CONFIG) -> Harness:
     core.bind_room(ROOM, config.groups[0])
     holder["h"] = Harness(config, core, transport)
     return holder["h"]
+
+
+async def queued_harness(tmp_path: Path, rooms: list[str]) -> Harness:
+    """A harness whose outbox holds message `m<i>` (txn `t<i>`) for `rooms[i]`, in order."""
+    h = await make_harness(tmp_path)
+    async with h.core.storage.transaction() as repo:
+        for index, room in enumerate(rooms):
+            await repo.enqueue(
+                txn_id=f"t{index}",
+                room_id=room,
+                body=f"m{index}",
+                html="",
+                reply_to=None,
+                mentions=(),
+                now=h.clock,
+            )
+    return h

@@ -21,7 +21,7 @@ from bot.runtime.outbox import (
     injected_send_errors,
 )
 from bot.runtime.supervisor import Backoff, Supervisor
-from tests.unit.fakes import ROOM, make_harness
+from tests.unit.fakes import ROOM, queued_harness
 
 OTHER_ROOM = "!other:example.org"
 
@@ -40,24 +40,8 @@ class Flaky:
         return f"id{len(self.sent)}"
 
 
-async def queued(tmp_path, rooms: list[str]):
-    h = await make_harness(tmp_path)
-    async with h.core.storage.transaction() as repo:
-        for index, room in enumerate(rooms):
-            await repo.enqueue(
-                txn_id=f"t{index}",
-                room_id=room,
-                body=f"m{index}",
-                html="",
-                reply_to=None,
-                mentions=(),
-                now=h.clock,
-            )
-    return h
-
-
 async def test_a_raising_sender_costs_one_attempt_and_blocks_only_its_room(tmp_path, caplog):
-    h = await queued(tmp_path, [OTHER_ROOM, ROOM, OTHER_ROOM, ROOM])
+    h = await queued_harness(tmp_path, [OTHER_ROOM, ROOM, OTHER_ROOM, ROOM])
     transport = Flaky({OTHER_ROOM})
     h.core.outbox.attach(transport)
     with caplog.at_level(logging.WARNING, logger="bot.runtime.outbox"):
@@ -77,7 +61,7 @@ async def test_a_raising_sender_costs_one_attempt_and_blocks_only_its_room(tmp_p
 
 
 async def test_a_failed_message_is_retried_soon_not_at_the_idle_poll(tmp_path):
-    h = await queued(tmp_path, [ROOM])
+    h = await queued_harness(tmp_path, [ROOM])
     transport = Flaky({ROOM})
     run = asyncio.create_task(h.core.outbox.run(transport))
     await asyncio.sleep(0.2)
@@ -117,7 +101,7 @@ class SendsThenLosesTheDatabase:
 
 
 async def test_a_database_error_restarts_the_sender_and_resends_the_same_txn(tmp_path):
-    h = await queued(tmp_path, [ROOM])
+    h = await queued_harness(tmp_path, [ROOM])
     transport = SendsThenLosesTheDatabase(h.core.outbox)
     tasks = Supervisor(Backoff(first=0.01, cap=0.01))
     tasks.start("outbox", lambda: h.core.outbox.run(transport))
@@ -139,7 +123,7 @@ async def test_a_database_error_restarts_the_sender_and_resends_the_same_txn(tmp
 
 
 async def test_the_oldest_pending_age(tmp_path):
-    h = await queued(tmp_path, [ROOM, ROOM])
+    h = await queued_harness(tmp_path, [ROOM, ROOM])
     h.clock += timedelta(seconds=42)
     assert await h.core.outbox.oldest_pending_age() == pytest.approx(42.0)
     h.core.outbox.attach(Flaky(set()))
@@ -159,7 +143,7 @@ def test_the_fault_seam_is_off_unless_set(monkeypatch):
 
 async def test_the_fault_seam_raises_the_first_n_sends(tmp_path, monkeypatch):
     monkeypatch.setenv(FAULT_SEND_ERRORS_ENV, "2")
-    h = await queued(tmp_path, [ROOM])
+    h = await queued_harness(tmp_path, [ROOM])
     outbox = OutboxSender(h.core.storage, lambda: h.clock)
     transport = Flaky(set())
     outbox.attach(transport)

@@ -3,7 +3,7 @@ added) holds back its own messages only, and gives none of them up."""
 
 from bot.chat.transport import Outgoing, SendError
 from bot.runtime.outbox import MAX_ATTEMPTS, PENDING_BATCH
-from tests.unit.fakes import ROOM, make_harness
+from tests.unit.fakes import ROOM, queued_harness
 
 WAITING_ROOM = "19:not-yet@thread.tacv2"
 
@@ -22,20 +22,9 @@ class ReachesOneRoomLater:
 
 async def queued(tmp_path, rooms: list[str]):
     """A harness whose outbox holds message `m<i>` for `rooms[i]`, in order."""
-    h = await make_harness(tmp_path)
+    h = await queued_harness(tmp_path, rooms)
     transport = ReachesOneRoomLater()
     h.core.outbox.attach(transport)
-    async with h.core.storage.transaction() as repo:
-        for index, room in enumerate(rooms):
-            await repo.enqueue(
-                txn_id=f"t{index}",
-                room_id=room,
-                body=f"m{index}",
-                html="",
-                reply_to=None,
-                mentions=(),
-                now=h.clock,
-            )
     return h, transport
 
 

@@ -55,12 +55,18 @@ async def stored_updates(server, database: str) -> tuple[int, int]:
     return row[0], row[1]
 
 
-async def test_postgres_restarted_mid_burst(synapse, make_member, postgres, tmp_path):
+async def bot_on_postgres(synapse, make_member, postgres, tmp_path, members: int):
+    """The real bot on a fresh PostgreSQL database, running; (world, database)."""
     database = f"bot_{secrets.token_hex(4)}"
-    world = await make_world(synapse, make_member, tmp_path, count=3)
+    world = await make_world(synapse, make_member, tmp_path, count=members)
     on_postgres(world, postgres.create_database(database))
     await world.bot.start()
     await world.bot.wait_for_log(READY)
+    return world, database
+
+
+async def test_postgres_restarted_mid_burst(synapse, make_member, postgres, tmp_path):
+    world, database = await bot_on_postgres(synapse, make_member, postgres, tmp_path, 3)
     observer = world.members[0]
     sent: list[str] = []
 
@@ -91,11 +97,7 @@ async def test_postgres_restarted_mid_burst(synapse, make_member, postgres, tmp_
 
 
 async def test_postgres_restarted_while_idle(synapse, make_member, postgres, tmp_path):
-    database = f"bot_{secrets.token_hex(4)}"
-    world = await make_world(synapse, make_member, tmp_path, count=2)
-    on_postgres(world, postgres.create_database(database))
-    await world.bot.start()
-    await world.bot.wait_for_log(READY)
+    world, database = await bot_on_postgres(synapse, make_member, postgres, tmp_path, 2)
     member = world.members[1]
     try:
         await member.ask(world.room, "!update before the restart")
