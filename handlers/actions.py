@@ -12,7 +12,7 @@ from bot.calendar.dates import DateParseError, DateSettings, parse_when
 from bot.meeting.actions import action_line, parse_action, resolve_owner, split_due
 from bot.meeting.record import Item
 from bot.meeting.render import escape
-from bot.runtime.router import CommandContext, Reply, Role, Router, UsageError, number_arg
+from bot.runtime.router import CommandContext, Phase, Reply, Role, Router, UsageError, number_arg
 from handlers.live import target_meeting_key
 from storage.repo_meetings import StoredAction
 
@@ -57,7 +57,10 @@ def register(router: Router) -> None:
         "action",
         role=Role.MEMBER,
         usage="!action <who> <task> [due <when>]",
-        summary="record an action item (several owners: a,b or @a:x @b:x)",
+        summary="record an action item; edit or drop one",
+        phase=Phase.AFTER,
+        topic="action items",
+        example="!action me circulate the draft due 15 January",
     )
     async def action(ctx: CommandContext) -> Reply:
         try:
@@ -87,12 +90,23 @@ def register(router: Router) -> None:
         "actions",
         role=Role.MEMBER,
         usage="!actions [mine|@user|all]",
-        summary="open action items (all: also closed ones)",
+        summary="open action items (`all`: closed ones too)",
+        phase=Phase.AFTER,
+        topic="action items",
+        example="!actions mine",
     )
     async def actions(ctx: CommandContext) -> Reply:
         return Reply(await list_actions(ctx))
 
-    @router.command("done", role=Role.MEMBER, usage="!done <id>", summary="close an action item")
+    @router.command(
+        "done",
+        role=Role.MEMBER,
+        usage="!done <id>",
+        summary="close an action item",
+        phase=Phase.AFTER,
+        topic="action items",
+        example="!done 3",
+    )
     async def done(ctx: CommandContext) -> Reply:
         item = await _owned_action(ctx, ctx.args)
         await ctx.repo.set_action_status(item.id, "done", ctx.sender, ctx.now)
@@ -103,6 +117,9 @@ def register(router: Router) -> None:
         role=Role.MEMBER,
         usage="!action edit <id> <text> [due <when>]",
         summary="change an action item's text or due date",
+        phase=Phase.AFTER,
+        topic="action items",
+        example="!action edit 3 circulate the second draft due 22 January",
     )
     async def edit(ctx: CommandContext) -> Reply:
         number, _, rest = ctx.args.partition(" ")
@@ -121,6 +138,9 @@ def register(router: Router) -> None:
         role=Role.VICE_CHAIR,
         usage="!action drop <id>",
         summary="drop an action item that is no longer needed",
+        phase=Phase.AFTER,
+        topic="action items",
+        example="!action drop 3",
     )
     async def drop(ctx: CommandContext) -> Reply:
         item = await _owned_action(ctx, ctx.args)

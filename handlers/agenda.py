@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.meeting.agenda import ProposedItem, agenda_lines
 from bot.runtime.agenda_data import agenda_text
 from bot.runtime.calendars import load_calendar
-from bot.runtime.router import CommandContext, Reply, Role, Router, UsageError, number_arg
+from bot.runtime.router import CommandContext, Phase, Reply, Role, Router, UsageError, number_arg
 from handlers.schedule import NO_CADENCE
 
 MAX_ITEM_CHARS = 300
@@ -24,7 +24,8 @@ def register(router: Router) -> None:
         "agenda",
         role=Role.OUTSIDER,
         usage="!agenda",
-        summary="the draft agenda of the next meeting",
+        summary="the next meeting's agenda and proposed items",
+        phase=Phase.BEFORE,
     )
     async def agenda_command(ctx: CommandContext) -> Reply:
         if ctx.args:
@@ -40,6 +41,8 @@ def register(router: Router) -> None:
         role=Role.MEMBER,
         usage="!agenda add <text>",
         summary="propose an item for the next meeting's agenda",
+        phase=Phase.BEFORE,
+        example="!agenda add Erasmus+ call 2027: who applies?",
     )
     async def agenda_add(ctx: CommandContext) -> Reply:
         if not ctx.args:
@@ -71,7 +74,9 @@ def register(router: Router) -> None:
         "agenda remove",
         role=Role.VICE_CHAIR,
         usage="!agenda remove <n>",
-        summary="remove a proposed item (n as numbered in !agenda)",
+        summary="remove a proposed item (its number in `!agenda`)",
+        phase=Phase.BEFORE,
+        example="!agenda remove 2",
     )
     async def agenda_remove(ctx: CommandContext) -> Reply:
         number = number_arg(ctx.args)
@@ -94,7 +99,9 @@ def register(router: Router) -> None:
         "quiet",
         role=Role.MEMBER,
         usage="!quiet [off]",
-        summary="stop (or with off, restart) the reminders about missing updates",
+        summary="stop the reminders about your missing update (`off`: restart them)",
+        phase=Phase.BEFORE,
+        example="!quiet",
     )
     async def quiet_command(ctx: CommandContext) -> Reply:
         if ctx.args not in ("", "on", "off"):

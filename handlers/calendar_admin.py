@@ -17,7 +17,7 @@ from bot.meeting.group_calendar import GroupCalendar
 from bot.meeting.live import local_key
 from bot.meeting.render import escape
 from bot.runtime.calendars import load_calendar
-from bot.runtime.router import CommandContext, Reply, Role, Router, UsageError
+from bot.runtime.router import CommandContext, Phase, Reply, Role, Router, UsageError
 from handlers.schedule import NO_CADENCE
 
 MOVE_RE = re.compile(r"^(?P<old>.+?)\s+to\s+(?P<new>.+)$", re.IGNORECASE | re.DOTALL)
@@ -82,6 +82,9 @@ def register(router: Router) -> None:
         role=Role.VICE_CHAIR,
         usage="!skip <date> [reason]",
         summary="cancel the meeting on that date",
+        phase=Phase.BEFORE,
+        topic="cancel, move or add a meeting",
+        example="!skip 5 February 2027 clash with the General Forum",
     )
     async def skip_command(ctx: CommandContext) -> Reply:
         if not ctx.args:
@@ -101,6 +104,9 @@ def register(router: Router) -> None:
         role=Role.VICE_CHAIR,
         usage="!move <date> to <date and time> [reason]",
         summary="move a meeting to another day or time",
+        phase=Phase.BEFORE,
+        topic="cancel, move or add a meeting",
+        example="!move 5 February to 12 February 14:00 clash with the General Forum",
     )
     async def move_command(ctx: CommandContext) -> Reply:
         match = MOVE_RE.match(ctx.args)
@@ -128,6 +134,9 @@ def register(router: Router) -> None:
         role=Role.VICE_CHAIR,
         usage="!meeting add <date and time> [reason]",
         summary="add an extra meeting",
+        phase=Phase.BEFORE,
+        topic="cancel, move or add a meeting",
+        example="!meeting add 19 February 2027 11:00 the yearly report",
     )
     async def meeting_add(ctx: CommandContext) -> Reply:
         if not ctx.args:

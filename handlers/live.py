@@ -14,7 +14,7 @@ from bot.meeting.live import local_key, meeting_to_start, session_meeting
 from bot.meeting.record import Item, MeetingFacts, MeetingStatus, NoteKind, meeting_for, present
 from bot.meeting.render import plural
 from bot.runtime.calendars import load_calendar
-from bot.runtime.router import CommandContext, Reply, Role, Router, UsageError
+from bot.runtime.router import CommandContext, Phase, Reply, Role, Router, UsageError
 from storage.repo_meetings import StoredSession
 
 RECORDED = "✅"
@@ -62,7 +62,9 @@ def register(router: Router) -> None:
         "startmeeting",
         role=Role.VICE_CHAIR,
         usage="!startmeeting",
-        summary="start the meeting (live notes until !endmeeting)",
+        summary="start the meeting: notes are recorded until `!endmeeting`",
+        phase=Phase.DURING,
+        topic="start and end the meeting",
     )
     async def start(ctx: CommandContext) -> Reply:
         running = await ctx.repo.open_session(ctx.group.id)
@@ -98,7 +100,12 @@ def register(router: Router) -> None:
         )
 
     @router.command(
-        "endmeeting", role=Role.VICE_CHAIR, usage="!endmeeting", summary="end the running meeting"
+        "endmeeting",
+        role=Role.VICE_CHAIR,
+        usage="!endmeeting",
+        summary="end the running meeting",
+        phase=Phase.DURING,
+        topic="start and end the meeting",
     )
     async def end(ctx: CommandContext) -> Reply:
         session = await _open_session(ctx)
@@ -124,26 +131,42 @@ def register(router: Router) -> None:
         role=Role.VICE_CHAIR,
         usage="!topic <text>",
         summary="start a new topic in the running meeting",
+        phase=Phase.DURING,
+        topic="a new topic, a note, a decision",
+        example="!topic Sub-group reports",
     )
     async def topic(ctx: CommandContext) -> Reply:
         return await record(ctx, NoteKind.TOPIC, key=(await _open_session(ctx)).meeting_key)
 
     @router.command(
-        "info", role=Role.MEMBER, usage="!info <text>", summary="add a note to the current topic"
+        "info",
+        role=Role.MEMBER,
+        usage="!info <text>",
+        summary="add a note to the current topic",
+        phase=Phase.DURING,
+        topic="a new topic, a note, a decision",
+        example="!info The questionnaire closes on 15 January.",
     )
     async def info(ctx: CommandContext) -> Reply:
         return await record(ctx, NoteKind.INFO)
 
-    for name in ("decision", "agreed"):
-        router.command(
-            name, role=Role.VICE_CHAIR, usage=f"!{name} <text>", summary="record a decision"
-        )(decision)
+    router.command(
+        "agreed",
+        role=Role.VICE_CHAIR,
+        usage="!agreed <text>",
+        summary="record a decision",
+        phase=Phase.DURING,
+        topic="a new topic, a note, a decision",
+        example="!agreed The position paper goes to the Forum Board.",
+        aliases=("decision",),
+    )(decision)
 
     @router.command(
         "here",
         role=Role.MEMBER,
         usage="!here",
-        summary="mark yourself present in the running meeting",
+        summary="say you are present",
+        phase=Phase.DURING,
     )
     async def here(ctx: CommandContext) -> Reply:
         return await record(ctx, NoteKind.HERE, key=(await _open_session(ctx)).meeting_key)
@@ -152,7 +175,9 @@ def register(router: Router) -> None:
         "apologies",
         role=Role.MEMBER,
         usage="!apologies [text]",
-        summary="send your apologies (also before the meeting)",
+        summary="send your apologies",
+        phase=Phase.BEFORE,
+        example="!apologies travelling to Brussels that day",
     )
     async def apologies(ctx: CommandContext) -> Reply:
         key = await target_meeting_key(ctx, Item.APOLOGY)
@@ -163,6 +188,7 @@ def register(router: Router) -> None:
         role=Role.MEMBER,
         usage="!undo",
         summary="remove the last item you recorded (chairs: anyone's)",
+        phase=Phase.DURING,
     )
     async def undo(ctx: CommandContext) -> Reply:
         return await undo_last(ctx)

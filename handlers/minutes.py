@@ -13,7 +13,7 @@ from bot.meeting.minutes import compile_minutes, minutes_filename
 from bot.meeting.render import MAX_CHUNK_CHARS, split_for_messages
 from bot.runtime.calendars import load_calendar
 from bot.runtime.minutes_data import gather_minutes
-from bot.runtime.router import CommandContext, OutgoingFile, Reply, Role, RoomPost, Router
+from bot.runtime.router import CommandContext, OutgoingFile, Phase, Reply, Role, RoomPost, Router
 
 
 def minutes_posts(
@@ -41,8 +41,10 @@ def register(router: Router) -> None:
     @router.command(
         "minutes",
         role=Role.VICE_CHAIR,
-        usage="!minutes",
-        summary="post the minutes of the current or most recent meeting",
+        usage="!minutes [date]",
+        summary="post the minutes of the latest meeting, or of a date",
+        phase=Phase.AFTER,
+        example="!minutes 4 December",
     )
     async def minutes(ctx: CommandContext) -> Reply:
         calendar = await load_calendar(ctx.repo, ctx.group)

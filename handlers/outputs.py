@@ -18,7 +18,7 @@ from bot.meeting.outputs import (
     status_text,
 )
 from bot.meeting.render import escape
-from bot.runtime.router import CommandContext, Reply, Role, Router, UsageError, number_arg
+from bot.runtime.router import CommandContext, Phase, Reply, Role, Router, UsageError, number_arg
 from handlers.actions import local_today, parse_due
 from storage.repo_outputs import StoredOutput
 
@@ -45,7 +45,10 @@ def register(router: Router) -> None:
         "output add",
         role=Role.MEMBER,
         usage="!output add <kind> <title> [due <when>] [owner <who>]",
-        summary="record a planned output (position-paper, guideline, best-practice, …)",
+        summary="record a planned output",
+        phase=Phase.RECORD,
+        topic="record, list or move on the group's outputs",
+        example="!output add position-paper Micro-credentials in alliances due 30 June",
     )
     async def output_add(ctx: CommandContext) -> Reply:
         try:
@@ -70,7 +73,10 @@ def register(router: Router) -> None:
         "outputs",
         role=Role.MEMBER,
         usage="!outputs [all]",
-        summary="the group's outputs under way (all: also adopted, published, dropped)",
+        summary="outputs under way (`all`: finished ones too)",
+        phase=Phase.RECORD,
+        topic="record, list or move on the group's outputs",
+        example="!outputs all",
     )
     async def outputs(ctx: CommandContext) -> Reply:
         every = ctx.args.strip().lower() == "all"
@@ -89,7 +95,10 @@ def register(router: Router) -> None:
         "output",
         role=Role.MEMBER,
         usage=f"!output <id> <{'|'.join(STATUSES)}> [note]  or  !output <id> link <url>",
-        summary="move an output on (Forum Board consultation, General Forum review, …)",
+        summary="record an output and move it on",
+        phase=Phase.RECORD,
+        topic="record, list or move on the group's outputs",
+        example="!output 3 consultation sent to the Forum Board",
     )
     async def output_change(ctx: CommandContext) -> Reply:
         number, _, rest = ctx.args.strip().partition(" ")

@@ -12,7 +12,7 @@ from datetime import UTC
 from bot.meeting.render import escape, plural
 from bot.runtime.privacy import done_text, erase_person, export_person
 from bot.runtime.ratelimit import Limit, take
-from bot.runtime.router import CommandContext, OutgoingFile, Reply, Role, RoomPost, Router
+from bot.runtime.router import CommandContext, OutgoingFile, Phase, Reply, Role, RoomPost, Router
 
 CONFIRM = "confirm"
 EXPORTS = Limit("mydata")
@@ -45,7 +45,12 @@ def privacy_notice(ctx: CommandContext) -> str:
 
 def register(router: Router) -> None:
     @router.command(
-        "privacy", role=Role.OUTSIDER, usage="!privacy", summary="what the bot stores, and why"
+        "privacy",
+        role=Role.OUTSIDER,
+        usage="!privacy",
+        summary="what the bot stores, and why",
+        phase=Phase.PRIVACY,
+        topic="what is stored, a copy of yours, erasure",
     )
     async def privacy(ctx: CommandContext) -> Reply:
         return Reply(privacy_notice(ctx))
@@ -54,7 +59,9 @@ def register(router: Router) -> None:
         "mydata",
         role=Role.OUTSIDER,
         usage="!mydata",
-        summary="a copy of everything stored about you, sent to you privately",
+        summary="a copy of what is stored about you, sent privately",
+        phase=Phase.PRIVACY,
+        topic="what is stored, a copy of yours, erasure",
     )
     async def mydata(ctx: CommandContext) -> Reply:
         if refusal := await too_often(ctx, EXPORTS, "asked for a copy of your data"):
@@ -80,7 +87,10 @@ def register(router: Router) -> None:
         "forget",
         role=Role.OUTSIDER,
         usage="!forget me [confirm]",
-        summary="erase what the bot stores about you (asks to confirm first)",
+        summary="erase what is stored about you (asks to confirm)",
+        phase=Phase.PRIVACY,
+        topic="what is stored, a copy of yours, erasure",
+        example="!forget me",
     )
     async def forget(ctx: CommandContext) -> Reply:
         words = ctx.args.lower().split()

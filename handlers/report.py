@@ -17,7 +17,7 @@ from bot.meeting.report.markdown import report_summary
 from bot.meeting.report.period import PeriodError, parse_period
 from bot.runtime.charts import draw_charts
 from bot.runtime.report_data import gather_report
-from bot.runtime.router import CommandContext, OutgoingFile, Reply, Role, Router, UsageError
+from bot.runtime.router import CommandContext, OutgoingFile, Phase, Reply, Role, Router, UsageError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 NO_CHARTS = "The charts could not be drawn this time; the report below is complete without them."
@@ -32,7 +32,9 @@ def register(router: Router) -> None:
         "report",
         role=Role.VICE_CHAIR,
         usage="!report [year | <from> to <to>]",
-        summary="the report to WP2: meetings, attendance, updates, decisions, actions, outputs",
+        summary="the yearly report to the WP2 Board",
+        phase=Phase.RECORD,
+        example="!report 2026",
     )
     async def report(ctx: CommandContext) -> Reply:
         schedule = ctx.group.schedule

@@ -9,6 +9,7 @@ from bot.runtime.calendars import load_calendar
 from bot.runtime.router import (
     CommandContext,
     OutgoingFile,
+    Phase,
     Reply,
     Role,
     Router,
@@ -23,7 +24,14 @@ ICS_MEETINGS = 40
 
 
 def register(router: Router) -> None:
-    @router.command("next", role=Role.OUTSIDER, usage="!next", summary="the next meeting")
+    @router.command(
+        "next",
+        role=Role.OUTSIDER,
+        usage="!next",
+        summary="the next meeting",
+        phase=Phase.BEFORE,
+        topic="when we meet: the next meeting, the list, a calendar file",
+    )
     async def next_command(ctx: CommandContext) -> Reply:
         calendar = await load_calendar(ctx.repo, ctx.group)
         if calendar.cadence is None:
@@ -45,6 +53,9 @@ def register(router: Router) -> None:
         role=Role.OUTSIDER,
         usage="!schedule [n]",
         summary=f"the next n meetings (default {DEFAULT_COUNT}), skipped and moved ones marked",
+        phase=Phase.BEFORE,
+        topic="when we meet: the next meeting, the list, a calendar file",
+        example="!schedule 8",
     )
     async def schedule_command(ctx: CommandContext) -> Reply:
         count = _count(ctx.args)
@@ -61,7 +72,9 @@ def register(router: Router) -> None:
         "ics",
         role=Role.OUTSIDER,
         usage="!ics",
-        summary="the upcoming meetings as a calendar file (.ics) for Outlook, Teams or Google",
+        summary="the upcoming meetings as a calendar file (.ics)",
+        phase=Phase.BEFORE,
+        topic="when we meet: the next meeting, the list, a calendar file",
     )
     async def ics_command(ctx: CommandContext) -> Reply:
         calendar = await load_calendar(ctx.repo, ctx.group)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.meeting.agenda import describe_meeting
 from bot.meeting.render import escape
 from bot.runtime.calendars import load_calendar
-from bot.runtime.router import CommandContext, Reply, Role, Router
+from bot.runtime.router import CommandContext, Phase, Reply, Role, Router
 
 
 def register(router: Router) -> None:
@@ -13,7 +13,8 @@ def register(router: Router) -> None:
         "subgroups",
         role=Role.OUTSIDER,
         usage="!subgroups",
-        summary="the sub-groups reporting to this group, with their next meetings",
+        summary="the sub-groups and their next meetings",
+        phase=Phase.RECORD,
     )
     async def subgroups(ctx: CommandContext) -> Reply:
         if not ctx.group.subgroups:

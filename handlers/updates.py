@@ -10,7 +10,7 @@ from bot.meeting.people import Names
 from bot.meeting.record import Item, meeting_for
 from bot.meeting.render import escape
 from bot.runtime.calendars import load_calendar
-from bot.runtime.router import CommandContext, MessageChange, Reply, Role, Router, UsageError
+from bot.runtime.router import CommandContext, MessageChange, Phase, Reply, Role, Router, UsageError
 from storage.repo import Repo
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,10 @@ def register(router: Router) -> None:
         "update",
         role=Role.MEMBER,
         usage="!update <text>",
-        summary="send your update for the next meeting (edit or delete the message to change it)",
+        summary="send your update for the next meeting (edit the message to change it)",
+        phase=Phase.BEFORE,
+        topic="send your update; read everyone's",
+        example="!update Our alliance launched a micro-credentials catalogue.",
         on_edit=edit_update,
         on_redact=redact_update,
     )
@@ -63,7 +66,9 @@ def register(router: Router) -> None:
         "updates",
         role=Role.MEMBER,
         usage="!updates",
-        summary="the updates collected so far for the next meeting, by alliance",
+        summary="the updates sent so far for the next meeting, by alliance",
+        phase=Phase.BEFORE,
+        topic="send your update; read everyone's",
     )
     async def updates_command(ctx: CommandContext) -> Reply:
         period = await current_period(ctx)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 # Handlers attach files as `OutgoingFile` from here: they never import a chat adapter.
 from bot.chat.transport import OutgoingFile
@@ -50,6 +50,16 @@ def role_of(group: GroupConfig, user_id: str) -> Role:
     if group.alliance_of(user_id) is not None:
         return Role.MEMBER
     return Role.OUTSIDER
+
+
+class Phase(StrEnum):
+    """Where in the meeting cycle a command is used: `!help` groups by it."""
+
+    BEFORE = "Before the meeting"
+    DURING = "In the meeting"
+    AFTER = "After the meeting"
+    RECORD = "The record"
+    PRIVACY = "Privacy"
 
 
 @dataclass(frozen=True)
@@ -133,13 +143,25 @@ ChangeHandler = Callable[[MessageChange], Awaitable[Reply | None]]
 
 @dataclass(frozen=True)
 class Command:
+    """A command as declared once: its `!help` entries, its usage line and
+    whether it takes arguments all come from here."""
+
     name: str
     handler: Handler
     role: Role
     usage: str
     summary: str
+    phase: Phase = Phase.BEFORE
+    example: str = ""  # a typical use, for `!help <command>`; the usage when it takes nothing
+    aliases: tuple[str, ...] = ()
+    topic: str = ""  # commands sharing a topic share one `!help` line, which it names
     on_edit: ChangeHandler | None = None
     on_redact: ChangeHandler | None = None
+
+    @property
+    def takes_args(self) -> bool:
+        """A usage line without a `<…>` or `[…]` placeholder declares no arguments."""
+        return "<" in self.usage or "[" in self.usage
 
 
 class UsageError(Exception):
@@ -171,24 +193,38 @@ class Router:
         role: Role,
         usage: str,
         summary: str,
+        phase: Phase = Phase.BEFORE,
+        example: str = "",
+        aliases: tuple[str, ...] = (),
+        topic: str = "",
         on_edit: ChangeHandler | None = None,
         on_redact: ChangeHandler | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Decorator registering a handler under `!name`. A command whose
-        messages stay meaningful after sending (an `!update`) says what an
-        edit or a redaction of one means; other commands ignore both."""
+        """Decorator registering a handler under `!name` (and its aliases). A
+        command whose messages stay meaningful after sending (an `!update`)
+        says what an edit or a redaction of one means; others ignore both."""
 
         def register(handler: Handler) -> Handler:
-            if name in self._commands:
-                raise ValueError(f"command !{name} registered twice")
-            command = Command(name, handler, role, usage, summary, on_edit, on_redact)
-            self._commands[name] = command
+            command = Command(
+                name, handler, role, usage, summary, phase, example or usage, aliases, topic,
+                on_edit, on_redact,
+            )  # fmt: skip
+            for key in (name, *aliases):
+                if key in self._commands:
+                    raise ValueError(f"command !{key} registered twice")
+                self._commands[key] = command
             return handler
 
         return register
 
     def available_to(self, role: Role) -> list[Command]:
-        return [c for c in self._commands.values() if c.role <= role]
+        """Each command once (not once per alias), in the order registered."""
+        unique = {id(c): c for c in self._commands.values() if c.role <= role}
+        return list(unique.values())
+
+    def subcommands(self, name: str) -> list[Command]:
+        """`!agenda add`, `!agenda remove` for `agenda`."""
+        return [c for key, c in self._commands.items() if key.startswith(f"{name} ")]
 
     def get(self, name: str) -> Command | None:
         return self._commands.get(name)
@@ -207,10 +243,13 @@ class Router:
         ctx.outcome = (name if command else "unknown", "failed")
         if command is None:
             ctx.outcome = ("unknown", "unknown")
-            return Reply(self._unknown(name))
+            return Reply(self.unknown(name))
         if ctx.role < command.role:
             ctx.outcome = (name, "refused")
             return Reply(f"Sorry, `!{name}` is for {command.role.who} only.")
+        if ctx.args and not command.takes_args:
+            ctx.outcome = (name, "usage")
+            return Reply(self._no_arguments(name, ctx.args))
         try:
             reply = await command.handler(ctx)
         except UsageError as exc:
@@ -243,7 +282,13 @@ class Router:
                     return reply
         return None
 
-    def _unknown(self, name: str) -> str:
+    def _no_arguments(self, name: str, args: str) -> str:
+        """Nothing is done with words a command would ignore: say so instead."""
+        others = [f"`{c.usage}`" for c in self.subcommands(name)]
+        also = f" Did you mean {' or '.join(others)}?" if others else ""
+        return f"`!{name}` takes no arguments, so I did nothing.{also} Type just `!{name}`."
+
+    def unknown(self, name: str) -> str:
         close = difflib.get_close_matches(name, list(self._commands), n=1, cutoff=0.7)
         hint = f" Did you mean `!{close[0]}`?" if close else ""
         return f"I don't know the command `!{name}`.{hint} Type `!help` for the list."

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.fault
 ANNA, CHAIR, OUTSIDER = "@anna:example.org", "@chair:example.org", "@stranger:example.org"
 # Every command the bot answers (aliases such as `!agreed` included), as the
 # router lists them: a new command is fuzzed and injected without a word here.
-COMMANDS = [c.name for c in build_router().available_to(max(Role))]
+COMMANDS = [n for c in build_router().available_to(max(Role)) for n in (c.name, *c.aliases)]
 NAMES = [*COMMANDS, "nonsense"]
 SAMPLES = [
     "",
@@ -91,7 +91,8 @@ def _answered_or_ignored(loop, h, sender: str, body: str) -> None:
 
 def test_the_fuzzed_commands_are_the_routers(fuzz_harness):
     _, h = fuzz_harness
-    assert [c.name for c in h.core.router.available_to(max(Role))] == COMMANDS
+    commands = h.core.router.available_to(max(Role))
+    assert [n for c in commands for n in (c.name, *c.aliases)] == COMMANDS
     assert {"report", "output", "outputs", "privacy", "mydata", "forget", "subgroups"} <= {
         *COMMANDS
     }
@@ -125,8 +126,13 @@ def test_fuzzed_commands_are_answered_or_ignored_never_crash(fuzz_harness, name,
 
 async def test_permission_matrix(calendar_harness):
     h = calendar_harness
-    restricted = [c for c in h.core.router.available_to(Role.CHAIR) if c.role >= Role.VICE_CHAIR]
-    assert {c.name for c in restricted} >= {
+    restricted = [
+        name
+        for c in h.core.router.available_to(Role.CHAIR)
+        if c.role >= Role.VICE_CHAIR
+        for name in (c.name, *c.aliases)
+    ]
+    assert set(restricted) >= {
         "skip",
         "move",
         "meeting add",
@@ -139,10 +145,10 @@ async def test_permission_matrix(calendar_harness):
         "minutes",
         "action drop",
     }
-    for command in restricted:
+    for name in restricted:
         for who in (ANNA, OUTSIDER):
-            [reply] = await h.say(who, f"!{command.name} 1 something")
-            assert reply.body == f"Sorry, `!{command.name}` is for chairs and vice-chairs only."
+            [reply] = await h.say(who, f"!{name} 1 something")
+            assert reply.body == f"Sorry, `!{name}` is for chairs and vice-chairs only."
     members_only = [c for c in h.core.router.available_to(Role.MEMBER) if c.role == Role.MEMBER]
     for command in members_only:
         [reply] = await h.say(OUTSIDER, f"!{command.name} x")

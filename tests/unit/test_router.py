@@ -91,7 +91,7 @@ async def test_edits_and_redactions_go_to_the_command_that_declared_them(harness
         return Reply("note dropped") if change.ctx.event_id == "$note" else None
 
     @router.command(
-        "note", role=Role.MEMBER, usage="!note", summary="n", on_edit=claim_own, on_redact=drop_own
+        "note", role=Role.MEMBER, usage="!note <text>", summary="n", on_edit=claim_own, on_redact=drop_own
     )
     async def note(ctx: CommandContext) -> Reply:
         return Reply(f"noted {ctx.args} for {ctx.event_id}")
@@ -125,7 +125,7 @@ async def test_an_outsider_editing_a_message_into_a_command_is_refused(harness):
     async def never_mine(change: MessageChange) -> Reply | None:
         return None
 
-    @router.command("note", role=Role.MEMBER, usage="!note", summary="n", on_edit=never_mine)
+    @router.command("note", role=Role.MEMBER, usage="!note <text>", summary="n", on_edit=never_mine)
     async def note(ctx: CommandContext) -> Reply:
         return Reply("noted")
 

@@ -74,9 +74,10 @@ async def test_outsider_cannot_send_updates(harness):
 
 async def test_help_lists_only_what_the_sender_may_use(harness):
     [member] = await harness.say(ANNA, "!help")
-    assert "`!update <text>`" in member.body and "`!updates`" in member.body
+    assert "`!update`" in member.body and "`!updates`" in member.body
+    assert "`!skip`" not in member.body
     [outsider] = await harness.say("@stranger:example.org", "!help")
-    assert "`!help`" in outsider.body and "!update" not in outsider.body
+    assert "`!help <command>`" in outsider.body and "!update" not in outsider.body
 
 
 async def test_unknown_command_hints_help(harness):
