@@ -6,9 +6,10 @@ import logging
 from datetime import datetime
 from itertools import groupby
 
+from bot.meeting.agenda import describe_meeting
 from bot.meeting.people import Names
 from bot.meeting.record import Item, meeting_for
-from bot.meeting.render import escape
+from bot.meeting.render import escape, plural
 from bot.runtime.calendars import load_calendar
 from bot.runtime.router import CommandContext, MessageChange, Phase, Reply, Role, Router, UsageError
 from storage.repo import Repo
@@ -18,13 +19,19 @@ MAX_UPDATE_CHARS = 4000
 NO_ALLIANCE = "(no alliance)"
 
 
-async def current_period(ctx: CommandContext) -> str:
+async def current_period(ctx: CommandContext) -> tuple[str, str]:
     """The meeting updates sent now belong to (the rule:
-    `bot.meeting.record.meeting_for`); a group without a calendar collects
-    into one open period until its next meeting starts."""
+    `bot.meeting.record.meeting_for`), and how replies name it; a group
+    without a calendar collects into one open period until its next meeting."""
     session = await ctx.repo.open_session(ctx.group.id)
     calendar = await load_calendar(ctx.repo, ctx.group)
-    return meeting_for(Item.UPDATE, session, calendar, ctx.now)
+    period = meeting_for(Item.UPDATE, session, calendar, ctx.now)
+    if session is not None and session.meeting_key == period:
+        return period, "this meeting (running now)"
+    meeting = calendar.next(ctx.now)
+    if meeting is not None and meeting.key == period:
+        return period, f"the meeting of {describe_meeting(meeting)}"
+    return period, "the next meeting"
 
 
 def check_length(text: str) -> None:
@@ -51,16 +58,19 @@ def register(router: Router) -> None:
         if not ctx.args:
             raise UsageError("Please add the text of your update.")
         check_length(ctx.args)
+        period, meeting = await current_period(ctx)
         stored = await ctx.repo.add_update(
             group_id=ctx.group.id,
-            period=await current_period(ctx),
+            period=period,
             sender=ctx.sender,
             alliance=ctx.alliance or NO_ALLIANCE,
             text=ctx.args,
             event_id=ctx.event_id,
             now=ctx.now,
         )
-        return Reply(f"Thanks, your update for {escape(stored.alliance)} is recorded.")
+        return Reply(
+            f"Thanks, your update for {escape(stored.alliance)} is recorded for {meeting}."
+        )
 
     @router.command(
         "updates",
@@ -71,8 +81,9 @@ def register(router: Router) -> None:
         topic="send your update; read everyone's",
     )
     async def updates_command(ctx: CommandContext) -> Reply:
-        period = await current_period(ctx)
-        return Reply(await render_updates(ctx.repo, ctx.group.id, period, await ctx.names()))
+        period, meeting = await current_period(ctx)
+        names = await ctx.names()
+        return Reply(await render_updates(ctx.repo, ctx.group.id, period, meeting, names))
 
 
 async def edit_update(change: MessageChange) -> Reply | None:
@@ -113,11 +124,11 @@ async def apply_edit(
     return Reply("Your update is changed.")
 
 
-async def render_updates(repo: Repo, group_id: str, period: str, names: Names) -> str:
+async def render_updates(repo: Repo, group_id: str, period: str, meeting: str, names: Names) -> str:
     updates = await repo.updates_for(group_id, period)
     if not updates:
-        return "No updates yet for the next meeting. Send yours with `!update <text>`."
-    lines = [f"**Updates for the next meeting** ({len(updates)})"]
+        return f"No updates yet for {meeting}. Send yours with `!update <text>`."
+    lines = [f"**Updates for {meeting}** ({plural(len(updates), 'update')})"]
     for alliance, items in groupby(updates, key=lambda u: u.alliance):
         lines.append(f"\n**{escape(alliance)}**\n")
         for item in items:

@@ -258,7 +258,7 @@ async def test_a_personal_chat_answers_as_the_senders_group(teams_bot):
     )
     # `!updates` is for members: answered, not refused, so the chat counts as
     # the chair's group though it belongs to none
-    assert "No updates yet for the next meeting" in text_of(reply)
+    assert "No updates yet for " in text_of(reply)
 
 
 async def test_a_chairs_minutes_from_a_personal_chat_go_to_the_channel(teams_bot):

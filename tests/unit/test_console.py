@@ -14,7 +14,7 @@ async def test_console_runs_the_same_commands(tmp_path):
     await run_console(config, None, stdin=stdin, stdout=stdout)
     out = stdout.getvalue()
     assert "You are @chair:example.org." in out
-    assert "bot> Thanks, your update for FORTHEM is recorded." in out
+    assert "bot> Thanks, your update for FORTHEM is recorded for " in out
     assert "You are now @bo:example.org." in out
     assert "@chair:example.org: From the console" in out
     assert "I don't know the command `!nope`" in out

@@ -83,3 +83,18 @@ def test_every_command_declares_a_phase_and_a_real_example():
             assert args.strip(), command.name
         if not command.takes_args:
             assert not args.strip(), command.name
+
+
+async def test_update_replies_name_the_meeting_they_are_for(calendar_harness):
+    h = calendar_harness
+    [ack] = await h.say(ANNA, "!update Catalogue launched")
+    assert ack.body == (
+        "Thanks, your update for FORTHEM is recorded for the meeting of Friday 3 April 2026, "
+        "11:00–12:00 CEST (09:00–10:00 UTC)."
+    )
+    [listing] = await h.say(ANNA, "!updates")
+    assert listing.body.startswith("**Updates for the meeting of Friday 3 April 2026, 11:00")
+    assert "(1 update)" in listing.body
+    await h.say(CHAIR, "!startmeeting")
+    [live] = await h.say(ANNA, "!updates")
+    assert live.body.startswith("No updates yet for this meeting (running now).")

@@ -17,7 +17,7 @@ async def stored(harness):
 async def test_update_is_stored_and_acknowledged_as_reply(harness):
     replies = await harness.say(ANNA, "!update Pilot with 3 micro-credentials", "$u1")
     assert len(replies) == 1
-    assert replies[0].body == "Thanks, your update for FORTHEM is recorded."
+    assert replies[0].body.startswith("Thanks, your update for FORTHEM is recorded for ")
     assert replies[0].reply_to == "$u1"
     assert replies[0].mentions == ()
     [update] = await stored(harness)
@@ -36,7 +36,7 @@ async def test_updates_lists_by_alliance(harness):
     await harness.say(CHAIR, "!update more from FORTHEM")
     [reply] = await harness.say(ANNA, "!updates")
     body = reply.body
-    assert "Updates for the next meeting** (3)" in body
+    assert "Updates for the next meeting** (3 updates)" in body
     assert body.index("CIVIS") < body.index("CIVIS news") < body.index("FORTHEM**")
     assert body.index("FORTHEM news") < body.index("more from FORTHEM")
     assert "<strong>CIVIS</strong>" in reply.html
@@ -194,7 +194,7 @@ async def test_the_whole_flow_on_postgresql(postgres, tmp_path):
     try:
         assert h.core.storage.backend == "postgresql"
         [ack] = await h.say(ANNA, "!update from PostgreSQL", "$pg1")
-        assert ack.body == "Thanks, your update for FORTHEM is recorded."
+        assert ack.body.startswith("Thanks, your update for FORTHEM is recorded for ")
         assert await h.say(ANNA, "!update from PostgreSQL", "$pg1") == []
         [listing] = await h.say(BO, "!updates")
         assert "from PostgreSQL" in listing.body
