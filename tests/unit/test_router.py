@@ -91,7 +91,12 @@ async def test_edits_and_redactions_go_to_the_command_that_declared_them(harness
         return Reply("note dropped") if change.ctx.event_id == "$note" else None
 
     @router.command(
-        "note", role=Role.MEMBER, usage="!note <text>", summary="n", on_edit=claim_own, on_redact=drop_own
+        "note",
+        role=Role.MEMBER,
+        usage="!note <text>",
+        summary="n",
+        on_edit=claim_own,
+        on_redact=drop_own,
     )
     async def note(ctx: CommandContext) -> Reply:
         return Reply(f"noted {ctx.args} for {ctx.event_id}")
