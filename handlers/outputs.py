@@ -1,7 +1,9 @@
 """Outputs: `!output add`, `!outputs`, `!output <id> <status> [note]`, `!output <id> link <url>`.
 
-Members add outputs; the owner, chairs and vice-chairs move them on; only
-chairs drop one. Every step is stored with who and when.
+Members add outputs and own what they add; the owner, chairs and vice-chairs
+move them on, chairs and vice-chairs back (with a note), only chairs drop one
+(`bot.meeting.outputs.check_move` decides). Every step is stored with who and
+when; a refused change stores nothing.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ import re
 from bot.meeting.outputs import (
     FINISHED,
     STATUSES,
+    Mover,
+    check_move,
     check_status,
     one_line,
     output_line,
+    owner_of,
     parse_add,
-    status_text,
+    status_sentence,
 )
 from bot.meeting.render import escape
 from bot.runtime.router import CommandContext, Phase, Reply, Role, Router, UsageError, number_arg
@@ -26,18 +31,24 @@ MAX_NOTE_CHARS = 500
 URL_RE = re.compile(r"^https?://[^\s<>\"]{1,2000}$")
 
 
-async def _changeable(ctx: CommandContext, text: str) -> StoredOutput:
+async def _numbered(ctx: CommandContext, text: str) -> StoredOutput:
+    """The output a change is about; who may change it is the rules' business."""
     number = number_arg(text)
     if number is None:
         raise UsageError("Give the output's number, as `!outputs` shows it.")
     output = await ctx.repo.output(ctx.group.id, number)
     if output is None:
         raise UsageError(f"There is no output #{number}. See `!outputs all`.")
-    if ctx.role < Role.VICE_CHAIR and ctx.sender != output.owner:
-        raise UsageError(
-            f"Only the owner of output #{number}, the chairs or vice-chairs change it."
-        )
     return output
+
+
+def _mover(ctx: CommandContext, output: StoredOutput) -> Mover:
+    """The sender in the terms of the outputs' rules."""
+    return Mover(
+        chair=ctx.role >= Role.CHAIR,
+        vice_chair=ctx.role >= Role.VICE_CHAIR,
+        owner=ctx.sender == owner_of(output),
+    )
 
 
 def register(router: Router) -> None:
@@ -52,7 +63,7 @@ def register(router: Router) -> None:
     )
     async def output_add(ctx: CommandContext) -> Reply:
         try:
-            draft = parse_add(ctx.args, ctx.group)
+            draft = parse_add(ctx.args, ctx.group, ctx.sender)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         due = parse_due(ctx, draft.due_text)
@@ -105,27 +116,39 @@ def register(router: Router) -> None:
         word, _, note = rest.strip().partition(" ")
         if not word:
             raise UsageError("Give the output's number and its new status (or `link <url>`).")
-        output = await _changeable(ctx, number)
+        output = await _numbered(ctx, number)
         if word.lower() == "link":
             return await _set_link(ctx, output, note.strip())
-        try:
-            status = check_status(word)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        if "dropped" in (status, output.status) and ctx.role < Role.CHAIR:
-            raise UsageError("Only chairs drop an output, or take one up again.")
-        if status == output.status:
-            raise UsageError(f"Output #{output.id} is already {status}.")
-        if len(note) > MAX_NOTE_CHARS:
-            raise UsageError(f"Notes are at most {MAX_NOTE_CHARS} characters.")
-        note = one_line(note)
+        return await _move(ctx, output, word, note)
+
+
+async def _move(ctx: CommandContext, output: StoredOutput, word: str, note: str) -> Reply:
+    """Every check before the one write, so a refused move stores nothing."""
+    if len(note) > MAX_NOTE_CHARS:
+        raise UsageError(f"Notes are at most {MAX_NOTE_CHARS} characters.")
+    note = one_line(note)
+    try:
+        move = check_move(output.id, output.status, check_status(word), note, _mover(ctx, output))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if move.way != "same":
         await ctx.repo.change_output(
-            output.id, by=ctx.sender, event_id=ctx.event_id, now=ctx.now, status=status, note=note
+            output.id,
+            by=ctx.sender,
+            event_id=ctx.event_id,
+            now=ctx.now,
+            status=move.wanted,
+            note=note,
         )
-        return Reply(f"Output #{output.id} “{escape(output.title)}” is now {status_text(status)}.")
+    return Reply(status_sentence(move, note))
 
 
 async def _set_link(ctx: CommandContext, output: StoredOutput, url: str) -> Reply:
+    """The document's address; whoever may move the output on may attach it."""
+    if not _mover(ctx, output).may_edit:
+        raise UsageError(
+            f"Only the owner of output #{output.id}, the chairs or vice-chairs attach its link."
+        )
     if not URL_RE.match(url):
         raise UsageError("Give a web address starting with https:// (or http://).")
     await ctx.repo.change_output(

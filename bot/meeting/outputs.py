@@ -4,7 +4,8 @@ The terms of reference send each output through consultation with the Forum
 Board and review by the General Forum before it is adopted; the bot records
 where each one is and every step it took, with who and when, because the
 yearly report to WP2 is built from that history. Pure: parsing what a member
-typed and the lines agendas and minutes show.
+typed, the one rule for moving an output (`check_move`), the sentence a move
+gets and the lines agendas and minutes show.
 """
 
 from __future__ import annotations
@@ -31,7 +32,34 @@ KINDS = (
     "other",
 )
 STATUSES = ("planned", "drafting", "consultation", "review", "adopted", "published", "dropped")
-STATUS_MEANING = {"consultation": "with the Forum Board", "review": "by the General Forum"}
+ORDER = STATUSES[:-1]  # the way forward; `dropped` stands outside it
+# Where an output stands, in the words of the terms of reference: the Forum
+# Board is consulted, then the General Forum reviews and adopts.
+STATUS_WORDS = {
+    "planned": "planned",
+    "drafting": "in drafting",
+    "consultation": "with the Forum Board for consultation",
+    "review": "in review by the General Forum",
+    "adopted": "adopted by the General Forum",
+    "published": "published",
+    "dropped": "dropped",
+}
+_REACHED = {
+    "planned": "is planned",
+    "drafting": "is now in drafting",
+    "consultation": "is now with the Forum Board for consultation",
+    "review": "is now in review by the General Forum",
+    "adopted": "was adopted by the General Forum",
+    "published": "is published",
+    "dropped": "was dropped",
+}
+_BACK = {
+    "planned": "is back to planned",
+    "drafting": "is back in drafting",
+    "consultation": "is back with the Forum Board for consultation",
+    "review": "is back in review by the General Forum",
+    "adopted": "is back to adopted, no longer published",
+}
 FINISHED = ("adopted", "published", "dropped")
 WAITING = ("consultation", "review")  # on every agenda until decided
 MAX_TITLE_CHARS = 300
@@ -67,6 +95,8 @@ class OutputView(Protocol):
     def owner(self) -> str | None: ...
     @property
     def link(self) -> str | None: ...
+    @property
+    def created_by(self) -> str: ...
 
 
 OutputT = TypeVar("OutputT", bound=OutputView)
@@ -94,10 +124,12 @@ def _looks_like_owner(value: str, group: GroupConfig) -> bool:
     )
 
 
-def parse_add(text: str, group: GroupConfig) -> OutputDraft:
+def parse_add(text: str, group: GroupConfig, sender: str) -> OutputDraft:
     """`position-paper Micro-credentials in ULLL due 30 June owner @anna:x`:
     the kind first, then the title; `due …` and `owner …` at the end, in
-    either order. Raises ValueError saying what to fix."""
+    either order. Whoever adds an output owns it unless `owner` names
+    someone else (`owner me` is the sender too), so they may move it on.
+    Raises ValueError saying what to fix."""
     kind, _, rest = text.strip().partition(" ")
     kind = kind.lower()
     if kind not in KINDS:
@@ -113,12 +145,13 @@ def parse_add(text: str, group: GroupConfig) -> OutputDraft:
         raise ValueError("Give the output's title after its kind.")
     if len(rest) > MAX_TITLE_CHARS:
         raise ValueError(f"Titles are at most {MAX_TITLE_CHARS} characters.")
-    owner = clauses.get("owner")
-    resolved = resolve_owner(owner, group) if owner else None
+    owner = clauses.get("owner", "me")
+    resolved = sender if owner.lower() == "me" else resolve_owner(owner, group)
     return OutputDraft(kind, one_line(rest), clauses.get("due"), resolved)
 
 
 def check_status(status: str) -> str:
+    """A status as typed, in any case, or ValueError listing the right ones."""
     status = status.lower()
     if status not in STATUSES:
         raise ValueError(f"Unknown status `{escape(status)}`; use one of: {', '.join(STATUSES)}.")
@@ -126,13 +159,98 @@ def check_status(status: str) -> str:
 
 
 def status_text(status: str) -> str:
-    meaning = STATUS_MEANING.get(status)
-    return f"{status} {meaning}" if meaning else status
+    """Where an output stands, in words (`with the Forum Board for
+    consultation`): listings, agendas and minutes say it the same way."""
+    return STATUS_WORDS[status]
+
+
+def owner_of(output: OutputView) -> str:
+    """The output's owner; outputs stored before the adder became the owner
+    have none, and then whoever added it owns it."""
+    return output.owner or output.created_by
+
+
+@dataclass(frozen=True)
+class Mover:
+    """Who asks to change an output, in the terms the rules need (the
+    router's roles live above this pure module)."""
+
+    chair: bool
+    vice_chair: bool  # a chair or a vice-chair
+    owner: bool
+
+    @property
+    def may_edit(self) -> bool:
+        """Moving on and attaching the link: the owner, chairs, vice-chairs."""
+        return self.owner or self.vice_chair
+
+
+@dataclass(frozen=True)
+class Move:
+    """A status change the rules allow: `way` is `same` (nothing to do),
+    `forward`, `back`, `drop` or `revive`."""
+
+    number: int
+    current: str
+    wanted: str
+    way: str
+
+
+def check_move(number: int, current: str, wanted: str, note: str, mover: Mover) -> Move:
+    """The one rule for a new status. Forward along `ORDER` by any number
+    of steps: the owner, chairs, vice-chairs. Back: chairs and vice-chairs
+    only, with a note saying why, so the record explains the step. Dropping
+    and taking up again: chairs only. Raises ValueError with the reason."""
+    if wanted == current:
+        return Move(number, current, wanted, "same")
+    if "dropped" in (current, wanted):
+        if not mover.chair:
+            raise ValueError("Only chairs drop an output, or take one up again.")
+        return Move(number, current, wanted, "drop" if wanted == "dropped" else "revive")
+    if ORDER.index(wanted) > ORDER.index(current):
+        if not mover.may_edit:
+            raise ValueError(
+                f"Only the owner of output #{number}, the chairs or vice-chairs move it on."
+            )
+        return Move(number, current, wanted, "forward")
+    if not mover.vice_chair:
+        raise ValueError(
+            f"Output #{number} is {STATUS_WORDS[current]}; only chairs and vice-chairs "
+            "move an output back."
+        )
+    if not note:
+        raise ValueError(
+            f"Moving #{number} back from {current} to {wanted} needs a note saying why, "
+            f"e.g. `!output {number} {wanted} back for rework`."
+        )
+    return Move(number, current, wanted, "back")
+
+
+def _full_stop(text: str) -> str:
+    """A note may end in its own full stop; never two."""
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+
+
+def status_sentence(move: Move, note: str) -> str:
+    """What a move did, in one sentence: `#3 is now with the Forum Board for
+    consultation.`, `#3 was adopted by the General Forum.`, `#3 is back in
+    drafting: <note>.`; a note of a forward move follows as its own sentence."""
+    n, wanted = move.number, move.wanted
+    if move.way == "same":
+        return f"#{n} is already {STATUS_WORDS[wanted]}."
+    if move.way == "back":
+        return _full_stop(f"#{n} {_BACK[wanted]}: {escape(note)}")
+    said = (
+        f"#{n} is taken up again, now {STATUS_WORDS[wanted]}."
+        if move.way == "revive"
+        else f"#{n} {_REACHED[wanted]}."
+    )
+    return f"{said} Note: {_full_stop(escape(note))}" if note else said
 
 
 def output_line(output: OutputView, names: Names, today: date) -> str:
-    """`#3 position paper "…" (Anna Svensson): drafting, due Fri 3 Jul 2026`."""
-    owner = f" ({escape(names.of(output.owner))})" if output.owner else ""
+    """`#3 position paper "…" (Anna Svensson): in drafting, due Fri 3 Jul 2026`."""
+    owner = f" ({escape(names.of(owner_of(output)))})"
     due = f", {due_text(output.due, today)}" if output.due and output.status not in FINISHED else ""
     link = f", {escape(output.link)}" if output.link else ""
     kind = output.kind.replace("-", " ")
@@ -152,8 +270,8 @@ def for_agenda(outputs: Sequence[OutputT], before: date) -> list[OutputT]:
 
 
 def change_line(title: str, kind: str, status: str, note: str, who: str, when: date) -> str:
-    """A step in the minutes: `position paper “…”: consultation with the Forum
-    Board (Anna Svensson, 12 Mar): sent on Monday`."""
+    """A step in the minutes: `position paper “…”: with the Forum Board for
+    consultation (Anna Svensson, 12 Mar): sent on Monday`."""
     detail = f": {escape(note)}" if note and note != "added" else ""
     what = "added" if note == "added" else status_text(status)
     kind_text = kind.replace("-", " ")

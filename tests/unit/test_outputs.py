@@ -43,7 +43,7 @@ async def test_an_output_is_added_and_moves_to_adoption_with_its_history(h):
     [moved] = await h.say(BO, "!output 1 consultation sent to the Forum Board")
     assert (
         moved.body
-        == "Output #1 “Micro-credentials in ULLL” is now consultation with the Forum Board."
+        == "#1 is now with the Forum Board for consultation. Note: sent to the Forum Board."
     )
     await h.say(VICE, "!output 1 review")
     await h.say(CHAIR, "!output 1 adopted at the General Forum")
@@ -67,11 +67,11 @@ async def test_an_output_is_added_and_moves_to_adoption_with_its_history(h):
 async def test_who_may_move_an_output_on(h):
     await h.say(ANNA, "!output add guideline RPL guide owner bo")
     [refused] = await h.say(ANNA, "!output 1 drafting")
-    assert "Only the owner of output #1, the chairs or vice-chairs change it." in refused.body
+    assert "Only the owner of output #1, the chairs or vice-chairs move it on." in refused.body
     [owner_drops] = await h.say(BO, "!output 1 dropped")
     assert "Only chairs drop an output" in owner_drops.body
     [dropped] = await h.say(CHAIR, "!output 1 dropped no longer needed")
-    assert dropped.body.endswith("is now dropped.")
+    assert dropped.body == "#1 was dropped. Note: no longer needed."
     [revived] = await h.say(BO, "!output 1 drafting")
     assert "Only chairs drop an output, or take one up again." in revived.body
     outsider = await h.say("@guest:elsewhere.org", "!output add report x")
@@ -89,7 +89,7 @@ async def test_who_may_move_an_output_on(h):
         ("!output 1 finished", "Unknown status `finished`"),
         ("!output 1 link javascript:alert(1)", "Give a web address starting with https://"),
         ("!output one drafting", "Give the output's number"),
-        ("!output 1 planned", "is already planned"),
+        ("!output 1 planned", "#1 is already planned."),
         ("!outputs mine", "Did you mean `!outputs all`?"),
     ],
 )
@@ -110,7 +110,7 @@ async def test_agendas_list_outputs_due_before_the_meeting_or_awaiting_a_decisio
     [agenda] = await h.say(ANNA, "!agenda")  # next meeting: Fri 3 April 2026
     section = agenda.body.split("Outputs due or awaiting a decision")[1]
     assert "#1 position paper “Due soon” (Bo Bergman): planned, due Fri 20 Mar 2026" in section
-    assert "#3 case study “In review”: review by the General Forum" in section
+    assert "#3 case study “In review” (Anna Svensson): in review by the General Forum" in section
     assert "Due later" not in section
     h.clock = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)  # the agenda post, a week ahead
     await Poster(h.core).run_due(h.config.groups[0].id)
@@ -130,26 +130,27 @@ async def test_minutes_list_the_steps_since_the_last_meeting(h):
     outputs = minutes.split("## Outputs")[1].split("##")[0]
     assert "position paper “Micro-credentials”: added (Anna Svensson, 30 Mar)" in outputs
     assert (
-        "consultation with the Forum Board (@chair:example.org, 30 Mar): sent on Monday" in outputs
+        "with the Forum Board for consultation (@chair:example.org, 30 Mar): sent on Monday"
+        in outputs
     )
 
 
 def test_kinds_and_clauses_parse_in_either_order():
     group = type("G", (), {"members": ()})()
-    draft = parse_add("best-practice Peer review due next Friday owner Maria", group)
+    draft = parse_add("best-practice Peer review due next Friday owner Maria", group, "@a:b")
     assert (draft.kind, draft.title, draft.due_text, draft.owner) == (
         "best-practice",
         "Peer review",
         "next Friday",
         "Maria",
     )
-    assert parse_add("other x owner @a:b due 1 May", group).due_text == "1 May"
+    assert parse_add("other x owner @a:b due 1 May", group, "@c:d").due_text == "1 May"
     assert "application" in KINDS
 
 
 async def test_owner_in_a_title_stays_in_the_title(h):
     [added] = await h.say(ANNA, "!output add guideline Role of the data owner in ULLL")
-    assert "“Role of the data owner in ULLL”: planned" in added.body
+    assert "“Role of the data owner in ULLL” (Anna Svensson): planned" in added.body
     [owned] = await h.say(ANNA, "!output add guideline Peer review owner Maria")
     assert "“Peer review” (Maria)" in owned.body
 
