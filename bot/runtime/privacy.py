@@ -18,24 +18,28 @@ from bot.chat.transport import PRIVATE_PREFIX, private_state_key, private_to
 from bot.config import GroupConfig
 from bot.meeting.actions import local_part
 from bot.meeting.people import FORMER_PREFIX, clean_display_name
-from bot.meeting.render import escape
+from bot.meeting.render import escape, plural
 from storage.repo import Repo
 from storage.repo_privacy import Person
 
 log = logging.getLogger(__name__)
 PURGE_HOUR = 3  # local time, daily
-LABELS = {
-    "updates": "updates",
-    "meeting_notes": "notes, attendance and apologies",
-    "agenda_items": "proposed agenda items",
-    "action_items": "action items you own or recorded",
-    "meeting_sessions": "meetings you ran",
-    "meeting_overrides": "calendar changes you made",
-    "outputs": "outputs you own or added",
-    "output_changes": "steps of outputs you made",
-    "display_names": "your display name",
-    "quiet_members": "your `!quiet` choice",
-    "outbox": "messages of the bot that name you",
+LABELS = {  # (one, several): the export's summary counts in words
+    "updates": ("update", "updates"),
+    "meeting_notes": ("note or attendance record", "notes, attendance records and apologies"),
+    "agenda_items": ("proposed agenda item", "proposed agenda items"),
+    "action_items": ("action item you own or recorded", "action items you own or recorded"),
+    "meeting_sessions": ("meeting you ran", "meetings you ran"),
+    "meeting_overrides": ("calendar change you made", "calendar changes you made"),
+    "outputs": ("output you own or added", "outputs you own or added"),
+    "output_changes": ("step of an output you made", "steps of outputs you made"),
+    "display_names": ("display name", "display names"),
+    "quiet_members": ("`!quiet` choice", "`!quiet` choices"),
+    "outbox": (
+        "message of the bot to you or naming you",
+        "messages of the bot to you or naming you",
+    ),
+    "bot_state": ("private chat with the bot", "private chats with the bot"),
 }
 
 
@@ -95,7 +99,10 @@ async def export_person(
     """(JSON document, Markdown summary) of everything stored about the person."""
     groups = list(groups)
     names = await names_of(repo, groups, user_id)
-    rows = await repo.person_rows(person(user_id, names))
+    who = person(user_id, names)
+    rows = await repo.person_rows(who)
+    if "outbox" in rows:
+        rows["outbox"] = [message_for_export(row, who) for row in rows["outbox"]]
     document = {
         "user": user_id,
         "exported_at": now.isoformat(),
@@ -105,12 +112,35 @@ async def export_person(
     }
     lines = [f"**What allies-bot stores about {escape(user_id)}** (as of {now:%Y-%m-%d %H:%M} UTC)"]
     lines += [f"- in the config: {escape(line)}" for line in roster_lines(groups, user_id)]
-    lines += [f"- {len(found)} {LABELS.get(table, table)}" for table, found in rows.items()]
+    lines += [f"- {_count(table, len(found))}" for table, found in rows.items()]
     if not rows:
         lines.append("- nothing in the database")
     lines.append("The attached JSON file holds every stored row.")
     log.info("privacy export: %d rows in %d tables", sum(map(len, rows.values())), len(rows))
     return json.dumps(document, indent=2, ensure_ascii=False), "\n".join(lines)
+
+
+def _count(table: str, number: int) -> str:
+    one, several = LABELS.get(table, (table, table))
+    return plural(number, one, several)
+
+
+def message_for_export(row: dict, who: Person) -> dict:
+    """A message of the bot, as the person's copy may hold it (GDPR Art.
+    15(4): a copy must not disclose others' data): when it was sent, where,
+    what it answered, and only the lines that name them; never the rest of
+    its text (a reply to `!updates` holds everyone's updates) or its file."""
+    lines = [line for line in (row.get("body") or "").splitlines() if who.named_in(line)]
+    private = row.get("room_id") == who.private_room
+    return {
+        "id": row.get("id"),
+        "where": "a private message to you" if private else row.get("room_id"),
+        "answering_your_message": row.get("reply_to"),
+        "created_at": row.get("created_at"),
+        "sent_at": row.get("sent_at"),
+        "file": row.get("file_name"),
+        "lines_naming_you": lines,
+    }
 
 
 async def erase_person(repo: Repo, groups: Iterable[GroupConfig], user_id: str) -> Counter[str]:

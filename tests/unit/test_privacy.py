@@ -86,7 +86,7 @@ async def test_mydata_arrives_privately_and_matches_what_is_stored(h):
     private = [r for r in replies if r.room_id == private_to(ANNA)]
     assert len(in_room) == 1 and "privately" in in_room[0].body
     summary, file = private
-    assert "FORTHEM" in summary.body and "1 updates" in summary.body
+    assert "FORTHEM" in summary.body and "- 1 update\n" in summary.body
     data = json.loads(file.file.data)
     stored = data["stored"]
     assert [u["text"] for u in stored["updates"]] == ["FORTHEM pilots"]
