@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot.calendar.cadence import Meeting
 from bot.meeting.live import minutes_meeting
 from bot.meeting.minutes import compile_minutes, minutes_filename
-from bot.meeting.render import MAX_CHUNK_CHARS, split_for_messages
+from bot.meeting.render import MAX_CHUNK_CHARS, readable, split_for_messages
 from bot.runtime.calendars import load_calendar
 from bot.runtime.minutes_data import gather_minutes
 from bot.runtime.router import CommandContext, OutgoingFile, Phase, Reply, Role, RoomPost, Router
@@ -31,7 +31,8 @@ def minutes_posts(
         posts.append(RoomPost(chunk, f"{base}:r{revision}:{index}", replaces_key=original))
         keys.append(original or f"{base}:r{revision}:{index}")
     file_key = f"{base}:r{revision}:file"
-    file = OutgoingFile(minutes_filename(group_id, meeting), "text/markdown", markdown.encode())
+    text = readable(markdown).encode()  # a file is read as text, not rendered
+    file = OutgoingFile(minutes_filename(group_id, meeting), "text/markdown", text)
     posts.append(RoomPost("", file_key, file=file, replaces_key=earlier_file))
     keys.append(earlier_file or file_key)
     return posts, keys, revision

@@ -37,6 +37,25 @@ def escape(text: str) -> str:
     return _PUNCTUATION.sub(r"\\\1", text)
 
 
+# Escapes a reader of the .md file need not see: these characters mean
+# something only at the start of a line's text (headings, lists, setext
+# underlines) or next to a bracket or backtick, which stay escaped.
+_CONTEXT_ONLY = "{}()#+-.!|~="
+_NEEDLESS = re.compile(f"\\\\([{re.escape(_CONTEXT_ONLY)}])")
+_LINE_LEAD = re.compile(r"(?:\s*(?:[-*+]\s+|\d+[.)]\s+|>\s?))*\s*(?:\\[^\n]|\d+\\[.)])?")
+
+
+def readable(markdown: str) -> str:
+    """The Markdown with only the escapes that matter: what renders the same
+    (`to_html` agrees, a test checks) but reads as plain text in an editor or
+    an e-mail: `Sub-group reports`, `docs.example.org`, not `Sub\\-group`."""
+    lines = []
+    for line in markdown.split("\n"):
+        lead = _LINE_LEAD.match(line).end()  # type: ignore[union-attr]
+        lines.append(line[:lead] + _NEEDLESS.sub(r"\1", line[lead:]))
+    return "\n".join(lines)
+
+
 def to_html(markdown: str) -> str:
     return _MARKDOWN.render(markdown).strip()
 
