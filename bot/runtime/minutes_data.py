@@ -51,7 +51,10 @@ async def gather_minutes(
     notes = await repo.notes_for(group.id, meeting.key)
     new = [a for a in await repo.actions_created_in(group.id, meeting.key) if a.status != "removed"]
     facts = MeetingFacts(meeting, session if live else None, notes, new)
-    first_apology = {n.author: n.text for n in reversed(notes) if n.kind == NoteKind.APOLOGY}
+    # One apology per person: the latest text wins (an empty one keeps the earlier).
+    apology_text: dict[str, str] = {}
+    for note in (n for n in notes if n.kind == NoteKind.APOLOGY):
+        apology_text[note.author] = note.text or apology_text.get(note.author, "")
     items = await repo.agenda_items(group.id, meeting.key)
     proposed = [ProposedItem(i.text, names.of(i.proposer)) for i in items]
     agenda = tuple(agenda_lines(group.schedule.standing_items, proposed))
@@ -80,7 +83,7 @@ async def gather_minutes(
         meeting=meeting,
         chairs=names.all_of(tuple(chairs)),
         present=tuple(_person(group, names, p) for p in present(facts)),
-        apologies=tuple((_person(group, names, p), first_apology[p]) for p in apologies(facts)),
+        apologies=tuple((_person(group, names, p), apology_text[p]) for p in apologies(facts)),
         agenda=agenda,
         updates=updates,
         notes=tuple(
