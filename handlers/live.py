@@ -119,11 +119,16 @@ def register(router: Router) -> None:
         ]
         meeting = session_meeting(session, ctx.group.timezone)
         facts = MeetingFacts(meeting, ended, notes, actions)
-        decisions = sum(1 for n in notes if n.kind == NoteKind.DECISION)
+        began = session.started_at or meeting.start
+        opened = [a for a in actions if a.created_at >= began]
+        decided = [n for n in notes if n.kind == NoteKind.DECISION and n.created_at >= began]
+        zone = ctx.group.timezone
+        ran = f"{began.astimezone(zone):%H:%M}–{ctx.now.astimezone(zone):%H:%M}"
         return Reply(
-            f"**Meeting ended** ({describe_meeting(meeting)}): {len(present(facts))} present, "
-            f"{plural(decisions, 'decision')}, {plural(len(actions), 'action item')}. "
-            "`!minutes` posts the minutes."
+            f"**Meeting ended:** {ctx.group.name}, {meeting.start:%A} {meeting.start.day} "
+            f"{meeting.start:%B %Y}, ran {ran} {ctx.now.astimezone(zone).tzname()}: "
+            f"{len(present(facts))} present, {plural(len(decided), 'decision')}, "
+            f"{plural(len(opened), 'action item')} opened. `!minutes` posts the minutes."
         )
 
     @router.command(

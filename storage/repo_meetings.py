@@ -22,6 +22,7 @@ class StoredSession:
     started_by: str
     closes_at: datetime
     ended_at: datetime | None
+    started_at: datetime | None = None  # when `!startmeeting` ran
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ def _session(row: MeetingSession) -> StoredSession:
         row.started_by,
         from_db(row.closes_at),
         from_db(row.ended_at),
+        from_db(row.started_at),
     )
 
 
