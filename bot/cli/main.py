@@ -93,12 +93,15 @@ def _load(path: str, *, need_matrix: bool) -> Config:
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"{plural(len(exc.problems), 'problem')} in {path}", file=sys.stderr)
+        for warning in exc.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        also = f" and {plural(len(exc.warnings), 'warning')}" if exc.warnings else ""
+        print(f"{plural(len(exc.problems), 'problem')}{also} in {path}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
 
 
 def summarise(config: Config) -> str:
-    lines = [f"config OK: {config.path}"]
+    lines = [f"config OK: {config.path}", *(f"warning: {w}" for w in config.warnings)]
     if config.matrix:
         auth = "access token" if config.matrix.access_token else "password"
         lines.append(

@@ -92,6 +92,12 @@ def _parse_group(
         table.get("timezone", "Europe/Brussels"), f"{prefix}.timezone", check
     )
     chairs = check.user_list(table, "chairs", prefix, network)
+    if not chairs and table.get("chairs", []) == []:
+        check.warn(
+            f"{prefix}.chairs",
+            "empty: name at least one chair, or nobody may run meetings, post minutes "
+            "or change the calendar",
+        )
     vice_chairs = check.user_list(table, "vice_chairs", prefix, network)
     parent = check.string(table, "parent", prefix, required=False)
     members = parse_members(

@@ -82,9 +82,16 @@ class Checker:
 
     def __init__(self) -> None:
         self.problems: list[str] = []
+        self.warnings: list[str] = []  # allowed, but likely a mistake: check-config says so
+
+    def warn(self, key: str, message: str) -> None:
+        self.warnings.append(f"{key}: {message}")
 
     def fail(self, key: str, message: str) -> None:
-        self.problems.append(f"{key}: {message}")
+        """`groups[0].cadence: start and every …`: the key once, never again
+        at the start of the message ("cadence: cadence: …")."""
+        last = key.rsplit(".", 1)[-1].split("[", 1)[0]
+        self.problems.append(f"{key}: {message.removeprefix(f'{last}: ')}")
 
     def unknown_keys(self, table: dict[str, Any], kind: str, prefix: str) -> None:
         for key in table:

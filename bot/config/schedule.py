@@ -48,8 +48,10 @@ def parse_schedule(
     table: dict[str, Any], prefix: str, timezone: ZoneInfo | None, check: Checker
 ) -> GroupSchedule:
     cadence = None
-    if "cadence" in table and timezone is not None:
-        cadence = _parse_cadence(table["cadence"], f"{prefix}.cadence", timezone, check)
+    if "cadence" in table:  # checked even when the zone is wrong: every problem in one run
+        zone = timezone or ZoneInfo("UTC")
+        cadence = _parse_cadence(table["cadence"], f"{prefix}.cadence", zone, check)
+        cadence = cadence if timezone is not None else None
     announce = _parse_announce(table.get("announce", {}), f"{prefix}.announce", check)
     call_link = check.string(table, "call_link", prefix, required=False)
     if call_link and not call_link.startswith(("https://", "http://")):
@@ -114,8 +116,9 @@ def _parse_cadence(table: Any, prefix: str, timezone: ZoneInfo, check: Checker) 
     if "until" in table:
         until = _parsed(check, f"{prefix}.until", parse_date, table["until"])
     breaks = _parse_breaks(table.get("breaks", []), f"{prefix}.breaks", check)
-    if None in one_off or duration is None or breaks is None:
-        return None
+    failed = ("start" in table and start is None) or ("every" in table and every is None)
+    if None in one_off or duration is None or breaks is None or failed:
+        return None  # each failure is reported already: none twice over
     try:
         return Cadence(timezone, tuple(one_off), start, every, duration, breaks, until)
     except ValueError as exc:

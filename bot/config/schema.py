@@ -29,9 +29,10 @@ STORAGE_URL_ENV = "ALLIES_BOT_STORAGE_URL"
 class ConfigError(Exception):
     """Raised with every problem found; `problems` holds one line per key."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], warnings: list[str] | None = None) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.warnings = warnings or []  # shown with the problems, so one run shows all
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     ops: OpsConfig | None = None  # `[ops] listen`: /healthz and /metrics
     teams: TeamsConfig | None = None
+    warnings: tuple[str, ...] = ()  # likely mistakes (a group without chairs): check-config
 
     def groups_on(self, network: str) -> tuple[GroupConfig, ...]:
         return tuple(g for g in self.groups if g.network == network)
@@ -97,9 +99,10 @@ def parse_config(
     if require_matrix and (TEAMS in networks or "teams" in raw):
         teams = parse_teams(raw.get("teams"), environ, check)
     if check.problems:
-        raise ConfigError(check.problems)
+        raise ConfigError(check.problems, check.warnings)
     assert storage is not None
-    return Config(matrix, storage, tuple(groups), path, privacy, ops, teams)
+    warnings = tuple(check.warnings)
+    return Config(matrix, storage, tuple(groups), path, privacy, ops, teams, warnings)
 
 
 def _parse_storage(
