@@ -88,7 +88,7 @@ def unreadable(text: str) -> Unreadable:
 def parse_day(text: str, settings: DateSettings, today: date) -> date:
     """The calendar day of a date text that has no time of day left in it."""
     text = _FROM_NOW_RE.sub("", text[_LEAD_RE.match(text).end() :])  # type: ignore[union-attr]
-    for rule in (_numeric_date, _month_end, _weekday):
+    for rule in (_impossible_day, _numeric_date, _month_end, _weekday):
         if (day := rule(text, settings, today)) is not None:
             return day
     if _PERIOD_RE.fullmatch(text):
@@ -97,6 +97,36 @@ def parse_day(text: str, settings: DateSettings, today: date) -> date:
             ' "in 1 week" or "end of month".'
         )
     return _dateparser_day(text, settings, today)
+
+
+_WORDED_RE = re.compile(
+    r"(?:(?P<d1>\d{1,2})\.?\s+(?P<m1>[^\W\d_]+)\.?|(?P<m2>[^\W\d_]+)\.?\s+(?P<d2>\d{1,2})"
+    r"(?:st|nd|rd|th)?,?)(?:\s+(?P<year>\d{4}))?"
+)
+
+
+def _impossible_day(text: str, settings: DateSettings, today: date) -> date | None:
+    """'29 February 2027', '31 April': a day the month does not have is an
+    error naming it. dateparser cannot read it, and `split_when` would then
+    read "29 February" alone as the next leap year's, "2027" as a reason."""
+    match = _WORDED_RE.fullmatch(text)
+    if match is None:
+        return None
+    month = _names(settings.languages)[1].get((match["m1"] or match["m2"]).lower())
+    if month is None:
+        return None
+    day, year = int(match["d1"] or match["d2"]), match["year"]
+    longest = calendar.monthrange(int(year) if year else 2024, month + 1)[1]  # 2024: leap
+    if 1 <= day <= longest:
+        return None  # a real day: dateparser reads it
+    name = _MONTHS[month]
+    if month == 1 and day == 29 and year:
+        why = f"{year} is not a leap year"
+    elif month == 1 and not year:
+        why = "February has 28 days, 29 in a leap year"
+    else:
+        why = f"{name} has {calendar.monthrange(int(year) if year else 2023, month + 1)[1]} days"
+    raise DateParseError(f"{day} {name}{' ' + year if year else ''} does not exist: {why}.")
 
 
 def _numeric_date(text: str, settings: DateSettings, today: date) -> date | None:

@@ -377,3 +377,25 @@ def test_any_text_gives_an_aware_moment_in_the_zone_or_a_date_parse_error(
         assert when.moment.tzinfo == BRUSSELS
         assert when.moment.utcoffset() is not None
         assert when.moment.date() >= now.date()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("29 February 2027", "29 February 2027 does not exist: 2027 is not a leap year."),
+        ("29 February 2027 holidays", "29 February 2027 does not exist: 2027 is not a leap year."),
+        ("31 April", "31 April does not exist: April has 30 days."),
+        ("April 31 2027", "31 April 2027 does not exist: April has 30 days."),
+        ("30 February", "30 February does not exist: February has 28 days, 29 in a leap year."),
+    ],
+)
+def test_a_day_the_month_does_not_have_is_an_error_never_another_year(text, message):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.calendar.dates import DateParseError, DateSettings, split_when
+
+    settings = DateSettings(ZoneInfo("Europe/Brussels"))
+    with pytest.raises(DateParseError) as raised:
+        split_when(text, settings, datetime(2026, 12, 2, 9, tzinfo=UTC))
+    assert str(raised.value) == message
