@@ -8,14 +8,15 @@ to re-plan the automatic posts.
 from __future__ import annotations
 
 import re
-from datetime import time
+from collections.abc import Callable
+from datetime import date, datetime, time
 
-from bot.calendar.cadence import Meeting
+from bot.calendar.cadence import Meeting, MeetingStatus
 from bot.calendar.dates import DateParseError, DateSettings, When, describe, split_when
 from bot.meeting.agenda import describe_meeting
 from bot.meeting.group_calendar import GroupCalendar
 from bot.meeting.live import local_key
-from bot.meeting.render import escape
+from bot.meeting.render import escape, plural
 from bot.runtime.calendars import load_calendar
 from bot.runtime.router import CommandContext, Phase, Reply, Role, Router, UsageError
 from handlers.schedule import NO_CADENCE
@@ -43,17 +44,69 @@ async def _calendar(ctx: CommandContext) -> GroupCalendar:
     return calendar
 
 
-def _meeting_on(ctx: CommandContext, calendar: GroupCalendar, when: When) -> Meeting:
-    meeting = calendar.on_date(when.moment.date())
-    if meeting is None or meeting.status == "skipped":
-        upcoming = ", ".join(f"{m.start:%a %d %b}" for m in calendar.upcoming(ctx.now, 3))
+def _pick(
+    ctx: CommandContext,
+    calendar: GroupCalendar,
+    when: When,
+    command: str,
+    wanted: Callable[[Meeting], bool] = lambda m: m.status != MeetingStatus.SKIPPED,
+) -> Meeting:
+    """The meeting the chair means: of those that day `wanted` accepts, the
+    one at the time given (its current or its original start); without a
+    time, the only one. Else a UsageError that lists the day's meetings."""
+    day = when.moment.date()
+    on_day = calendar.meetings_on(day)
+    fits = [m for m in on_day if wanted(m)]
+    if when.has_time:
+        clock = when.moment.time()
+        fits = [m for m in fits if clock in (m.start.time(), m.original_local.time())]
+    if len(fits) == 1:
+        return fits[0]
+    listed = " and ".join(f"{m.start:%H:%M}" for m in fits)
+    if fits:
         raise UsageError(
-            f"There is no meeting on {describe(when.moment, with_time=False)}. "
-            f"Next meetings: {upcoming or 'none'}."
+            f"There are {plural(len(fits), 'meeting')} on {describe(when.moment, with_time=False)}"
+            f": {listed}. Say which, e.g. `!{command} {day.day} {day:%B %Y} "
+            f"{fits[-1].start:%H:%M}`."
         )
-    if meeting.start <= ctx.now:
+    raise UsageError(_none_there(ctx, calendar, when, on_day, command))
+
+
+def _none_there(
+    ctx: CommandContext, calendar: GroupCalendar, when: When, on_day: list[Meeting], command: str
+) -> str:
+    """Why nothing matched: the day's other meetings, a skip already made
+    (with its reason), and the next meetings that take place."""
+    day_text = describe(when.moment, with_time=when.has_time)
+    skipped = [m for m in on_day if m.status == MeetingStatus.SKIPPED]
+    if skipped and command != "unskip":
+        meeting = skipped[0]
+        reason = f" (reason: {escape(meeting.reason)})" if meeting.reason else ""
+        return (
+            f"The meeting of {describe_meeting(meeting)} is already skipped{reason}. "
+            f"`!unskip {meeting.start.day} {meeting.start:%B %Y}` restores it."
+        )
+    if command == "unskip" and on_day:
+        return f"The meeting of {describe_meeting(on_day[0])} is not skipped."
+    taking_place = [m for m in on_day if m.status != MeetingStatus.SKIPPED]
+    if taking_place:
+        times = " and ".join(f"{m.start:%H:%M}" for m in taking_place)
+        return f"There is no meeting on {day_text}; that day has one at {times}."
+    upcoming = calendar.upcoming(ctx.now, 3, include_skipped=False)
+    shown = ", ".join(f"{m.start:%a %d %b %H:%M}" for m in upcoming) or "none"
+    return f"There is no meeting on {day_text}. Next meetings: {shown}."
+
+
+def _not_started(meeting: Meeting, now: datetime) -> Meeting:
+    if meeting.start <= now:
         raise UsageError(f"The meeting of {describe_meeting(meeting)} has already started.")
     return meeting
+
+
+async def _stored(ctx: CommandContext, day: date, key: str) -> Meeting | None:
+    """The meeting as the calendar now has it: what replies announce."""
+    calendar = await load_calendar(ctx.repo, ctx.group)
+    return next((m for m in calendar.meetings_on(day) if m.key == key), None)
 
 
 async def _change(
@@ -80,7 +133,7 @@ def register(router: Router) -> None:
     @router.command(
         "skip",
         role=Role.VICE_CHAIR,
-        usage="!skip <date> [reason]",
+        usage="!skip <date> [time] [reason]",
         summary="cancel the meeting on that date",
         phase=Phase.BEFORE,
         topic="cancel, move or add a meeting",
@@ -91,7 +144,7 @@ def register(router: Router) -> None:
             raise UsageError("Which meeting? Give its date, e.g. `!skip 5 December holidays`.")
         calendar = await _calendar(ctx)
         when, reason = _read(ctx, ctx.args)
-        meeting = _meeting_on(ctx, calendar, when)
+        meeting = _not_started(_pick(ctx, calendar, when, "skip"), ctx.now)
         await _change(ctx, "skip", meeting.key, None, reason)
         return Reply(
             f"Understood: skip the meeting of {describe_meeting(meeting)}.",
@@ -102,7 +155,7 @@ def register(router: Router) -> None:
     @router.command(
         "move",
         role=Role.VICE_CHAIR,
-        usage="!move <date> to <date and time> [reason]",
+        usage="!move <date> [time] to <date and time> [reason]",
         summary="move a meeting to another day or time",
         phase=Phase.BEFORE,
         topic="cancel, move or add a meeting",
@@ -118,11 +171,16 @@ def register(router: Router) -> None:
         old, rest = _read(ctx, match["old"])
         if rest:
             raise UsageError(f"I could not read {rest!r} as part of the meeting's date.")
-        meeting = _meeting_on(ctx, calendar, old)
+        meeting = _not_started(_pick(ctx, calendar, old, "move"), ctx.now)
         new, reason = _read(ctx, match["new"], default_time=meeting.start.time())
-        new_local = local_key(new.moment)
-        await _change(ctx, "move", meeting.key, new_local, reason)
-        moved = describe_meeting(_reschedule(meeting, new))
+        clash = [m for m in calendar.meetings_on(new.moment.date()) if m.start == new.moment]
+        if any(m.key != meeting.key and m.status != MeetingStatus.SKIPPED for m in clash):
+            raise UsageError(f"There is already a meeting at {describe_meeting(clash[0])}.")
+        await _change(ctx, "move", meeting.key, local_key(new.moment), reason)
+        stored = await _stored(ctx, new.moment.date(), meeting.key)
+        moved = describe_meeting(stored or _reschedule(meeting, new))
+        if stored is not None and stored.status == MeetingStatus.SCHEDULED:
+            moved += ", its original time"
         return Reply(
             f"Understood: move the meeting of {describe_meeting(meeting)} to {moved}.",
             announcement=f"**The {escape(ctx.group.name)} meeting of {describe_meeting(meeting)} "
@@ -146,16 +204,48 @@ def register(router: Router) -> None:
         when, reason = _read(
             ctx, ctx.args, default_time=start.time() if start else DEFAULT_MEETING_TIME
         )
-        existing = calendar.on_date(when.moment.date())
-        if existing is not None and existing.start == when.moment:
-            raise UsageError(f"There is already a meeting at {describe_meeting(existing)}.")
         new_local = local_key(when.moment)
+        for existing in calendar.meetings_on(when.moment.date()):
+            if existing.status == MeetingStatus.SKIPPED and existing.key == new_local:
+                raise UsageError(
+                    f"The meeting of {describe_meeting(existing)} is skipped. "
+                    f"`!unskip {when.moment.day} {when.moment:%B %Y} {when.moment:%H:%M}` "
+                    "restores it."
+                )
+            if existing.status != MeetingStatus.SKIPPED and existing.start == when.moment:
+                raise UsageError(f"There is already a meeting at {describe_meeting(existing)}.")
         await _change(ctx, "add", None, new_local, reason)
-        added = (await load_calendar(ctx.repo, ctx.group)).on_date(when.moment.date())
+        added = await _stored(ctx, when.moment.date(), new_local)
         text = describe_meeting(added) if added else describe(when.moment)
         return Reply(
             f"Understood: an extra meeting on {text}.",
             announcement=f"**Extra {escape(ctx.group.name)} meeting: {text}.**{_reason(reason)}",
+        )
+
+    @router.command(
+        "unskip",
+        role=Role.VICE_CHAIR,
+        usage="!unskip <date> [time]",
+        summary="restore a skipped meeting",
+        phase=Phase.BEFORE,
+        topic="cancel, move or add a meeting",
+        example="!unskip 5 February 2027",
+    )
+    async def unskip(ctx: CommandContext) -> Reply:
+        if not ctx.args:
+            raise UsageError("Which meeting? Give its date, e.g. `!unskip 5 February`.")
+        calendar = await _calendar(ctx)
+        when, rest = _read(ctx, ctx.args)
+        if rest:
+            raise UsageError(f'`!unskip` takes a date and a time, not "{escape(rest)}".')
+        skipped = _pick(ctx, calendar, when, "unskip", lambda m: m.status == MeetingStatus.SKIPPED)
+        _not_started(skipped, ctx.now)
+        await _change(ctx, "add", None, skipped.key, "")
+        restored = await _stored(ctx, skipped.start.date(), skipped.key) or skipped
+        return Reply(
+            f"Understood: the meeting of {describe_meeting(restored)} takes place after all.",
+            announcement=f"**The {escape(ctx.group.name)} meeting of "
+            f"{describe_meeting(restored)} takes place after all.**",
         )
 
 

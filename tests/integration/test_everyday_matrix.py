@@ -86,7 +86,7 @@ async def test_help_and_arguments_a_command_does_not_take(group_room):
     member_help = (await anna.ask(room, "!help"))["body"]
     assert "`!update`" in member_help and "`!skip`" not in member_help
     one = (await anna.ask(room, "!help skip"))["body"]
-    assert one.startswith("**`!skip <date> [reason]`**")
+    assert one.startswith("**`!skip <date> [time] [reason]`**")
     assert "chairs and vice-chairs (not you, in this group)" in one and "Example: `!skip" in one
     ignored = (await anna.ask(room, "!updates please"))["body"]
     assert ignored == "`!updates` takes no arguments, so I did nothing. Type just `!updates`."

@@ -42,9 +42,9 @@ async def test_skip_errors_are_clear_and_store_nothing(calendar_harness):
     h = calendar_harness
     [none] = await h.say(CHAIR, "!skip 4 April")
     assert "There is no meeting on Saturday 4 April 2026" in none.body
-    assert "Next meetings: Fri 03 Apr, Fri 15 May, Fri 26 Jun" in none.body
+    assert "Next meetings: Fri 03 Apr 11:00, Fri 15 May 11:00, Fri 26 Jun 11:00." in none.body
     [garbage] = await h.say(CHAIR, "!skip banana")
-    assert "Usage: `!skip <date> [reason]`" in garbage.body
+    assert "Usage: `!skip <date> [time] [reason]`" in garbage.body
     [past] = await h.say(CHAIR, "!skip 9 January 2026")
     assert "past" in past.body
     [ambiguous] = await h.say(CHAIR, "!skip 03/04/2026")
@@ -73,7 +73,7 @@ async def test_move_needs_to_and_a_readable_target(calendar_harness):
     [reply] = await calendar_harness.say(CHAIR, "!move 3 April")
     assert "`!move 5 December to 12 December 14:00`" in reply.body
     [reply] = await calendar_harness.say(CHAIR, "!move 3 April to someday")
-    assert "Usage: `!move <date> to <date and time> [reason]`" in reply.body
+    assert "Usage: `!move <date> [time] to <date and time> [reason]`" in reply.body
 
 
 async def test_meeting_add_uses_the_usual_time_by_default(calendar_harness):

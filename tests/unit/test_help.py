@@ -38,7 +38,7 @@ async def test_help_lists_only_the_readers_commands(calendar_harness):
 async def test_help_for_one_command_explains_it_with_an_example(calendar_harness):
     h = calendar_harness
     [skip] = await h.say(ANNA, "!help skip")
-    assert skip.body.startswith("**`!skip <date> [reason]`**: cancel the meeting")
+    assert skip.body.startswith("**`!skip <date> [time] [reason]`**: cancel the meeting")
     assert "Who may use it: chairs and vice-chairs (not you, in this group)." in skip.body
     assert "Example: `!skip 5 February 2027" in skip.body
     [two_words] = await h.say(CHAIR, "!help !agenda add")

@@ -15,7 +15,7 @@ ANNA, BO = "@anna:example.org", "@bo:example.org"
 
 async def export_of(h, who: str) -> tuple[str, dict]:
     replies = await h.say(who, "!mydata")
-    summary, file = [r for r in replies if r.room_id == private_to(who)]
+    _summary, file = [r for r in replies if r.room_id == private_to(who)]
     return file.file.data.decode(), json.loads(file.file.data)
 
 
@@ -28,7 +28,7 @@ async def test_neither_members_copy_holds_the_others_update(tmp_path):
         [listing] = await h.say(who, "!updates")
         assert "quokka census" in listing.body and "wombat survey" in listing.body
     anna_raw, anna = await export_of(h, ANNA)
-    bo_raw, bo = await export_of(h, BO)
+    bo_raw, _bo = await export_of(h, BO)
     assert "quokka census" in anna_raw and "wombat survey" not in anna_raw
     assert "wombat survey" in bo_raw and "quokka census" not in bo_raw
     assert [u["text"] for u in anna["stored"]["updates"]] == ["Anna's quokka census is complete"]
