@@ -67,7 +67,7 @@ async def test_members_updates_end_to_end(world):
     assert "<b>" not in listing["formatted_body"] and "&lt;b&gt;" in listing["formatted_body"]
     assert "@room" not in listing["body"] and listing["m.mentions"] == {}
 
-    assert "`!update <text>`" in (await anna.ask(room, "!help"))["body"]
+    assert "`!update <text>`" in (await anna.ask(room, "!help update"))["body"]
     assert "!help" in (await anna.ask(room, "!frobnicate"))["body"]
     assert "Usage: `!update <text>`" in (await anna.ask(room, "!update"))["body"]
     huge = await anna.ask(room, "!update " + "x" * 60_000)
@@ -82,7 +82,7 @@ async def test_members_updates_end_to_end(world):
     notices = [
         e
         for e in anna.events_from(world["bot_user"], room)
-        if "Commands you can" in e["content"]["body"]
+        if "Commands for you in" in e["content"]["body"]
     ]
     assert len(notices) == 1  # only anna's own !help, not the early one nor the notice
 

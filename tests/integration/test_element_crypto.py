@@ -78,7 +78,7 @@ async def test_the_bot_is_cross_signed_and_element_members_read_and_reach_it(ele
 
     reply = await ada.ask(room, "!help")
     assert_trusted_reply(reply, bot_user)
-    assert "Commands you can" in reply["body"]
+    assert "Commands for you in" in reply["body"]
 
     # "exclude insecure devices": she shares keys only with cross-signed devices
     # and reads only messages from them; the bot reads her update and answers
@@ -183,4 +183,4 @@ async def test_lost_identity_keys_are_reported_and_reset_on_purpose(element_room
     [device] = await ada.call("bot_devices", user=bot_user)
     assert device["cross_signed"] is True
     reply = await ada.ask(room, "!help")
-    assert reply["decrypted"] and "Commands you can" in reply["body"]
+    assert reply["decrypted"] and "Commands for you in" in reply["body"]

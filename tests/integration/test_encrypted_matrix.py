@@ -112,12 +112,12 @@ async def test_an_undecryptable_message_gets_one_notice_not_a_loop(secret_room):
     assert device in notice["body"] and notice["m.mentions"] == {"user_ids": [anna.user_id]}
     await assert_encrypted_on_the_wire(anna, room, notice["event_id"])
     second = await anna.send_undecryptable(room, session)
-    assert "Commands you can" in (await ask(anna, room, "!help"))["body"]  # still serving
+    assert "Commands for you in" in (await ask(anna, room, "!help"))["body"]  # still serving
 
     assert await bot.stop() == 0
     third = await anna.send_undecryptable(room, session)  # once, even across a restart
     await restart(bot)
-    assert "Commands you can" in (await ask(anna, room, "!help"))["body"]
+    assert "Commands for you in" in (await ask(anna, room, "!help"))["body"]
     await anna.sync_barrier()
     await asyncio.sleep(1)
     await anna.sync_barrier()

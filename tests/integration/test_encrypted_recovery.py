@@ -34,7 +34,7 @@ async def test_verified_policy_serves_only_devices_the_operator_verified(secret_
     assert f"{anna_device} is now verified" in verified
     await restart(bot)
     reply = await ask(anna, room, "!help")
-    assert "Commands you can" in reply["body"]
+    assert "Commands for you in" in reply["body"]
     assert reply["event_id"] in anna.decrypted_ids
     await bo.wait_for(room, lambda e: e.get("event_id") == reply["event_id"])
     assert reply["event_id"] not in bo.decrypted_ids  # bo's device got no room key
@@ -65,7 +65,7 @@ async def test_a_lost_crypto_store_is_reported_once_and_a_new_device_recovers(se
             break
         await anna.sync_barrier()
     reply = await ask(anna, room, "!help")
-    assert "Commands you can" in reply["body"] and reply["event_id"] in anna.decrypted_ids
+    assert "Commands for you in" in reply["body"] and reply["event_id"] in anna.decrypted_ids
 
 
 async def test_a_message_whose_key_comes_late_is_answered_when_it_arrives(secret_room):

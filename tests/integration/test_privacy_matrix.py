@@ -35,7 +35,7 @@ async def test_mydata_in_an_encrypted_direct_room_then_forget_me(secret_room):
         return lambda e: e.get("sender") == bot_user and e["content"].get("msgtype") == msgtype
 
     summary = await anna.wait_for(direct, from_bot("m.notice"), timeout=30)
-    assert "1 updates" in summary["content"]["body"]
+    assert "1 update\n" in summary["content"]["body"]
     await assert_encrypted_on_the_wire(anna, direct, summary["event_id"])
     file_event = await anna.wait_for(direct, from_bot("m.file"), timeout=30)
     await assert_encrypted_on_the_wire(anna, direct, file_event["event_id"])
