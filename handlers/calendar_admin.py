@@ -1,4 +1,4 @@
-"""`!skip`, `!move`, `!meeting add`: chairs change the calendar.
+"""`!skip`, `!unskip`, `!move`, `!meeting add`: chairs change the calendar.
 
 Each command echoes what it understood (weekday, date, local time, zone and
 UTC) as a reply, announces the change to the room, and tells the scheduler
@@ -18,7 +18,7 @@ from bot.meeting.group_calendar import GroupCalendar
 from bot.meeting.live import local_key
 from bot.meeting.render import escape, plural
 from bot.runtime.calendars import load_calendar
-from bot.runtime.router import CommandContext, Phase, Reply, Role, Router, UsageError
+from bot.runtime.router import CommandContext, Phase, Refusal, Reply, Role, Router, UsageError
 from handlers.schedule import NO_CADENCE
 
 MOVE_RE = re.compile(r"^(?P<old>.+?)\s+to\s+(?P<new>.+)$", re.IGNORECASE | re.DOTALL)
@@ -40,8 +40,12 @@ def _read(ctx: CommandContext, text: str, default_time: time | None = None) -> t
 async def _calendar(ctx: CommandContext) -> GroupCalendar:
     calendar = await load_calendar(ctx.repo, ctx.group)
     if calendar.cadence is None:
-        raise UsageError(NO_CADENCE)
+        raise Refusal(NO_CADENCE)
     return calendar
+
+
+def _takes_place(meeting: Meeting) -> bool:
+    return meeting.status != MeetingStatus.SKIPPED
 
 
 def _pick(
@@ -49,11 +53,11 @@ def _pick(
     calendar: GroupCalendar,
     when: When,
     command: str,
-    wanted: Callable[[Meeting], bool] = lambda m: m.status != MeetingStatus.SKIPPED,
+    wanted: Callable[[Meeting], bool] = _takes_place,
 ) -> Meeting:
     """The meeting the chair means: of those that day `wanted` accepts, the
     one at the time given (its current or its original start); without a
-    time, the only one. Else a UsageError that lists the day's meetings."""
+    time, the only one. Else a Refusal that lists the day's meetings."""
     day = when.moment.date()
     on_day = calendar.meetings_on(day)
     fits = [m for m in on_day if wanted(m)]
@@ -64,12 +68,12 @@ def _pick(
         return fits[0]
     listed = " and ".join(f"{m.start:%H:%M}" for m in fits)
     if fits:
-        raise UsageError(
+        raise Refusal(
             f"There are {plural(len(fits), 'meeting')} on {describe(when.moment, with_time=False)}"
             f": {listed}. Say which, e.g. `!{command} {day.day} {day:%B %Y} "
             f"{fits[-1].start:%H:%M}`."
         )
-    raise UsageError(_none_there(ctx, calendar, when, on_day, command))
+    raise Refusal(_none_there(ctx, calendar, when, on_day, command))
 
 
 def _none_there(
@@ -88,7 +92,7 @@ def _none_there(
         )
     if command == "unskip" and on_day:
         return f"The meeting of {describe_meeting(on_day[0])} is not skipped."
-    taking_place = [m for m in on_day if m.status != MeetingStatus.SKIPPED]
+    taking_place = [m for m in on_day if _takes_place(m)]
     if taking_place:
         times = " and ".join(f"{m.start:%H:%M}" for m in taking_place)
         return f"There is no meeting on {day_text}; that day has one at {times}."
@@ -99,8 +103,24 @@ def _none_there(
 
 def _not_started(meeting: Meeting, now: datetime) -> Meeting:
     if meeting.start <= now:
-        raise UsageError(f"The meeting of {describe_meeting(meeting)} has already started.")
+        raise Refusal(f"The meeting of {describe_meeting(meeting)} has already started.")
     return meeting
+
+
+async def _named_meeting(
+    ctx: CommandContext,
+    command: str,
+    example: str,
+    wanted: Callable[[Meeting], bool] = _takes_place,
+) -> tuple[Meeting, str]:
+    """The not yet started meeting that `<date> [time]` at the start of the
+    arguments names, and the words after it."""
+    if not ctx.args:
+        raise UsageError(f"Which meeting? Give its date, e.g. `!{command} {example}`.")
+    calendar = await _calendar(ctx)
+    when, rest = _read(ctx, ctx.args)
+    chosen = _pick(ctx, calendar, when, command, wanted)
+    return _not_started(chosen, ctx.now), rest
 
 
 async def _stored(ctx: CommandContext, day: date, key: str) -> Meeting | None:
@@ -140,11 +160,7 @@ def register(router: Router) -> None:
         example="!skip 5 February 2027 clash with the General Forum",
     )
     async def skip_command(ctx: CommandContext) -> Reply:
-        if not ctx.args:
-            raise UsageError("Which meeting? Give its date, e.g. `!skip 5 December holidays`.")
-        calendar = await _calendar(ctx)
-        when, reason = _read(ctx, ctx.args)
-        meeting = _not_started(_pick(ctx, calendar, when, "skip"), ctx.now)
+        meeting, reason = await _named_meeting(ctx, "skip", "5 December holidays")
         await _change(ctx, "skip", meeting.key, None, reason)
         return Reply(
             f"Understood: skip the meeting of {describe_meeting(meeting)}.",
@@ -174,8 +190,8 @@ def register(router: Router) -> None:
         meeting = _not_started(_pick(ctx, calendar, old, "move"), ctx.now)
         new, reason = _read(ctx, match["new"], default_time=meeting.start.time())
         clash = [m for m in calendar.meetings_on(new.moment.date()) if m.start == new.moment]
-        if any(m.key != meeting.key and m.status != MeetingStatus.SKIPPED for m in clash):
-            raise UsageError(f"There is already a meeting at {describe_meeting(clash[0])}.")
+        if any(m.key != meeting.key and _takes_place(m) for m in clash):
+            raise Refusal(f"There is already a meeting at {describe_meeting(clash[0])}.")
         await _change(ctx, "move", meeting.key, local_key(new.moment), reason)
         stored = await _stored(ctx, new.moment.date(), meeting.key)
         moved = describe_meeting(stored or _reschedule(meeting, new))
@@ -207,13 +223,13 @@ def register(router: Router) -> None:
         new_local = local_key(when.moment)
         for existing in calendar.meetings_on(when.moment.date()):
             if existing.status == MeetingStatus.SKIPPED and existing.key == new_local:
-                raise UsageError(
+                raise Refusal(
                     f"The meeting of {describe_meeting(existing)} is skipped. "
                     f"`!unskip {when.moment.day} {when.moment:%B %Y} {when.moment:%H:%M}` "
                     "restores it."
                 )
-            if existing.status != MeetingStatus.SKIPPED and existing.start == when.moment:
-                raise UsageError(f"There is already a meeting at {describe_meeting(existing)}.")
+            if _takes_place(existing) and existing.start == when.moment:
+                raise Refusal(f"There is already a meeting at {describe_meeting(existing)}.")
         await _change(ctx, "add", None, new_local, reason)
         added = await _stored(ctx, when.moment.date(), new_local)
         text = describe_meeting(added) if added else describe(when.moment)
@@ -232,14 +248,11 @@ def register(router: Router) -> None:
         example="!unskip 5 February 2027",
     )
     async def unskip(ctx: CommandContext) -> Reply:
-        if not ctx.args:
-            raise UsageError("Which meeting? Give its date, e.g. `!unskip 5 February`.")
-        calendar = await _calendar(ctx)
-        when, rest = _read(ctx, ctx.args)
+        skipped, rest = await _named_meeting(
+            ctx, "unskip", "5 February", lambda m: not _takes_place(m)
+        )
         if rest:
             raise UsageError(f'`!unskip` takes a date and a time, not "{escape(rest)}".')
-        skipped = _pick(ctx, calendar, when, "unskip", lambda m: m.status == MeetingStatus.SKIPPED)
-        _not_started(skipped, ctx.now)
         await _change(ctx, "add", None, skipped.key, "")
         restored = await _stored(ctx, skipped.start.date(), skipped.key) or skipped
         return Reply(

@@ -168,6 +168,12 @@ class UsageError(Exception):
     """Raised by a handler when arguments are wrong; the router adds usage."""
 
 
+class Refusal(UsageError):
+    """The arguments were read, but what they ask cannot be done (a meeting
+    that already exists, a question back): the message stands alone, with
+    no usage line to distract from it. Nothing was changed."""
+
+
 def number_arg(text: str) -> int | None:
     """An ASCII whole number (`"²".isdigit()` is true but `int("²")` fails)."""
     text = text.strip().lstrip("#")
@@ -252,6 +258,9 @@ class Router:
             return Reply(self._no_arguments(name, ctx.args))
         try:
             reply = await command.handler(ctx)
+        except Refusal as exc:
+            ctx.outcome = (name, "usage")
+            return Reply(str(exc))
         except UsageError as exc:
             ctx.outcome = (name, "usage")
             return Reply(f"{exc}\n\nUsage: `{command.usage}`")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.calendar.cadence import MeetingStatus
-from bot.meeting.render import escape
+from bot.meeting.render import escape, plural
 from bot.meeting.report.figures import Report, status_columns
 
 ATTENDANCE_RULE = (
@@ -23,10 +23,6 @@ ATTENDANCE_RULE = (
 
 def day_text(day) -> str:
     return f"{day:%a} {day.day} {day:%b} {day.year}"
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count} {word if count == 1 else many or word + 's'}"
 
 
 def _joined(items: Iterable[str]) -> str:
