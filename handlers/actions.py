@@ -8,11 +8,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.calendar.dates import DateParseError, DateSettings, parse_when
-from bot.meeting.actions import action_line, parse_action, resolve_owner, split_due
+from bot.calendar.dates import DateParseError, DateSettings, Unreadable, parse_when
+from bot.meeting.actions import action_line, parse_action, split_due
+from bot.meeting.owners import AmbiguousOwner, People, not_on_roster
 from bot.meeting.record import Item
 from bot.meeting.render import escape
-from bot.runtime.router import CommandContext, Phase, Reply, Role, Router, UsageError, number_arg
+from bot.runtime.router import (
+    CommandContext,
+    Phase,
+    Refusal,
+    Reply,
+    Role,
+    Router,
+    UsageError,
+    number_arg,
+)
 from handlers.live import target_meeting_key
 from storage.repo_meetings import StoredAction
 
@@ -23,16 +33,59 @@ def local_today(ctx: CommandContext) -> date:
     return ctx.now.astimezone(ctx.group.timezone).date()
 
 
+def _unusable(exc: DateParseError) -> UsageError:
+    return UsageError(f"I could not use the due date: {escape(str(exc))}")
+
+
+def _due_date(ctx: CommandContext, text: str) -> date:
+    schedule = ctx.group.schedule
+    settings = DateSettings(ctx.group.timezone, schedule.languages, schedule.date_order)
+    return parse_when(text, settings, ctx.now).moment.date()
+
+
 def parse_due(ctx: CommandContext, text: str | None) -> date | None:
     """A due date in the group's zone and languages; never silently dropped."""
     if text is None:
         return None
-    schedule = ctx.group.schedule
-    settings = DateSettings(ctx.group.timezone, schedule.languages, schedule.date_order)
     try:
-        return parse_when(text, settings, ctx.now).moment.date()
+        return _due_date(ctx, text)
     except DateParseError as exc:
-        raise UsageError(f"I could not use the due date: {escape(str(exc))}") from None
+        raise _unusable(exc) from None
+
+
+def task_and_due(
+    ctx: CommandContext, task: str, due_words: str | None
+) -> tuple[str, date | None, str]:
+    """The task, its due date and a note. Words after the last `due` that are
+    no date at all (`review what is due to WP2`) stay in the task, and the
+    note says so; a date that is past or ambiguous is an error."""
+    if due_words is None:
+        return task, None, ""
+    try:
+        return task, _due_date(ctx, due_words), ""
+    except Unreadable:
+        note = (
+            f"\n(“due {escape(due_words)}” is not a date, so it stays in the task. "
+            "A due date goes last, e.g. `due 15 January`.)"
+        )
+        return f"{task} due {due_words}", None, note
+    except DateParseError as exc:
+        raise _unusable(exc) from None
+
+
+async def roster_people(ctx: CommandContext) -> People:
+    """Who owners' words can name in this group, `me` being the sender."""
+    return People.of(ctx.group, await ctx.names(), ctx.sender)
+
+
+def owners_note(owners: tuple[str, ...], people: People) -> str:
+    """Say plainly when a typed name is nobody the bot can remind."""
+    unknown = not_on_roster(owners, people)
+    if not unknown:
+        return ""
+    names = " and ".join(f"“{escape(name)}”" for name in unknown)
+    verb = "is" if len(unknown) == 1 else "are"
+    return f"\n{names} {verb} not on the roster, so nobody will be reminded of it."
 
 
 async def _owned_action(ctx: CommandContext, text: str) -> StoredAction:
@@ -41,8 +94,10 @@ async def _owned_action(ctx: CommandContext, text: str) -> StoredAction:
     if number is None:
         raise UsageError("Give the action's number, as shown by `!actions`.")
     action = await ctx.repo.action(ctx.group.id, number)
-    if action is None or action.status != "open":
-        raise UsageError(f"There is no open action #{number}. See `!actions`.")
+    if action is None or action.status == "removed":
+        raise Refusal(f"There is no action #{number}. See `!actions`.")
+    if action.status != "open":
+        raise Refusal(_closed(action, ctx))
     may = ctx.role >= Role.VICE_CHAIR or ctx.sender in (*action.owners, action.created_by)
     if not may:
         raise UsageError(
@@ -50,6 +105,16 @@ async def _owned_action(ctx: CommandContext, text: str) -> StoredAction:
             "or a chair can change it."
         )
     return action
+
+
+def _closed(action: StoredAction, ctx: CommandContext) -> str:
+    """`!done` on what is no longer open: say what it is and since when."""
+    state = "already done" if action.status == "done" else "dropped"
+    since = ""
+    if action.closed_at is not None:
+        day = action.closed_at.astimezone(ctx.group.timezone)
+        since = f" (since {day:%a} {day.day} {day:%b %Y})"
+    return f"Action #{action.id} “{escape(action.text)}” is {state}{since}; nothing changed."
 
 
 def register(router: Router) -> None:
@@ -63,28 +128,30 @@ def register(router: Router) -> None:
         example="!action me circulate the draft due 15 January",
     )
     async def action(ctx: CommandContext) -> Reply:
+        people = await roster_people(ctx)
         try:
-            parsed = parse_action(ctx.args, ctx.group)
+            parsed = parse_action(ctx.args, people)
+        except AmbiguousOwner as exc:
+            raise Refusal(str(exc)) from None
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        if len(parsed.task) > MAX_TASK_CHARS:
+        task, due, due_note = task_and_due(ctx, parsed.task, parsed.due_text)
+        if len(task) > MAX_TASK_CHARS:
             raise UsageError(f"Action texts are at most {MAX_TASK_CHARS:,} characters.")
-        due = parse_due(ctx, parsed.due_text)
         stored = await ctx.repo.add_action(
             group_id=ctx.group.id,
             meeting_key=await target_meeting_key(ctx, Item.ACTION),
-            text=parsed.task,
+            text=task,
             owners=parsed.owners,
             due=due,
             created_by=ctx.sender,
             event_id=ctx.event_id,
             now=ctx.now,
         )
-        names = await ctx.names()
         line = action_line(
-            stored.id, stored.owners, stored.text, due, local_today(ctx), names=names
+            stored.id, stored.owners, stored.text, due, local_today(ctx), names=people.shown
         )
-        return Reply(f"Action {line}")
+        return Reply(f"Action {line}{owners_note(stored.owners, people)}{due_note}")
 
     @router.command(
         "actions",
@@ -124,14 +191,16 @@ def register(router: Router) -> None:
     async def edit(ctx: CommandContext) -> Reply:
         number, _, rest = ctx.args.partition(" ")
         item = await _owned_action(ctx, number)
-        task, due_text = split_due(rest)
+        task, due, due_note = task_and_due(ctx, *split_due(rest))
         if not task:
             raise UsageError("Give the new text (and optionally `due <when>`).")
-        due = parse_due(ctx, due_text) if due_text else item.due
+        if len(task) > MAX_TASK_CHARS:
+            raise UsageError(f"Action texts are at most {MAX_TASK_CHARS:,} characters.")
+        due = due or (None if due_note else item.due)
         await ctx.repo.edit_action(item.id, task, due)
         names = await ctx.names()
         line = action_line(item.id, item.owners, task, due, local_today(ctx), names=names)
-        return Reply(f"Changed: {line}")
+        return Reply(f"Changed: {line}{due_note}")
 
     @router.command(
         "action drop",
@@ -154,8 +223,11 @@ async def list_actions(ctx: CommandContext) -> str:
     items = [a for a in items if a.status != "removed"]
     if which == "mine":
         items = [a for a in items if ctx.sender in a.owners]
-    elif which.startswith("@") or (which and which != "all"):
-        who = resolve_owner(which, ctx.group)
+    elif which and which != "all":
+        try:
+            who = (await roster_people(ctx)).owner(which)
+        except AmbiguousOwner as exc:
+            return str(exc)
         items = [a for a in items if who in a.owners]
     if not items:
         return "No open action items." if which != "all" else "No action items yet."

@@ -22,9 +22,19 @@ from bot.meeting.outputs import (
     parse_add,
     status_sentence,
 )
+from bot.meeting.owners import AmbiguousOwner
 from bot.meeting.render import escape
-from bot.runtime.router import CommandContext, Phase, Reply, Role, Router, UsageError, number_arg
-from handlers.actions import local_today, parse_due
+from bot.runtime.router import (
+    CommandContext,
+    Phase,
+    Refusal,
+    Reply,
+    Role,
+    Router,
+    UsageError,
+    number_arg,
+)
+from handlers.actions import local_today, parse_due, roster_people
 from storage.repo_outputs import StoredOutput
 
 MAX_NOTE_CHARS = 500
@@ -63,7 +73,9 @@ def register(router: Router) -> None:
     )
     async def output_add(ctx: CommandContext) -> Reply:
         try:
-            draft = parse_add(ctx.args, ctx.group, ctx.sender)
+            draft = parse_add(ctx.args, await roster_people(ctx))
+        except AmbiguousOwner as exc:
+            raise Refusal(str(exc)) from None
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         due = parse_due(ctx, draft.due_text)

@@ -1,8 +1,9 @@
 """Action items as people type and read them: owners, due dates, one-line views.
 
-Pure. `!action @bo:example.org,maria draft the mapping report due next Friday`
-names its owners first (Matrix ids, roster members by their name, or plain
-names kept as text, never dropped), then the task, then an optional due date.
+Pure. `!action me, Bo Example draft the mapping report due next Friday`
+names its owners first (who the words name is `bot.meeting.owners`'s rule;
+plain names are kept as text, never dropped), then the task, then an
+optional due date.
 """
 
 from __future__ import annotations
@@ -12,21 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.config import GroupConfig
+from bot.meeting.owners import MAX_NAME_WORDS, USER_RE, AmbiguousOwner, People
 from bot.meeting.people import Names
 from bot.meeting.render import escape
 
 DUE_RE = re.compile(r"^(?P<task>.*\S)\s+due\s+(?P<due>\S.*)$", re.IGNORECASE | re.DOTALL)
-# A Matrix id (@bo:example.org) or a Teams person's e-mail / UPN (bo@uni.example).
-USER_RE = re.compile(r"^(@[^\s:,]+:[^\s,]+|[^\s@:,]+@[^\s@:,]+\.[^\s@:,]+)$")
-
-
-def local_part(user: str) -> str:
-    """The name part of a person's id: `bo` for @bo:example.org and bo@uni.example."""
-    return user[1:].split(":")[0] if user.startswith("@") else user.split("@")[0]
-
-
 MAX_OWNERS = 10
+_TOKENS = re.compile(r"[^\s,]+|,")
 
 
 @dataclass(frozen=True)
@@ -37,42 +30,60 @@ class ActionText:
 
 
 def split_due(text: str) -> tuple[str, str | None]:
-    """`draft the report due next Friday` -> ("draft the report", "next Friday")."""
+    """`draft the report due next Friday` -> ("draft the report", "next Friday").
+    Only the last `due` counts; whether its words are a date the caller
+    decides (`review what is due to WP2` has none)."""
     match = DUE_RE.match(text.strip())
     if match is None:
         return text.strip(), None
     return match["task"].strip(), match["due"].strip()
 
 
-def resolve_owner(name: str, group: GroupConfig) -> str:
-    """A person's id stays as it is (an e-mail lower-cased, as the roster has
-    it); a roster member's name (the id's local part, with or without @)
-    becomes their id; anything else stays plain text."""
-    if USER_RE.match(name):
-        return name if name.startswith("@") else name.lower()
-    wanted = name.lstrip("@").lower()
-    for member in group.members:
-        if local_part(member.user).lower() == wanted:
-            return member.user
-    return name
+def _next_owner(tokens: list[re.Match[str]], at: int, people: People) -> tuple[str, int]:
+    """The owner at token `at`: the longest roster full name starting there
+    (`Chris Chair`), else that one word; and where the rest begins."""
+    for size in range(min(MAX_NAME_WORDS, len(tokens) - at - 1), 1, -1):
+        words = [t[0] for t in tokens[at : at + size]]
+        if "," not in words and (user := people.full_name(" ".join(words))):
+            return user, at + size
+    return people.owner(tokens[at][0]), at + 1
 
 
-def parse_action(text: str, group: GroupConfig) -> ActionText:
-    """Owners are the first word (comma-separated names) plus any Matrix ids
-    right after it; the rest is the task, with an optional `due …` at the end."""
-    words = list(re.finditer(r"\S+", text))
-    if len(words) < 2:
-        raise ValueError("Say who and what, e.g. `!action @bo:example.org send the survey`.")
-    owners = [resolve_owner(n, group) for n in words[0][0].split(",") if n.strip()]
-    first_task_word = 1
-    while first_task_word < len(words) and USER_RE.match(words[first_task_word][0].rstrip(",")):
-        owners.append(resolve_owner(words[first_task_word][0].rstrip(","), group))
-        first_task_word += 1
-    if first_task_word == len(words):
+def _names_someone(tokens: list[re.Match[str]], at: int, people: People) -> bool:
+    """Whether `and` at `at - 1` joins another owner (`me and Bo draft …`)."""
+    try:
+        owner, _ = _next_owner(tokens, at, people)
+    except AmbiguousOwner:
+        return True
+    return people.on_roster(owner) or bool(USER_RE.match(owner))
+
+
+def parse_action(text: str, people: People) -> ActionText:
+    """Owners first (`me`, ids, roster names, joined by commas or `and`,
+    ids also by spaces), then the task, then an optional trailing `due …`.
+    Raises ValueError (AmbiguousOwner for a name two people answer to)."""
+    tokens = list(_TOKENS.finditer(text))
+    owners, at = [], 0
+    while at < len(tokens) and tokens[at][0] != ",":
+        owner, at = _next_owner(tokens, at, people)
+        owners.append(owner)
+        if at < len(tokens) and tokens[at][0] == ",":
+            at += 1
+        elif at < len(tokens) and USER_RE.match(tokens[at][0]):
+            continue
+        elif at + 1 < len(tokens) and tokens[at][0].casefold() == "and":
+            if not _names_someone(tokens, at + 1, people):
+                break
+            at += 1
+        else:
+            break
+    if not owners or len(tokens) < 2:
+        raise ValueError("Say who and what, e.g. `!action me send the survey`.")
+    if at >= len(tokens):
         raise ValueError("What is the task? Add it after the owners.")
     if len(owners) > MAX_OWNERS:
         raise ValueError(f"At most {MAX_OWNERS} owners per action.")
-    task, due = split_due(text[words[first_task_word].start() :])
+    task, due = split_due(text[tokens[at].start() :])
     return ActionText(tuple(dict.fromkeys(owners)), task, due)
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol, TypeVar
 
-from bot.config import GroupConfig
-from bot.meeting.actions import due_text, resolve_owner
+from bot.meeting.actions import due_text
+from bot.meeting.owners import AmbiguousOwner, People
 from bot.meeting.people import Names
 from bot.meeting.render import escape
 
@@ -117,14 +117,17 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _looks_like_owner(value: str, group: GroupConfig) -> bool:
-    """A Matrix id, a roster member's name, or one plain name (`Maria`)."""
-    return len(value) <= MAX_OWNER_CHARS and (
-        resolve_owner(value, group) != value or len(value.split()) == 1
-    )
+def _looks_like_owner(value: str, people: People) -> bool:
+    """An id, a roster person's name, or one plain name (`Maria`)."""
+    if len(value) > MAX_OWNER_CHARS:
+        return False
+    try:
+        return people.resolve(value) is not None or len(value.split()) == 1
+    except AmbiguousOwner:
+        return True
 
 
-def parse_add(text: str, group: GroupConfig, sender: str) -> OutputDraft:
+def parse_add(text: str, people: People) -> OutputDraft:
     """`position-paper Micro-credentials in ULLL due 30 June owner @anna:x`:
     the kind first, then the title; `due …` and `owner …` at the end, in
     either order. Whoever adds an output owns it unless `owner` names
@@ -137,7 +140,7 @@ def parse_add(text: str, group: GroupConfig, sender: str) -> OutputDraft:
     clauses: dict[str, str] = {}
     rest = rest.strip()
     while (clause := _last_clause(rest)) is not None and clause[1] not in clauses:
-        if clause[1] == "owner" and not _looks_like_owner(clause[2], group):
+        if clause[1] == "owner" and not _looks_like_owner(clause[2], people):
             break  # "Role of the data owner in ULLL": part of the title
         rest, word, value = clause
         clauses[word] = value
@@ -145,9 +148,8 @@ def parse_add(text: str, group: GroupConfig, sender: str) -> OutputDraft:
         raise ValueError("Give the output's title after its kind.")
     if len(rest) > MAX_TITLE_CHARS:
         raise ValueError(f"Titles are at most {MAX_TITLE_CHARS} characters.")
-    owner = clauses.get("owner", "me")
-    resolved = sender if owner.lower() == "me" else resolve_owner(owner, group)
-    return OutputDraft(kind, one_line(rest), clauses.get("due"), resolved)
+    owner = people.owner(clauses.get("owner", "me"))
+    return OutputDraft(kind, one_line(rest), clauses.get("due"), owner)
 
 
 def check_status(status: str) -> str:

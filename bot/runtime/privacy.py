@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.chat.transport import PRIVATE_PREFIX, private_state_key, private_to
 from bot.config import GroupConfig
-from bot.meeting.actions import local_part
+from bot.meeting.owners import local_part
 from bot.meeting.people import FORMER_PREFIX, clean_display_name
 from bot.meeting.render import escape, plural
 from storage.repo import Repo

@@ -67,6 +67,7 @@ async def test_members_updates_end_to_end(world):
     assert "<b>" not in listing["formatted_body"] and "&lt;b&gt;" in listing["formatted_body"]
     assert "@room" not in listing["body"] and listing["m.mentions"] == {}
 
+    assert "**Before the meeting**" in (await anna.ask(room, "!help"))["body"]
     assert "`!update <text>`" in (await anna.ask(room, "!help update"))["body"]
     assert "!help" in (await anna.ask(room, "!frobnicate"))["body"]
     assert "Usage: `!update <text>`" in (await anna.ask(room, "!update"))["body"]

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from bot.meeting.actions import parse_action
+from bot.meeting.owners import People
 
 ANNA, BO, CHAIR, VICE = (
     "@anna:example.org",
@@ -74,12 +75,13 @@ async def test_actions_owners_due_dates_and_permissions(calendar_harness):
         ANNA, "!action @bo:example.org,Maria draft the <b>report</b> due 10.04.2026"
     )
     assert one.body == (
-        "Action #1 @bo:example.org, Maria: draft the <b>report</b>, due Fri 10 Apr 2026"
+        "Action #1 @bo:example.org, Maria: draft the <b>report</b>, due Fri 10 Apr 2026\n"
+        "“Maria” is not on the roster, so nobody will be reminded of it."
     )
     assert "&lt;b&gt;" in one.html
     [two] = await h.say(CHAIR, "!action anna check the budget")
     assert two.body.endswith("#2 @anna:example.org: check the budget, no due date")
-    [bad] = await h.say(ANNA, "!action bo something due someday")
+    [bad] = await h.say(ANNA, "!action bo something due 03/04")
     assert "I could not use the due date" in bad.body and "Usage" in bad.body
     h.clock = MEETING + timedelta(days=8)
     [listing] = await h.say(ANNA, "!actions")
@@ -108,8 +110,8 @@ async def test_actions_owners_due_dates_and_permissions(calendar_harness):
 
 
 def test_parse_action_owner_forms(calendar_harness):
-    group = calendar_harness.config.groups[0]
-    parsed = parse_action("@anna:example.org @bo:example.org write it due Friday", group)
+    people = People.of(calendar_harness.config.groups[0])
+    parsed = parse_action("@anna:example.org @bo:example.org write it due Friday", people)
     assert parsed.owners == (ANNA, BO) and parsed.task == "write it" and parsed.due_text == "Friday"
-    assert parse_action("Maria call EUCEN", group).owners == ("Maria",)
-    assert parse_action("bo,anna call EUCEN", group).owners == (BO, ANNA)
+    assert parse_action("Maria call EUCEN", people).owners == ("Maria",)
+    assert parse_action("bo,anna call EUCEN", people).owners == (BO, ANNA)

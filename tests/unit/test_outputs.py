@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.meeting.outputs import KINDS, parse_add
+from bot.meeting.owners import People
 from bot.runtime.poster import Poster
 from storage.models import Output, OutputChange
 from tests.unit.fakes import make_harness
@@ -136,15 +137,16 @@ async def test_minutes_list_the_steps_since_the_last_meeting(h):
 
 
 def test_kinds_and_clauses_parse_in_either_order():
-    group = type("G", (), {"members": ()})()
-    draft = parse_add("best-practice Peer review due next Friday owner Maria", group, "@a:b")
+    people = People(sender="@a:b")
+    draft = parse_add("best-practice Peer review due next Friday owner Maria", people)
     assert (draft.kind, draft.title, draft.due_text, draft.owner) == (
         "best-practice",
         "Peer review",
         "next Friday",
         "Maria",
     )
-    assert parse_add("other x owner @a:b due 1 May", group, "@c:d").due_text == "1 May"
+    assert parse_add("other x owner @a:b due 1 May", People(sender="@c:d")).due_text == "1 May"
+    assert parse_add("other x", People(sender="@c:d")).owner == "@c:d"
     assert "application" in KINDS
 
 
