@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from bot.meeting.render import escape, plural
-from bot.runtime.privacy import done_text, erase_person, export_person
+from bot.runtime.privacy import alliance_in, erase_person, erasure_receipt, export_person
 from bot.runtime.ratelimit import Limit, take
 from bot.runtime.router import CommandContext, OutgoingFile, Phase, Reply, Role, RoomPost, Router
 
@@ -107,8 +107,9 @@ def register(router: Router) -> None:
             return refusal
         groups = ctx.all_groups or (ctx.group,)
         done = await erase_person(ctx.repo, groups, ctx.sender)
+        receipt = erasure_receipt(done, alliance_in(groups, ctx.sender))
         return Reply(
-            f"Done: {escape(done_text(done))}. As long as you are on the group's roster or "
-            "in this room, new messages are stored again; ask the chairs to take you off "
-            "the roster, and leave the room."
+            f"Done. {escape(receipt)}\n\nWhile you are on the group's roster or in this "
+            "room, what you write from now on is stored again: ask the chairs to take you "
+            "off the roster, and leave the room."
         )

@@ -137,9 +137,11 @@ class Repo(ScheduleRepo, MeetingRepo, OutputRepo, ReportRepo, PrivacyRepo, Reten
         return result.rowcount
 
     async def updates_for(self, group_id: str, period: str) -> list[StoredUpdate]:
+        """The period's updates that still have a text (erasure and retention
+        empty texts but keep the rows, which only the report counts)."""
         rows = await self.session.scalars(
             select(Update)
-            .where(Update.group_id == group_id, Update.period == period)
+            .where(Update.group_id == group_id, Update.period == period, Update.text != "")
             .order_by(Update.alliance, Update.created_at, Update.id)
         )
         return [_stored(row) for row in rows]

@@ -141,7 +141,12 @@ class PrivacyRepo:
         async def run(label: str, statement: Any) -> None:
             done[label] += (await session.execute(statement)).rowcount or 0
 
-        await run("updates deleted", delete(m.Update).where(m.Update.sender == user))
+        # the text goes; the row, its alliance and (below) a stand-in for the
+        # sender stay, so the report's updates per alliance do not change
+        await run(
+            "updates deleted",
+            update(m.Update).where(m.Update.sender == user, m.Update.text != "").values(text=""),
+        )
         note = m.MeetingNote
         await run(
             "notes deleted", delete(note).where(note.author == user, note.kind.in_(OWN_WORDS))

@@ -37,6 +37,7 @@ class Person:
 
     user: str
     alliance: str | None = None
+    who: str = ""  # the stored id: two people shown alike are still two
 
 
 @dataclass(frozen=True)
@@ -159,8 +160,8 @@ def _by_alliance(people: Iterable[Person]) -> dict[str | None, list[Person]]:
     groups: dict[str | None, list[Person]] = {}
     seen: set[str] = set()
     for person in people:
-        if person.user not in seen:
-            seen.add(person.user)
+        if (key := person.who or person.user) not in seen:
+            seen.add(key)
             alliance = " ".join((person.alliance or "").split()) or None
             groups.setdefault(alliance, []).append(person)
     order = sorted(groups, key=lambda name: (name is None, (name or "").casefold(), name or ""))

@@ -20,7 +20,7 @@ from bot.config import GroupConfig
 MAX_DISPLAY_NAME_CHARS = 64
 # What stands for a person who was erased or aged out (`bot.runtime.privacy`):
 # `former-member:<random>[:<alliance>]`, one token per person, so counts of
-# people stay right; texts show it as FORMER_MEMBER.
+# people and alliances stay right; texts show it as FORMER_MEMBER (EUGLOH).
 FORMER_PREFIX = "former-member:"
 FORMER_MEMBER = "a former member"
 _SPACES = re.compile(r"\s+")
@@ -46,7 +46,8 @@ class Names:
 
     def of(self, person: str) -> str:
         if person.startswith(FORMER_PREFIX):
-            return FORMER_MEMBER
+            alliance = former_alliance(person)
+            return f"{FORMER_MEMBER} ({alliance})" if alliance else FORMER_MEMBER
         return self.known.get(person, person)
 
     def all_of(self, people: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -73,8 +74,14 @@ def names_for(group: GroupConfig, display_names: Mapping[str, str]) -> Names:
     return Names(known)
 
 
+def represented(group: GroupConfig, person: str) -> str | None:
+    """The alliance a person stands for in the record: the roster's, or the
+    one an anonymous stand-in kept, so erasure and retention change no count."""
+    return group.alliance_of(person) or former_alliance(person)
+
+
 def former_alliance(person: str) -> str | None:
-    """The alliance an anonymous token keeps (retention keeps it, erasure does not)."""
+    """The alliance an anonymous stand-in keeps."""
     if not person.startswith(FORMER_PREFIX):
         return None
     parts = person[len(FORMER_PREFIX) :].split(":", 1)

@@ -14,7 +14,7 @@ from bot.meeting.agenda import ProposedItem, agenda_lines
 from bot.meeting.group_calendar import GroupCalendar
 from bot.meeting.minutes import ActionView, MinutesData, Note, Person, UpdateView
 from bot.meeting.outputs import change_line
-from bot.meeting.people import Names
+from bot.meeting.people import FORMER_MEMBER, FORMER_PREFIX, Names, represented
 from bot.meeting.record import SPOKEN, MeetingFacts, NoteKind, apologies, present, previous_end
 from bot.runtime.calendars import load_names
 from storage.repo import Repo
@@ -22,7 +22,9 @@ from storage.repo_meetings import StoredAction, StoredSession
 
 
 def _person(group: GroupConfig, names: Names, user: str) -> Person:
-    return Person(names.of(user), group.alliance_of(user))
+    """Shown under their alliance (a stand-in's too, without repeating it)."""
+    shown = FORMER_MEMBER if user.startswith(FORMER_PREFIX) else names.of(user)
+    return Person(shown, represented(group, user), who=user)
 
 
 def _action_view(action: StoredAction, today, names: Names) -> ActionView:

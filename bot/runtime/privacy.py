@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.chat.transport import PRIVATE_PREFIX, private_state_key, private_to
 from bot.config import GroupConfig
 from bot.meeting.owners import local_part
-from bot.meeting.people import FORMER_PREFIX, clean_display_name
+from bot.meeting.people import FORMER_MEMBER, FORMER_PREFIX, clean_display_name
 from bot.meeting.render import escape, plural
 from storage.repo import Repo
 from storage.repo_privacy import Person
@@ -54,11 +54,12 @@ async def names_of(repo: Repo, groups: Iterable[GroupConfig], user_id: str) -> l
 
 
 def new_token(alliance: str | None = None) -> str:
-    """One person's stand-in; retention keeps the alliance, erasure does not."""
+    """One person's stand-in, keeping the alliance they stood for (erasure
+    and retention alike), so no count of alliances changes."""
     return f"{FORMER_PREFIX}{secrets.token_hex(6)}" + (f":{alliance}" if alliance else "")
 
 
-def person(user_id: str, all_names: Iterable[str]) -> Person:
+def person(user_id: str, all_names: Iterable[str], alliance: str | None = None) -> Person:
     """How stored rows and texts may hold this person (`all_names`: from
     `names_of`). Texts are searched for the id and the names as typed and as
     the bot's Markdown escapes them (`@anna:example\\.org`, `Anna\\-Lena`), on
@@ -72,7 +73,7 @@ def person(user_id: str, all_names: Iterable[str]) -> Person:
         owner_names=tuple({*names, localpart}),
         private_room=private_to(user_id),
         private_state=private_state_key(user_id),
-        token=new_token(),
+        token=new_token(alliance),
     )
 
 
@@ -143,13 +144,58 @@ def message_for_export(row: dict, who: Person) -> dict:
     }
 
 
+def alliance_in(groups: Iterable[GroupConfig], user_id: str) -> str | None:
+    """The alliance the person stands for, in the first group that lists them."""
+    return next((a for g in groups if (a := g.alliance_of(user_id))), None)
+
+
 async def erase_person(repo: Repo, groups: Iterable[GroupConfig], user_id: str) -> Counter[str]:
-    done = await repo.erase_person(person(user_id, await names_of(repo, list(groups), user_id)))
+    groups = list(groups)
+    alliance = alliance_in(groups, user_id)
+    done = await repo.erase_person(person(user_id, await names_of(repo, groups, user_id), alliance))
     log.info(
         "privacy erase: %s",
         ", ".join(f"{n} {label}" for label, n in done.items()) or "nothing stored",
     )
     return done
+
+
+# What an erasure deleted, as the person would name it: (one, several).
+_DELETED = {
+    "updates deleted": ("update", "updates"),
+    "notes deleted": ("note or apology", "notes and apologies"),
+    "agenda items deleted": ("proposed agenda item", "proposed agenda items"),
+    "private messages deleted": (
+        "message the bot sent you alone",
+        "messages the bot sent you alone",
+    ),
+    "sent messages emptied": ("bot message naming you", "bot messages naming you"),
+    "stored minutes cleared": ("meeting's stored minutes", "meetings' stored minutes"),
+}
+_REPLACED = ("ids replaced", "action owners replaced")
+
+
+def erasure_receipt(done: Counter[str], alliance: str | None) -> str:
+    """What `!forget me confirm` did, in two sentences the person can read."""
+    deleted = [plural(done[label], *words) for label, words in _DELETED.items() if done[label]]
+    if done["display name deleted"]:
+        deleted.append("your display name")
+    if done["quiet deleted"]:
+        deleted.append("your reminder setting")
+    first = f"I deleted {_listed(deleted)}." if deleted else "There was nothing of yours to delete."
+    replaced = sum(done[label] for label in _REPLACED)
+    if not replaced:
+        return first
+    stand_in = FORMER_MEMBER + (f" ({alliance})" if alliance else "")
+    return (
+        f"{first} Where the group's record needs a person (attendance, decisions, action "
+        f"items, outputs: {plural(replaced, 'place')}), you are now “{stand_in}”, so its "
+        "figures do not change."
+    )
+
+
+def _listed(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def done_text(done: Counter[str]) -> str:

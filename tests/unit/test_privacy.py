@@ -108,13 +108,16 @@ async def test_forget_me_asks_first_then_leaves_no_trace(h):
     assert "!forget me confirm" in asked.body
     assert traces(await every_text(h), ANNA, "Anna-Lena Quokka")  # nothing erased yet
     [done] = await h.say_at(datetime(2026, 2, 2, 9, 1, tzinfo=UTC), ANNA, "!forget me confirm")
-    assert done.body.startswith("Done: ")
+    assert done.body.startswith(
+        "Done. I deleted 1 update, 1 note or apology, 1 proposed agenda item, "
+    )
+    assert "you are now “a former member (FORTHEM)”, so its figures do not change." in done.body
     assert traces(await every_text(h), ANNA, "Anna-Lena Quokka", "Quokka") == []
     # the group's record still reads: Bo's attendance, the decision, the action, the output
     [actions] = await h.say_at(datetime(2026, 2, 3, 9, tzinfo=UTC), BO, "!actions")
-    assert "draft it" in actions.body and "a former member" in actions.body
+    assert "draft it" in actions.body and "a former member (FORTHEM)" in actions.body
     [outputs] = await h.say(BO, "!outputs")
-    assert "a former member" in outputs.body
+    assert "a former member (FORTHEM)" in outputs.body
     async with h.core.storage.transaction() as repo:
         notes = await repo.notes_for("allies", "2026-01-09T11:00")
     # the chair (present by starting it), Anna (now anonymous) and Bo: still three people
@@ -173,6 +176,21 @@ async def test_erasure_keeps_the_reports_counts_of_people(h):
     assert traces(await every_text(h), CHAIR) == []
 
 
+async def test_erasure_keeps_each_persons_alliance_in_counts_and_minutes(h):
+    await anna_takes_part(h)
+    before = await report_figures(h, datetime(2026, 6, 1, tzinfo=UTC))
+    for who in (ANNA, BO):
+        await h.say_at(datetime(2026, 2, 2, 9, tzinfo=UTC), who, "!forget me confirm")
+    assert await report_figures(h, datetime(2026, 6, 1, tzinfo=UTC)) == before
+    assert before[0]["CIVIS"][0] == 1  # Bo's alliance still attended
+    replies = await h.say_at(datetime(2026, 2, 3, 9, tzinfo=UTC), CHAIR, "!minutes 9 January")
+    [minutes] = [r.body for r in replies if "## Present" in r.body]
+    present = minutes.split("## Present")[1].split("## Apologies")[0]
+    assert "2 alliances represented; 3 people." in present
+    assert "- **CIVIS**: a former member\n" in present and "a former member (" not in present
+    assert "Guests" not in present
+
+
 async def test_a_member_without_a_name_is_found_in_escaped_minutes_too(h):
     await anna_takes_part(h)
     texts = await every_text(h)
@@ -188,7 +206,7 @@ async def test_a_display_name_of_wildcards_erases_nobody_else(h):
         await repo.remember_display_name(guest, "%_%", h.clock)
     before = await every_text(h)
     [done] = await h.say_at(datetime(2026, 2, 2, 9, tzinfo=UTC), guest, "!forget me confirm")
-    assert done.body.startswith("Done: ")
+    assert done.body.startswith("Done. ")
     after = await every_text(h)
     theirs = {guest, "%_%"}  # their id and their display name: gone, as they asked
     lost = [row for row in before if row not in after and row[2] not in theirs]

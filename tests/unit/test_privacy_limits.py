@@ -31,7 +31,7 @@ async def test_erasure_is_limited_but_its_explanation_is_not(harness):
     h = harness
     for _ in range(3):
         [done] = await h.say(STRANGER, "!forget me confirm")
-        assert done.body.startswith("Done:")
+        assert done.body.startswith("Done.")
     [refused] = await h.say(STRANGER, "!forget me confirm")
     assert refused.body.startswith("You asked me to erase your data 3 times in the last hour")
     [explained] = await h.say(STRANGER, "!forget me")
