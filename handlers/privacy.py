@@ -35,11 +35,12 @@ async def too_often(ctx: CommandContext, limit: Limit, asked: str) -> Reply | No
 def privacy_notice(ctx: CommandContext) -> str:
     privacy = ctx.group.privacy
     retention = privacy.retention
-    kept = "for good" if retention.span is None else f"for {escape(retention.text)}, then aged out"
+    kept = "for good" if retention.span is None else f"for {retention.words}, then aged out"
     lines = [escape(privacy.notice), f"What members write is kept {kept}."]
     if privacy.contact:
         lines.append(f"Questions or requests: {escape(privacy.contact)}.")
-    lines.append("`!mydata` sends you a copy privately; `!forget me` erases you.")
+    if "!mydata" not in privacy.notice:  # the default notice says it already
+        lines.append("`!mydata` sends you a copy privately; `!forget me` erases you.")
     return "\n\n".join(lines)
 
 

@@ -29,12 +29,25 @@ DEFAULT_NOTICE = (
 )
 
 
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
 @dataclass(frozen=True)
 class Retention:
     """How long stored items are kept; `span` None means for good."""
 
     text: str
     span: relativedelta | None
+
+    @property
+    def words(self) -> str:
+        """The span as people say it: "three years", "18 months", "for good"."""
+        match = _SPAN.fullmatch(self.text)
+        if self.span is None or match is None:
+            return "for good" if self.span is None else self.text
+        count, unit = int(match[1]), _UNIT[match[2][0].lower()]
+        number = _NUMBER_WORDS[count - 1] if count <= len(_NUMBER_WORDS) else f"{count:,}"
+        return f"{number} {unit if count != 1 else unit[:-1]}"
 
 
 @dataclass(frozen=True)

@@ -179,3 +179,13 @@ def test_bad_cadence_keys_are_all_named(tmp_path):
         "groups[0].cadence.start",
         "groups[0].languages",
     ]
+
+
+def test_a_retention_reads_in_words():
+    from bot.config.privacy import parse_retention
+    from bot.config.problems import Checker
+
+    check = Checker()
+    cases = {"3y": "three years", "1 year": "one year", "18 months": "18 months"}
+    cases |= {"400d": "400 days", "6w": "six weeks", "off": "for good"}
+    assert {text: parse_retention(text, "k", check).words for text in cases} == cases

@@ -29,7 +29,7 @@ def file_download(shelf: FileShelf, token: str, name: str) -> web.StreamResponse
 def privacy_page(privacy: PrivacyConfig) -> web.Response:
     contact = privacy.contact or "the group's chairs"
     text = (
-        f"{privacy.notice}\n\nRetention: {privacy.retention.text}.\n"
+        f"{privacy.notice}\n\nRetention: {privacy.retention.words}.\n"
         f"Questions and requests: {contact}.\n"
     )
     return web.Response(text=text, headers=SAFE)
