@@ -20,9 +20,20 @@ from bot.meeting.render import plural
 EXIT_CONFIG = 2
 
 
+def _version() -> str:
+    """The installed package's version (pyproject.toml's, one source)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("allies-bot")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="allies-bot", description=__doc__)
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    parser.add_argument("--version", action="version", version=f"allies-bot {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the bot (Matrix rooms and Teams channels)")
     run.add_argument("--config", required=True)

@@ -58,3 +58,16 @@ def test_a_group_without_chairs_is_a_warning_of_a_valid_config(tmp_path, capsys,
     assert main(["check-config", "--config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "config OK" in out and "warning: groups[0].chairs: empty" in out
+
+
+def test_version_prints_the_installed_version(capsys):
+    import tomllib
+    from pathlib import Path
+
+    import pytest
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == f"allies-bot {pyproject['project']['version']}\n"
