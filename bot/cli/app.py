@@ -6,7 +6,8 @@ import asyncio
 import logging
 import signal
 import sys
-from datetime import UTC
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
 from typing import TextIO
 
@@ -16,6 +17,7 @@ from bot.chat.console import ConsoleTransport
 from bot.chat.network import NETWORKS, Network, network_class
 from bot.chat.switch import TransportSwitch
 from bot.chat.transport import Incoming
+from bot.cli.console_time import ConsoleClock, ConsoleTime
 from bot.config import Config, GroupConfig
 from bot.config.directory import GroupDirectory
 from bot.ops.metrics import OUTBOX_DEPTH, SYNC_LAG
@@ -33,14 +35,16 @@ from storage.db import Storage
 log = logging.getLogger(__name__)
 
 
-async def build_core(config: Config, *, long_running: bool = False) -> BotCore:
+async def build_core(
+    config: Config, *, long_running: bool = False, clock: Callable[[], datetime] = utc_now
+) -> BotCore:
     """Storage migrated to head, every command registered. A long-running bot
     upgrades its database in a child process (`Storage.migrate`), so it never
     carries Alembic in memory."""
     config.storage.data_dir.mkdir(parents=True, exist_ok=True)
     storage = Storage(config.storage.url)
     await storage.migrate(in_child=long_running)
-    return BotCore(storage, build_router(), OutboxSender(storage, utc_now))
+    return BotCore(storage, build_router(), OutboxSender(storage, clock), clock)
 
 
 async def run_console(
@@ -50,24 +54,36 @@ async def run_console(
     *,
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
+    clock: ConsoleClock | None = None,
 ) -> None:
     group = next((g for g in config.groups if group_id in (None, g.id)), None)
     if group is None:
         raise SystemExit(f"no group with id {group_id!r} in {config.path}")
     sender = as_user or (group.members[0].user if group.members else "@guest:localhost")
-    core = await build_core(config)
-    transport = ConsoleTransport(group.room, sender, stdin, stdout)
+    clock = clock or ConsoleClock()
+    core = await build_core(config, clock=clock)
+    time = ConsoleTime(core, clock, group)
+    commands = {
+        "time": ("/time <date and time>", "move the clock forward to then", time.time_command),
+        "wait": ("/wait <length>", "move the clock forward, e.g. /wait 7d", time.wait_command),
+    }
+    files = config.storage.data_dir / "files"
+    transport = ConsoleTransport(
+        group.room, sender, stdin, stdout, files_dir=files, commands=commands, clock=clock
+    )
     core.bind_room(group.room, group)
     core.outbox.attach(transport)
-    await core.outbox.flush()
+    await time.catch_up()
 
     async def on_event(event: Incoming) -> None:
         await core.handle(event)
-        await core.outbox.flush()
+        await time.catch_up()
 
+    ticking = asyncio.create_task(time.tick())
     try:
         await transport.start(on_event)
     finally:
+        ticking.cancel()
         await core.storage.close()
 
 
