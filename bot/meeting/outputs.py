@@ -160,6 +160,11 @@ def check_status(status: str) -> str:
     return status
 
 
+def kind_text(kind: str) -> str:
+    """An output's kind in words: `position-paper` -> `position paper`."""
+    return kind.replace("-", " ")
+
+
 def status_text(status: str) -> str:
     """Where an output stands, in words (`with the Forum Board for
     consultation`): listings, agendas and minutes say it the same way."""
@@ -255,7 +260,7 @@ def output_line(output: OutputView, names: Names, today: date) -> str:
     owner = f" ({escape(names.of(owner_of(output)))})"
     due = f", {due_text(output.due, today)}" if output.due and output.status not in FINISHED else ""
     link = f", {escape(output.link)}" if output.link else ""
-    kind = output.kind.replace("-", " ")
+    kind = kind_text(output.kind)
     title = escape(output.title)
     return f"#{output.id} {kind} “{title}”{owner}: {status_text(output.status)}{due}{link}"
 
@@ -276,5 +281,6 @@ def change_line(title: str, kind: str, status: str, note: str, who: str, when: d
     consultation (Anna Svensson, 12 Mar): sent on Monday`."""
     detail = f": {escape(note)}" if note and note != "added" else ""
     what = "added" if note == "added" else status_text(status)
-    kind_text = kind.replace("-", " ")
-    return f"{kind_text} “{escape(title)}”: {what} ({escape(who)}, {when.day} {when:%b}){detail}"
+    return (
+        f"{kind_text(kind)} “{escape(title)}”: {what} ({escape(who)}, {when.day} {when:%b}){detail}"
+    )

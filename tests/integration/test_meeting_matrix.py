@@ -109,7 +109,7 @@ async def test_a_meeting_end_to_end(meeting_room):
 
     asked = await chair.send_text(room, "!report")
     summary = await chair.wait_for_reply(room, asked, timeout=60)
-    assert summary["body"].startswith("**Report ")
+    assert summary["body"].startswith("**ALLIES: report to the WP2 Board, ")
     assert "Meetings: 1 held, 0 skipped, 1 extra" in summary["body"]  # the ad-hoc meeting
     assert "Attendance: 2 of 2 alliances at least once" in summary["body"]
     assert "Decisions: 1" in summary["body"] and "2 opened, 1 closed" in summary["body"]

@@ -129,6 +129,18 @@ def test_a_link_added_later_is_no_second_milestone():
     assert [(m.status, m.day) for m in report.milestones] == [("adopted", date(2026, 1, 3))]
 
 
+def test_an_output_adopted_then_published_is_listed_once_at_its_last_status():
+    steps = (
+        OutputStep("planned", date(2025, 11, 1)),
+        OutputStep("review", date(2026, 2, 1)),
+        OutputStep("adopted", date(2026, 3, 6)),
+        OutputStep("published", date(2026, 5, 2)),
+    )
+    report = compile_report(year_data(outputs=(OutputRecord(9, "report", "R", steps),)))
+    assert [(m.status, m.day) for m in report.milestones] == [("published", date(2026, 5, 2))]
+    assert report_markdown(report).count("“R”") == 1
+
+
 def test_attendance_by_alliance_with_apologies_and_guests():
     report = compile_report(year_data())
     by_alliance = {a.alliance: (a.attended, a.excused, a.updates) for a in report.attendance}
@@ -187,7 +199,8 @@ def test_member_text_is_inert_everywhere():
     assert "Adopt the \\*work plan\\*" in markdown and "<em>work plan</em>" not in html
     assert "General Forum \\[week\\]" in markdown
     summary = report_summary(report)
-    assert summary.startswith("**Report 2026: ALLIES \\*topical\\* group**")
+    assert summary.startswith("**ALLIES \\*topical\\* group: report to the WP2 Board, 2026**")
+    assert summary.endswith("published in the period; under way: “RPL guide” (planned)")
 
 
 def test_summary_has_the_figures_a_chair_reads_out():

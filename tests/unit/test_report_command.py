@@ -87,7 +87,7 @@ async def test_report_posts_summary_chart_and_html_with_the_right_counts(h):
     replies = await h.say_at(datetime(2026, 6, 1, 9, 0, tzinfo=UTC), CHAIR, "!report")
     summary, chart, page = replies
     body = summary.body
-    assert body.startswith("**Report 2026: ALLIES**")
+    assert body.startswith("**ALLIES: report to the WP2 Board, 2026**")
     assert "Meetings: 2 held, 1 skipped, 0 extra" in body
     assert "Attendance: 2 of 3 alliances at least once, 1 never" in body  # EUGLOH never
     assert "Updates: 3 from 2 of 3 alliances" in body
@@ -114,7 +114,7 @@ async def test_report_for_another_period_and_bad_periods(h):
     before = await record_rows(h)
     assert before["meeting_notes"] and before["action_items"] and before["outputs"]
     spring, _, _ = await h.say(CHAIR, "!report 1 March 2026 to 30 April 2026")
-    assert spring.body.startswith("**Report 1 Mar 2026 – 30 Apr 2026: ALLIES")
+    assert spring.body.startswith("**ALLIES: report to the WP2 Board, 1 Mar 2026 – 30 Apr 2026")
     assert "Meetings: 1 held, 0 skipped" in spring.body
     [backwards] = await h.say(CHAIR, "!report 30 April 2026 to 1 March 2026")
     assert "ends (1 Mar 2026) before it starts (30 Apr 2026)" in backwards.body
@@ -140,7 +140,7 @@ async def test_the_shell_report_prints_the_same_figures(h, tmp_path, capsys):
     period = ["--from", "2026-01-01", "--to", "2026-05-31"]
     assert await asyncio.to_thread(main, ["report", *args, *period]) == 0
     markdown = capsys.readouterr().out
-    assert markdown.startswith("# Report 1 Jan 2026 – 31 May 2026: ALLIES\n")
+    assert markdown.startswith("# ALLIES: report to the WP2 Board, 1 Jan 2026 – 31 May 2026\n")
     assert "- Held: 2\n" in markdown and "| EUGLOH | 0 of 2 | 0 | 0 |" in markdown
     assert "| CIVIS | 1 of 2 | 1 | 1 |" in markdown and "| FORTHEM | 2 of 2 | 0 | 2 |" in markdown
     assert "- Fri 3 Apr 2026: Publish \\<b\\>it\\</b\\>" in markdown

@@ -193,20 +193,34 @@ def _outputs_by_kind(outputs: tuple[OutputRecord, ...], cutoff: date):
 
 
 def _milestones(outputs: tuple[OutputRecord, ...], data: ReportData):
-    """The first time each output reached `adopted` or `published`, when that
-    was in the period. A step repeating the status (a link added later) is no
-    new milestone, nor is reaching a status again that was reached before."""
+    """Each output that reached `adopted` or `published` in the period, once,
+    at the last of those it reached (adopted, then published: published).
+    A step repeating the status (a link added later) is no new milestone,
+    nor is reaching a status again that was reached before."""
     found = []
     for output in outputs:
         reached: set[str] = set()
-        previous = None
+        previous, last = None, None
         for step in output.steps:
             moved_on = step.status != previous and step.status not in reached
             if moved_on and step.status in FINISHED_IN_PERIOD and step.day in data.period:
-                found.append(OutputMilestone(output.title, output.kind, step.status, step.day))
+                last = OutputMilestone(output.title, output.kind, step.status, step.day)
             reached.add(step.status)
             previous = step.status
+        if last is not None:
+            found.append(last)
     return tuple(sorted(found, key=lambda m: (m.day, m.title)))
+
+
+def under_way(report: Report) -> tuple[tuple[str, str], ...]:
+    """(title, status) of the outputs neither finished nor dropped on the
+    cutoff day: what the group is still working on."""
+    found = []
+    for output in report.data.outputs:
+        status = _status_at(output, report.cutoff)
+        if status is not None and status not in (*FINISHED_IN_PERIOD, "dropped"):
+            found.append((output.title, status))
+    return tuple(found)
 
 
 def status_columns(report: Report) -> tuple[str, ...]:

@@ -10,15 +10,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.calendar.cadence import MeetingStatus
+from bot.meeting.outputs import kind_text, status_text
 from bot.meeting.render import escape, plural
-from bot.meeting.report.figures import Report, status_columns
+from bot.meeting.report.figures import Report, status_columns, under_way
 
 ATTENDANCE_RULE = (
-    "Present means the person said `!here` during the meeting, or recorded a topic, "
-    "note, decision or action item in it; apologies (`!apologies`) are counted apart. "
-    "An alliance attended when at least one of its people was present. Only meetings "
-    "with something recorded count as held."
+    "Present means the person told the bot they were there during the meeting, or "
+    "recorded a topic, note, decision or action item in it; apologies sent are counted "
+    "apart. An alliance attended when at least one of its people was present. Only "
+    "meetings with something recorded count as held."
 )
+# Column headings of the outputs table: short forms of `STATUS_WORDS`.
+STATUS_HEADINGS = {
+    "planned": "Planned",
+    "drafting": "In drafting",
+    "consultation": "Forum Board consultation",
+    "review": "General Forum review",
+    "adopted": "Adopted",
+    "published": "Published",
+    "dropped": "Dropped",
+}
 
 
 def day_text(day) -> str:
@@ -117,15 +128,16 @@ def output_lines(report: Report) -> list[str]:
     if not columns:
         return ["No outputs recorded."]
     lines = [
-        "| Kind | " + " | ".join(columns) + " |",
+        "| Kind | " + " | ".join(STATUS_HEADINGS[c] for c in columns) + " |",
         "|---|" + "---:|" * len(columns),
     ]
     for kind, counts in report.outputs_by_kind:
-        lines.append(f"| {kind} | " + " | ".join(str(counts[c]) for c in columns) + " |")
+        row = " | ".join(str(counts[c]) for c in columns)
+        lines.append(f"| {kind_text(kind).capitalize()} | {row} |")
     if report.milestones:
         lines += ["", "Adopted or published in the period:"]
         lines += [
-            f"- {day_text(m.day)}: {escape(m.title)} ({m.kind}), {m.status}"
+            f"- {day_text(m.day)}: {kind_text(m.kind)} “{escape(m.title)}”, {status_text(m.status)}"
             for m in report.milestones
         ]
     return lines
@@ -134,7 +146,7 @@ def output_lines(report: Report) -> list[str]:
 def report_sections(report: Report) -> list[tuple[str, str]]:
     """(name, Markdown) per section, so the HTML can place a chart after one."""
     data = report.data
-    title = f"# Report {data.period.label}: {escape(data.group_name)}"
+    title = f"# {escape(data.group_name)}: report to the WP2 Board, {data.period.label}"
     scope = f"{day_text(data.period.first)} to {day_text(data.period.last)}"
     if report.cutoff < data.period.last:
         scope += f", as of {day_text(report.cutoff)}"
@@ -161,8 +173,13 @@ def report_summary(report: Report) -> str:
     outputs = ", ".join(
         f"{sum(m.status == s for m in report.milestones)} {s}" for s in ("adopted", "published")
     )
+    outputs += " in the period"
+    going = under_way(report)
+    if going:
+        named = "; ".join(f"“{escape(title)}” ({status_text(s)})" for title, s in going)
+        outputs += f"; under way: {named}"
     lines = [
-        f"**Report {data.period.label}: {escape(data.group_name)}**",
+        f"**{escape(data.group_name)}: report to the WP2 Board, {data.period.label}**",
         f"- Meetings: {len(report.held)} held, {len(report.skipped)} skipped, "
         f"{len(report.extra)} extra",
         f"- Attendance: {attended} of {len(report.attendance)} alliances at least once"
@@ -171,6 +188,6 @@ def report_summary(report: Report) -> str:
         f"{len(report.attendance) - len(report.silent)} of {len(report.attendance)} alliances",
         f"- Decisions: {len(data.decisions)}",
         f"- Action items: {action_text(report)}",
-        f"- Outputs: {outputs} in the period",
+        f"- Outputs: {outputs}",
     ]
     return "\n".join(lines)
