@@ -66,7 +66,7 @@ async def group_room(synapse, make_member, tmp_path):
         [chair.user_id],
         members,
         vice_chairs=(vice.user_id,),
-        extra_toml=cadence(first),
+        extra_toml=cadence(first) + f'[groups.names]\n"{chair.user_id}" = "Chris Chair"\n',
     )
     bot = BotProcess(tmp_path, render_config(synapse.base_url, bot_user, [spec]), password)
     await bot.start()
@@ -96,3 +96,47 @@ async def test_help_and_arguments_a_command_does_not_take(group_room):
     )
     listing = (await anna.ask(room, "!updates"))["body"]
     assert "(1 update)" in listing and "Catalogue of micro-credentials online" in listing
+
+
+async def test_calendar_actions_and_outputs_do_what_the_chair_meant(group_room):
+    people, room, _, first = group_room
+    chair, vice, anna, bo = (people[n] for n in ("chair", "vice", "anna", "bo"))
+    day, weekday = spoken(first), f"{first:%A}"
+
+    async def says(member, text: str) -> str:
+        return (await member.ask(room, text))["body"]
+
+    added = await says(chair, f"!meeting add {day} 15:00 extra session")
+    assert added.startswith(f"Understood: an extra meeting on {weekday} {day}, 15:00–16:00 ")
+    which = await says(chair, f"!skip {day}")
+    assert which.startswith(f"There are 2 meetings on {weekday} {day}: 11:00 and 15:00. Say which")
+    skipped = await says(chair, f"!skip {day} 15:00 no room")
+    assert skipped.startswith(f"Understood: skip the meeting of {weekday} {day}, 15:00–16:00 ")
+    restored = await says(vice, f"!unskip {day} 15:00")
+    assert restored.startswith(f"Understood: the meeting of {weekday} {day}, 15:00–16:00 ")
+    assert restored.endswith("takes place after all.")
+    assert (await says(vice, f"!unskip {day} 11:00")).endswith("is not skipped.")
+    leap = await says(chair, "!skip 29 February 2027")
+    assert "29 February 2027 does not exist: 2027 is not a leap year." in leap
+
+    mine = await says(anna, "!action me book the room")
+    assert mine.startswith("Action #1 ") and mine.endswith(": book the room, no due date")
+    assert "Action #1 me:" not in mine
+    chris = await says(anna, "!action Chris Chair prepare slides")
+    assert chris == "Action #2 Chris Chair: prepare slides, no due date"
+    maria = await says(anna, "!action Maria review what is due to WP2")
+    assert maria.startswith("Action #3 Maria: review what is due to WP2, no due date\n")
+    assert "“Maria” is not on the roster, so nobody will be reminded of it." in maria
+    assert await says(anna, "!done 1") == "Done: #1 book the room"
+    assert (await says(anna, "!done 1")).startswith("Action #1 “book the room” is already done")
+
+    paper = await says(anna, "!output add position-paper Micro-credentials")
+    assert paper.startswith("Output #1 position paper “Micro-credentials” (")
+    assert await says(anna, "!output 1 consultation") == (
+        "#1 is now with the Forum Board for consultation."
+    )
+    refused = await says(bo, "!output 1 review")
+    assert refused.startswith("Only the owner of output #1, the chairs or vice-chairs")
+    back = await says(anna, "!output 1 drafting")
+    assert "chair" in back and "#1" in back
+    assert "with the Forum Board for consultation" in await says(bo, "!outputs")
