@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from bot.calendar.cadence import MeetingStatus
 from bot.meeting.outputs import kind_text, status_text
 from bot.meeting.render import escape, plural
-from bot.meeting.report.figures import Report, status_columns, under_way
+from bot.meeting.report.data import MeetingRecord
+from bot.meeting.report.figures import EXTRA, Report, status_columns, under_way
 
 ATTENDANCE_RULE = (
     "Present means the person told the bot they were there during the meeting, or "
@@ -71,6 +72,37 @@ def meeting_lines(report: Report) -> list[str]:
             parts.append(f"{sub.skipped} skipped")
         lines.append(f"- Sub-group {escape(sub.name)}: {', '.join(parts)}")
     return lines
+
+
+def _held_or_why(report: Report, meeting: MeetingRecord) -> str:
+    if meeting.status == MeetingStatus.SKIPPED:
+        return "skipped" + (f": {escape(meeting.reason)}" if meeting.reason else "")
+    if meeting not in report.held:
+        return "nothing recorded"
+    if meeting.status == MeetingStatus.MOVED and meeting.original_start:
+        return f"held (moved from {day_text(meeting.original_start.date())})"
+    return "held (extra)" if meeting.status in EXTRA else "held"
+
+
+def meeting_table(report: Report) -> list[str]:
+    """One row per meeting of the period so far: what the board reads first."""
+    data = report.data
+    meetings = sorted({*report.held, *report.unrecorded, *report.skipped}, key=lambda m: m.start)
+    if not meetings:
+        return []
+    lines = [
+        "| Date | Held | Alliances present | Decisions | Action items opened |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for m in meetings:
+        alliances = {a for p in m.present if (a := data.roster.get(p))}
+        decisions = sum(day == m.day for day, _ in data.decisions)
+        opened = sum(a.opened == m.day for a in data.actions)
+        lines.append(
+            f"| {day_text(m.day)} | {_held_or_why(report, m)} | {len(alliances)} "
+            f"| {decisions} | {opened} |"
+        )
+    return ["", *lines]
 
 
 def attendance_lines(report: Report) -> list[str]:
@@ -152,7 +184,7 @@ def report_sections(report: Report) -> list[tuple[str, str]]:
         scope += f", as of {day_text(report.cutoff)}"
     sections = [
         ("title", [title, "", f"Period: {scope}."]),
-        ("meetings", ["## Meetings", "", *meeting_lines(report)]),
+        ("meetings", ["## Meetings", "", *meeting_lines(report), *meeting_table(report)]),
         ("attendance", ["## Attendance by alliance", "", *attendance_lines(report)]),
         ("updates", ["## Member updates", "", *update_lines(report)]),
         ("decisions", ["## Decisions", "", *decision_lines(report)]),
