@@ -14,6 +14,7 @@ from bot.meeting.outputs import (
     FINISHED,
     STATUSES,
     Mover,
+    NotAllowed,
     check_move,
     check_status,
     one_line,
@@ -141,6 +142,8 @@ async def _move(ctx: CommandContext, output: StoredOutput, word: str, note: str)
     note = one_line(note)
     try:
         move = check_move(output.id, output.status, check_status(word), note, _mover(ctx, output))
+    except NotAllowed as exc:
+        raise Refusal(str(exc)) from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if move.way != "same":
@@ -158,7 +161,7 @@ async def _move(ctx: CommandContext, output: StoredOutput, word: str, note: str)
 async def _set_link(ctx: CommandContext, output: StoredOutput, url: str) -> Reply:
     """The document's address; whoever may move the output on may attach it."""
     if not _mover(ctx, output).may_edit:
-        raise UsageError(
+        raise Refusal(
             f"Only the owner of output #{output.id}, the chairs or vice-chairs attach its link."
         )
     if not URL_RE.match(url):

@@ -99,10 +99,11 @@ def register(router: Router) -> None:
             return Reply("To erase what I store about you, write `!forget me`.")
         if words[1:] != [CONFIRM]:
             return Reply(
-                "This erases your updates, notes, apologies and proposed agenda items, and "
-                "removes your name from action items, outputs and attendance (they stay in "
-                'the group\'s record as "a former member"). It cannot be undone. To go '
-                "ahead, write `!forget me confirm`."
+                "This deletes the texts of your updates, notes and apologies and your "
+                "proposed agenda items, and takes your name off action items, outputs and "
+                'attendance: they stay in the group\'s record as "a former member" of your '
+                "alliance, so its figures do not change. It cannot be undone. To go ahead, "
+                "write `!forget me confirm`."
             )
         if refusal := await too_often(ctx, ERASURES, "asked me to erase your data"):
             return refusal

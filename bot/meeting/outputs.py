@@ -203,6 +203,10 @@ class Move:
     way: str
 
 
+class NotAllowed(ValueError):
+    """The move is well formed, but not this person's to make."""
+
+
 def check_move(number: int, current: str, wanted: str, note: str, mover: Mover) -> Move:
     """The one rule for a new status. Forward along `ORDER` by any number
     of steps: the owner, chairs, vice-chairs. Back: chairs and vice-chairs
@@ -212,16 +216,16 @@ def check_move(number: int, current: str, wanted: str, note: str, mover: Mover) 
         return Move(number, current, wanted, "same")
     if "dropped" in (current, wanted):
         if not mover.chair:
-            raise ValueError("Only chairs drop an output, or take one up again.")
+            raise NotAllowed("Only chairs drop an output, or take one up again.")
         return Move(number, current, wanted, "drop" if wanted == "dropped" else "revive")
     if ORDER.index(wanted) > ORDER.index(current):
         if not mover.may_edit:
-            raise ValueError(
+            raise NotAllowed(
                 f"Only the owner of output #{number}, the chairs or vice-chairs move it on."
             )
         return Move(number, current, wanted, "forward")
     if not mover.vice_chair:
-        raise ValueError(
+        raise NotAllowed(
             f"Output #{number} is {STATUS_WORDS[current]}; only chairs and vice-chairs "
             "move an output back."
         )
