@@ -46,7 +46,8 @@ async def test_mydata_in_an_encrypted_direct_room_then_forget_me(secret_room):
     asked = await ask(anna, room, "!forget me")
     assert "!forget me confirm" in asked["body"]
     done = await ask(anna, room, "!forget me confirm")
-    assert done["body"].startswith("Done: ")
+    assert done["body"].startswith("Done. I deleted 1 update, ")
+    assert "you are now “a former member (FORTHEM)”" in done["body"]
     exported = json.loads(await run_cli(world["bot"], "privacy", "export", "--user", anna.user_id))
     # her display name may be reported again by the room (she is still in it): nothing else
     assert set(exported["stored"]) <= {"display_names"}, exported["stored"]
