@@ -43,7 +43,7 @@ def register(router: Router) -> None:
             period = parse_period(ctx.args, settings, ctx.now)
         except PeriodError as exc:
             raise UsageError(escape(str(exc))) from None
-        data = await gather_report(ctx.repo, ctx.group, period, ctx.now)
+        data = await gather_report(ctx.repo, ctx.group, period, ctx.now, ctx.sender)
         if period.first > data.today:
             return Reply(f"{period.label} has not started yet: there is nothing to report.")
         if not data.meetings:

@@ -141,8 +141,10 @@ async def _subgroup(repo: Repo, sub: GroupConfig, period: Period, now: datetime)
 
 
 async def gather_report(
-    repo: Repo, group: GroupConfig, period: Period, now: datetime
+    repo: Repo, group: GroupConfig, period: Period, now: datetime, prepared_by: str = ""
 ) -> ReportData:
+    """Everything the report to WP2 says of `period`, as of `now`; who asked
+    for it (`prepared_by`, an id) is named on its title page."""
     since, until = period_bounds(group, period)
     found = await _period_meetings(repo, group, since, until)
     by_meeting: dict[str, list[StoredAction]] = defaultdict(list)
@@ -167,5 +169,6 @@ async def gather_report(
         actions=tuple(_action(a, group) for a in actions),
         outputs=await _outputs(repo, group),
         subgroups=tuple([await _subgroup(repo, sub, period, now) for sub in group.subgroups]),
-        names=await load_names(repo, group),
+        names=(names := await load_names(repo, group)),
+        prepared_by=names.of(prepared_by) if prepared_by else "",
     )

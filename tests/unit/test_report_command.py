@@ -101,6 +101,7 @@ async def test_report_posts_summary_chart_and_html_with_the_right_counts(h):
     html = page.file.data.decode()
     assert html.count("<svg") == 2 and "<script" not in html
     assert "Publish &lt;b&gt;it&lt;/b&gt;" in html and "<b>it</b>" not in html
+    assert "Prepared by @chair:example.org on Mon 1 Jun 2026 for the WP2 Board." in html
     assert "Took place by the calendar, nothing recorded: Fri 15 May 2026" in html
     assert "Skipped: Fri 20 Feb 2026 (General Forum)" in html
     assert "Sub-group Recognition of prior learning: 1 meeting held" in html

@@ -106,6 +106,7 @@ class ReportData:
     outputs: tuple[OutputRecord, ...]
     subgroups: tuple[SubgroupRecord, ...] = ()
     names: Names = field(default_factory=Names)
+    prepared_by: str = ""  # how the report names whoever asked for it
 
     @property
     def today(self) -> date:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from bot.calendar.cadence import MeetingStatus
 from bot.meeting.outputs import kind_text, status_text
 from bot.meeting.render import escape, plural
-from bot.meeting.report.data import MeetingRecord
+from bot.meeting.report.data import MeetingRecord, ReportData
 from bot.meeting.report.figures import EXTRA, Report, status_columns, under_way
 
 ATTENDANCE_RULE = (
@@ -175,6 +175,12 @@ def output_lines(report: Report) -> list[str]:
     return lines
 
 
+def prepared(data: ReportData) -> str:
+    """Who asked for the report and when: the board reads it on paper."""
+    by = f" by {escape(data.prepared_by)}" if data.prepared_by else ""
+    return f"Prepared{by} on {day_text(data.today)} for the WP2 Board."
+
+
 def report_sections(report: Report) -> list[tuple[str, str]]:
     """(name, Markdown) per section, so the HTML can place a chart after one."""
     data = report.data
@@ -183,7 +189,7 @@ def report_sections(report: Report) -> list[tuple[str, str]]:
     if report.cutoff < data.period.last:
         scope += f", as of {day_text(report.cutoff)}"
     sections = [
-        ("title", [title, "", f"Period: {scope}."]),
+        ("title", [title, "", f"Period: {scope}.", "", prepared(data)]),
         ("meetings", ["## Meetings", "", *meeting_lines(report), *meeting_table(report)]),
         ("attendance", ["## Attendance by alliance", "", *attendance_lines(report)]),
         ("updates", ["## Member updates", "", *update_lines(report)]),
