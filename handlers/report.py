@@ -48,7 +48,7 @@ def register(router: Router) -> None:
             return Reply(f"{period.label} has not started yet: there is nothing to report.")
         if not data.meetings:
             return Reply(
-                f"{escape(ctx.group.name)} had no meetings in "
+                f"{escape(ctx.group.name)} has no meetings on record in "
                 f"{period.label}: there is nothing to report."
             )
         group_id = ctx.group.id

@@ -28,6 +28,20 @@ class KeyedNote:
 class ReportRepo:
     session: AsyncSession
 
+    async def first_record(self, group_id: str) -> datetime | None:
+        """When the group's record began: its first live session, note or
+        update (None: nothing recorded yet)."""
+        firsts = [
+            await self.session.scalar(select(func.min(column)).where(where == group_id))
+            for column, where in (
+                (MeetingSession.started_at, MeetingSession.group_id),
+                (MeetingNote.created_at, MeetingNote.group_id),
+                (Update.created_at, Update.group_id),
+            )
+        ]
+        found = [from_db(f) for f in firsts if f is not None]
+        return min(found) if found else None
+
     async def sessions_between(
         self, group_id: str, since: datetime, until: datetime
     ) -> list[StoredSession]:

@@ -86,6 +86,14 @@ async def _period_meetings(
     return _PeriodMeetings(found, statuses, sessions, notes, minutes)
 
 
+def _since_the_record_began(record: MeetingRecord, began: datetime | None) -> bool:
+    """A meeting before the group's first recorded one is not the bot's to
+    report as "nothing recorded": the group did not use it yet."""
+    if record.recorded or record.status == MeetingStatus.SKIPPED:
+        return True
+    return began is not None and record.start >= began
+
+
 def _record(found: _PeriodMeetings, meeting: Meeting, actions: list[StoredAction]) -> MeetingRecord:
     facts = found.facts(meeting, actions)
     return MeetingRecord(
@@ -151,7 +159,12 @@ async def gather_report(
     actions = [a for a in await repo.actions(group.id, status=None) if a.status != "removed"]
     for action in actions:
         by_meeting[action.meeting_key].append(action)
-    records = tuple(_record(found, m, by_meeting[m.key]) for m in found.meetings)
+    began = await repo.first_record(group.id)
+    records = tuple(
+        record
+        for m in found.meetings
+        if _since_the_record_began(record := _record(found, m, by_meeting[m.key]), began)
+    )
     decisions = tuple(
         (note.created_at.astimezone(group.timezone).date(), note.text)
         for m in found.meetings

@@ -125,7 +125,9 @@ async def test_report_for_another_period_and_bad_periods(h):
     [bad_day] = await h.say(CHAIR, "!report 1 Smarch 2026 to 3 May 2026")
     assert "is not a date I can read" in bad_day.body
     [empty] = await h.say(CHAIR, "!report 2024")
-    assert empty.body == "ALLIES had no meetings in 2024: there is nothing to report."
+    assert empty.body == "ALLIES has no meetings on record in 2024: there is nothing to report."
+    [prior] = await h.say(CHAIR, "!report 2025")  # the calendar's, before the record began
+    assert prior.body == "ALLIES has no meetings on record in 2025: there is nothing to report."
     [future] = await h.say(CHAIR, "!report 2027")
     assert future.body == "2027 has not started yet: there is nothing to report."
     [member] = await h.say(ANNA, "!report")
