@@ -22,6 +22,9 @@ from bot.meeting.report.figures import EXCUSED, PRESENT, Report
 
 COLOURS = ("#e6e6e6", "#f2c14e", "#2e8b57")  # absent, apologies, present
 MAX_WIDTH_IN = 14.0
+# Tick and legend labels: 9 pt stays readable on a printed A4 page, where the
+# chart is scaled to the text width.
+LABEL_POINTS = 9
 
 
 @dataclass(frozen=True)
@@ -72,15 +75,15 @@ def _attendance(figure, axes, data: ChartInput) -> None:
         aspect="auto",
         interpolation="nearest",
     )
-    axes.set_yticks(range(len(data.alliances)), data.alliances, fontsize=7)
-    axes.set_xticks(range(len(data.meetings)), data.meetings, rotation=90, fontsize=7)
+    axes.set_yticks(range(len(data.alliances)), data.alliances, fontsize=LABEL_POINTS)
+    axes.set_xticks(range(len(data.meetings)), data.meetings, rotation=90, fontsize=LABEL_POINTS)
     axes.set_title("Attendance by alliance")
     legend = [
         Patch(color=COLOURS[PRESENT], label="present"),
         Patch(color=COLOURS[EXCUSED], label="apologies"),
         Patch(color=COLOURS[0], label="absent"),
     ]
-    axes.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7)
+    axes.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=LABEL_POINTS)
 
 
 def _actions(axes, data: ChartInput) -> None:
@@ -88,18 +91,20 @@ def _actions(axes, data: ChartInput) -> None:
     axes.bar([p - 0.2 for p in positions], data.opened, width=0.4, label="opened", color="#4c72b0")
     axes.bar([p + 0.2 for p in positions], data.closed, width=0.4, label="closed", color="#55a868")
     step = max(1, len(data.months) // 18)
-    axes.set_xticks(list(positions)[::step], data.months[::step], rotation=90, fontsize=7)
+    axes.set_xticks(
+        list(positions)[::step], data.months[::step], rotation=90, fontsize=LABEL_POINTS
+    )
     from matplotlib.ticker import MaxNLocator
 
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel("action items")
     axes.set_title("Action items opened and closed per month")
-    axes.legend(fontsize=7)
+    axes.legend(fontsize=LABEL_POINTS)
 
 
 def _sizes(data: ChartInput) -> tuple[float, float, float]:
     width = min(MAX_WIDTH_IN, max(6.0, 2.5 + 0.3 * len(data.meetings)))
-    heat = max(2.5, 1.5 + 0.16 * len(data.alliances))
+    heat = max(2.5, 1.5 + 0.2 * len(data.alliances))  # a 9 pt label per alliance row
     return width, heat, 3.2
 
 

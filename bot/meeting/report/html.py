@@ -28,7 +28,7 @@ h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem;
 table { border-collapse: collapse; margin: .5rem 0; }
 th, td { border: 1px solid #ccc; padding: .2rem .5rem; }
 td[style*="right"], th[style*="right"] { font-variant-numeric: tabular-nums; }
-figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; }
+figure { margin: 1rem 0; } figure svg { width: 100%; height: auto; }
 @media print { body { margin: 0; max-width: none; font-size: 11pt; }
   h2, table, figure { break-inside: avoid; } }
 """
