@@ -143,9 +143,14 @@ async def _subgroup(repo: Repo, sub: GroupConfig, period: Period, now: datetime)
     found = await _period_meetings(repo, sub, *period_bounds(sub, period))
     started = [m for m in found.meetings if m.start <= now]
     taking_place = [m for m in started if m.status != MeetingStatus.SKIPPED]
-    held = sum(is_held(found.facts(m), now) for m in taking_place)
+    held = [is_held(found.facts(m), now) for m in taking_place]
+    began = await repo.first_record(sub.id)
+    unrecorded = sum(
+        not was and began is not None and m.start >= began
+        for m, was in zip(taking_place, held, strict=True)
+    )
     skipped = len(started) - len(taking_place)
-    return SubgroupRecord(sub.name, held, len(taking_place) - held, skipped)
+    return SubgroupRecord(sub.name, sum(held), unrecorded, skipped)
 
 
 async def gather_report(

@@ -176,3 +176,13 @@ async def test_the_shell_report_refuses_bad_periods_clearly(h, capsys, extra, pr
     ]
     assert await asyncio.to_thread(main, args) == 2
     assert problem in capsys.readouterr().err
+
+
+async def test_a_subgroup_that_never_met_has_nothing_recorded_to_report(h):
+    await h.say_at(datetime(2026, 1, 9, 9, 55, tzinfo=UTC), CHAIR, "!startmeeting")
+    await h.say_at(datetime(2026, 1, 9, 10, 1, tzinfo=UTC), ANNA, "!here")
+    await h.say_at(datetime(2026, 1, 9, 10, 50, tzinfo=UTC), CHAIR, "!endmeeting")
+    _, _, page = await h.say_at(datetime(2026, 6, 1, 9, 0, tzinfo=UTC), CHAIR, "!report")
+    html = page.file.data.decode()
+    line = html.split("Sub-group Recognition of prior learning: ")[1].split("<")[0]
+    assert line == "0 meetings held"  # its three calendar dates predate its record
