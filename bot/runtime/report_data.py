@@ -105,6 +105,8 @@ def _record(found: _PeriodMeetings, meeting: Meeting, actions: list[StoredAction
         original_start=meeting.original_start,
         present=frozenset(present(facts)),
         apologies=frozenset(apologies(facts)),
+        decisions=sum(n.kind == NoteKind.DECISION for n in found.notes.get(meeting.key, [])),
+        actions_opened=len(actions),
     )
 
 

@@ -55,9 +55,24 @@ def year_data(**changes) -> ReportData:
         now=datetime(2026, 6, 30, 12, 0, tzinfo=BRUSSELS),
         roster=ROSTER,
         meetings=(
-            meeting(1, 9, present=frozenset({ANNA, BO, GUEST}), apologies=frozenset({DORA})),
+            meeting(
+                1,
+                9,
+                present=frozenset({ANNA, BO, GUEST}),
+                apologies=frozenset({DORA}),
+                decisions=1,
+                actions_opened=2,
+            ),
             meeting(2, 20, "skipped", False, reason="General Forum [week]"),
-            meeting(4, 3, "moved", original_start=at(3, 27), present=frozenset({ANNA, CARLA})),
+            meeting(
+                4,
+                3,
+                "moved",
+                original_start=at(3, 27),
+                present=frozenset({ANNA, CARLA}),
+                decisions=1,
+                actions_opened=2,
+            ),
             meeting(4, 22, "adhoc", key="adhoc-2026-04-22T15:00", present=frozenset({ANNA})),
             meeting(5, 15, recorded=False),
             meeting(9, 4),  # after today: still to come

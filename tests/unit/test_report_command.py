@@ -145,6 +145,8 @@ async def test_the_shell_report_prints_the_same_figures(h, tmp_path, capsys):
     markdown = capsys.readouterr().out
     assert markdown.startswith("# ALLIES: report to the WP2 Board, 1 Jan 2026 – 31 May 2026\n")
     assert "- Held: 2\n" in markdown and "| EUGLOH | 0 of 2 | 0 | 0 |" in markdown
+    assert "| Fri 9 Jan 2026 | held | 1 | 1 | 2 |" in markdown  # 1 alliance, 1 decision, 2 actions
+    assert "| Fri 20 Feb 2026 | skipped: General Forum | 0 | 0 | 0 |" in markdown
     assert "| CIVIS | 1 of 2 | 1 | 1 |" in markdown and "| FORTHEM | 2 of 2 | 0 | 2 |" in markdown
     assert "- Fri 3 Apr 2026: Publish \\<b\\>it\\</b\\>" in markdown
     actions = summary.split("Action items: ")[1].split(".")[0]

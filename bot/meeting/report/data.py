@@ -53,6 +53,8 @@ class MeetingRecord:
     original_start: datetime | None = None
     present: frozenset[str] = frozenset()
     apologies: frozenset[str] = frozenset()
+    decisions: int = 0  # recorded in this meeting
+    actions_opened: int = 0  # action items recorded for this meeting
 
     @property
     def day(self) -> date:

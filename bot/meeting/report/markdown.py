@@ -96,11 +96,9 @@ def meeting_table(report: Report) -> list[str]:
     ]
     for m in meetings:
         alliances = {a for p in m.present if (a := data.roster.get(p))}
-        decisions = sum(day == m.day for day, _ in data.decisions)
-        opened = sum(a.opened == m.day for a in data.actions)
         lines.append(
             f"| {day_text(m.day)} | {_held_or_why(report, m)} | {len(alliances)} "
-            f"| {decisions} | {opened} |"
+            f"| {m.decisions} | {m.actions_opened} |"
         )
     return ["", *lines]
 
