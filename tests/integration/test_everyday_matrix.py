@@ -140,3 +140,23 @@ async def test_calendar_actions_and_outputs_do_what_the_chair_meant(group_room):
     back = await says(anna, "!output 1 drafting")
     assert "chair" in back and "#1" in back
     assert "with the Forum Board for consultation" in await says(bo, "!outputs")
+
+
+async def test_a_meeting_run_live_then_its_minutes_by_date(group_room):
+    people, room, _, first = group_room
+    chair, anna = people["chair"], people["anna"]
+    today = datetime.now(BRUSSELS).date()
+    started = (await chair.ask(room, "!startmeeting"))["body"]
+    assert started.startswith("**Meeting started:**")
+    await anna.send_text(room, "!here")  # answered with a reaction, not a message
+    await chair.send_text(room, "!agreed The work plan is adopted")
+    ended = (await chair.ask(room, "!endmeeting"))["body"]
+    assert " ran " in ended and "1 decision" in ended and "1 decisions" not in ended
+    asked = await chair.send_text(room, f"!minutes {spoken(today)}")
+    posted = await chair.wait_for_reply(room, asked, timeout=30)
+    assert posted["body"].startswith(f"Minutes of {today:%a %d %b %Y}, ")
+    assert posted["body"].endswith(" posted below.")
+    future = (await chair.ask(room, f"!minutes {spoken(first)}"))["body"]
+    assert future.startswith(f"No meeting has taken place on {first:%A} {spoken(first)}.")
+    extra = (await chair.ask(room, f"!minutes {spoken(today)} 11:00 please"))["body"]
+    assert "`!minutes` takes nothing after it" in extra
