@@ -25,6 +25,9 @@ async def test_mydata_in_an_encrypted_direct_room_then_forget_me(secret_room):
     anna, room, bot_user = world["anna"], world["room"], world["bot_user"]
     await start_bot(world)
     await ask(anna, room, "!update FORTHEM: pilots running")
+    await ask(world["bo"], room, "!update Bo's survey is out")
+    listing = await ask(anna, room, "!updates")  # the bot's reply to her holds Bo's words
+    assert "Bo's survey is out" in listing["body"]
     known = set(anna.invites) | {room}
     answer = await ask(anna, room, "!mydata")
     assert "privately" in answer["body"]
@@ -41,6 +44,7 @@ async def test_mydata_in_an_encrypted_direct_room_then_forget_me(secret_room):
     await assert_encrypted_on_the_wire(anna, direct, file_event["event_id"])
     data = json.loads(await anna.download(file_event["content"]))
     assert [u["text"] for u in data["stored"]["updates"]] == ["FORTHEM: pilots running"]
+    assert "survey is out" not in json.dumps(data)  # GDPR Art. 15(4): not Bo's data
     assert anna.user_id not in json.dumps(await room_bodies(anna, room, bot_user))
 
     asked = await ask(anna, room, "!forget me")
