@@ -169,9 +169,8 @@ class UsageError(Exception):
 
 
 class Refusal(UsageError):
-    """The arguments were read, but what they ask cannot be done (a meeting
-    that already exists, a question back): the message stands alone, with
-    no usage line to distract from it. Nothing was changed."""
+    """Arguments read, but what they ask cannot be done (nothing changed):
+    the message stands alone, without a usage line."""
 
 
 def number_arg(text: str) -> int | None:
@@ -258,12 +257,10 @@ class Router:
             return Reply(self._no_arguments(name, ctx.args))
         try:
             reply = await command.handler(ctx)
-        except Refusal as exc:
-            ctx.outcome = (name, "usage")
-            return Reply(str(exc))
         except UsageError as exc:
             ctx.outcome = (name, "usage")
-            return Reply(f"{exc}\n\nUsage: `{command.usage}`")
+            usage = "" if isinstance(exc, Refusal) else f"\n\nUsage: `{command.usage}`"
+            return Reply(f"{exc}{usage}")
         ctx.outcome = (name, "ok")
         return reply
 
