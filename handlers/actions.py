@@ -196,7 +196,7 @@ def register(router: Router) -> None:
             raise UsageError("Give the new text (and optionally `due <when>`).")
         if len(task) > MAX_TASK_CHARS:
             raise UsageError(f"Action texts are at most {MAX_TASK_CHARS:,} characters.")
-        due = due or (None if due_note else item.due)
+        due = due or item.due  # words after "due" that are no date change no due date
         await ctx.repo.edit_action(item.id, task, due)
         names = await ctx.names()
         line = action_line(item.id, item.owners, task, due, local_today(ctx), names=names)

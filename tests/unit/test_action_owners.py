@@ -103,3 +103,11 @@ async def test_done_on_a_closed_action_says_it_is_done(named):
     )
     [missing] = await h.say(ANNA, "!done 9")
     assert missing.body == "There is no action #9. See `!actions`."
+
+
+async def test_editing_in_words_after_due_keeps_the_due_date(named):
+    await named.say(ANNA, "!action me report to WP2 due 20 March")
+    [changed] = await named.say(ANNA, "!action edit 1 check what is due to WP2")
+    assert changed.body.startswith(
+        "Changed: #1 Anna Svensson: check what is due to WP2, due Fri 20 Mar 2026\n"
+    )
