@@ -38,7 +38,7 @@ class Every(NamedTuple):
 
 
 def parse_every(text: str, name: str = "every") -> Every:
-    """Parse ``"N day(s)|N week(s)|N month(s)"`` (N >= 1)."""
+    """Parse ``"N days"``, ``"N weeks"`` or ``"N months"`` (N >= 1; "1 day" too)."""
     match = _EVERY_RE.fullmatch(text.strip()) if isinstance(text, str) else None
     if match is None or int(match[1]) < 1:
         raise ValueError(

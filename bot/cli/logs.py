@@ -14,7 +14,7 @@ class SecretFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if s and len(s) >= 4]
+        self.secrets = [secret for secret in secrets if secret and len(secret) >= 4]
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:

@@ -28,7 +28,7 @@ def to_override(stored: StoredOverride) -> Override:
 
 async def load_calendar(repo: Repo, group: GroupConfig) -> GroupCalendar:
     stored = await repo.overrides(group.id)
-    return GroupCalendar(group, tuple(to_override(s) for s in stored))
+    return GroupCalendar(group, tuple(to_override(row) for row in stored))
 
 
 async def load_names(repo: Repo, group: GroupConfig) -> Names:

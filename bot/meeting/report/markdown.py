@@ -212,7 +212,7 @@ def report_summary(report: Report) -> str:
     outputs += " in the period"
     going = under_way(report)
     if going:
-        named = "; ".join(f"“{escape(title)}” ({status_text(s)})" for title, s in going)
+        named = "; ".join(f"“{escape(title)}” ({status_text(status)})" for title, status in going)
         outputs += f"; under way: {named}"
     lines = [
         f"**{escape(data.group_name)}: report to the WP2 Board, {data.period.label}**",
