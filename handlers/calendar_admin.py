@@ -48,6 +48,21 @@ def _takes_place(meeting: Meeting) -> bool:
     return meeting.status != MeetingStatus.SKIPPED
 
 
+def _taking_place_at(
+    calendar: GroupCalendar, moment: datetime, other_than: str | None = None
+) -> Meeting | None:
+    """The meeting that takes place starting at `moment`: the one duplicate
+    rule of `!move` and `!meeting add`."""
+    return next(
+        (
+            m
+            for m in calendar.meetings_on(moment.date())
+            if m.start == moment and _takes_place(m) and m.key != other_than
+        ),
+        None,
+    )
+
+
 def _pick(
     ctx: CommandContext,
     calendar: GroupCalendar,
@@ -189,9 +204,8 @@ def register(router: Router) -> None:
             raise UsageError(f"I could not read {rest!r} as part of the meeting's date.")
         meeting = _not_started(_pick(ctx, calendar, old, "move"), ctx.now)
         new, reason = _read(ctx, match["new"], default_time=meeting.start.time())
-        clash = [m for m in calendar.meetings_on(new.moment.date()) if m.start == new.moment]
-        if any(m.key != meeting.key and _takes_place(m) for m in clash):
-            raise Refusal(f"There is already a meeting at {describe_meeting(clash[0])}.")
+        if clash := _taking_place_at(calendar, new.moment, other_than=meeting.key):
+            raise Refusal(f"There is already a meeting at {describe_meeting(clash)}.")
         await _change(ctx, "move", meeting.key, local_key(new.moment), reason)
         stored = await _stored(ctx, new.moment.date(), meeting.key)
         moved = describe_meeting(stored or _reschedule(meeting, new))
@@ -222,14 +236,14 @@ def register(router: Router) -> None:
         )
         new_local = local_key(when.moment)
         for existing in calendar.meetings_on(when.moment.date()):
-            if existing.status == MeetingStatus.SKIPPED and existing.key == new_local:
+            if not _takes_place(existing) and existing.key == new_local:
                 raise Refusal(
                     f"The meeting of {describe_meeting(existing)} is skipped. "
                     f"`!unskip {when.moment.day} {when.moment:%B %Y} {when.moment:%H:%M}` "
                     "restores it."
                 )
-            if _takes_place(existing) and existing.start == when.moment:
-                raise Refusal(f"There is already a meeting at {describe_meeting(existing)}.")
+        if clash := _taking_place_at(calendar, when.moment):
+            raise Refusal(f"There is already a meeting at {describe_meeting(clash)}.")
         await _change(ctx, "add", None, new_local, reason)
         added = await _stored(ctx, when.moment.date(), new_local)
         text = describe_meeting(added) if added else describe(when.moment)
