@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.calendar.dates import DateParseError, DateSettings, Unreadable, parse_when
+from bot.calendar.dates import DateParseError, Unreadable, parse_when
 from bot.meeting.actions import action_line, parse_action, split_due
 from bot.meeting.owners import AmbiguousOwner, People, not_on_roster
 from bot.meeting.record import Item
@@ -38,9 +38,7 @@ def _unusable(exc: DateParseError) -> UsageError:
 
 
 def _due_date(ctx: CommandContext, text: str) -> date:
-    schedule = ctx.group.schedule
-    settings = DateSettings(ctx.group.timezone, schedule.languages, schedule.date_order)
-    return parse_when(text, settings, ctx.now).moment.date()
+    return parse_when(text, ctx.group.date_settings, ctx.now).moment.date()
 
 
 def parse_due(ctx: CommandContext, text: str | None) -> date | None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 
 from bot.calendar.cadence import Meeting, MeetingStatus
-from bot.calendar.dates import DateParseError, DateSettings, When, describe, split_when
+from bot.calendar.dates import DateParseError, When, describe, split_when
 from bot.meeting.agenda import describe_meeting
 from bot.meeting.group_calendar import GroupCalendar
 from bot.meeting.live import local_key
@@ -25,14 +25,9 @@ MOVE_RE = re.compile(r"^(?P<old>.+?)\s+to\s+(?P<new>.+)$", re.IGNORECASE | re.DO
 DEFAULT_MEETING_TIME = time(11, 0)
 
 
-def _settings(ctx: CommandContext) -> DateSettings:
-    schedule = ctx.group.schedule
-    return DateSettings(ctx.group.timezone, schedule.languages, schedule.date_order)
-
-
 def _read(ctx: CommandContext, text: str, default_time: time | None = None) -> tuple[When, str]:
     try:
-        return split_when(text, _settings(ctx), ctx.now, default_time=default_time)
+        return split_when(text, ctx.group.date_settings, ctx.now, default_time=default_time)
     except DateParseError as exc:
         raise UsageError(escape(str(exc))) from None
 

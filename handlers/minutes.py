@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from bot.calendar.cadence import Meeting, localize
-from bot.calendar.dates import DateParseError, DateSettings, describe, split_when
+from bot.calendar.dates import DateParseError, describe, split_when
 from bot.calendar.dates_day import day_name
 from bot.meeting.group_calendar import GroupCalendar
 from bot.meeting.live import minutes_meeting, session_meeting
@@ -95,9 +95,7 @@ async def _meeting_on(
     """The meeting of the day (and time) the chair gave that has started,
     scheduled or ad hoc, with its live session; else a UsageError that says
     what there is."""
-    settings = DateSettings(
-        ctx.group.timezone, ctx.group.schedule.languages, ctx.group.schedule.date_order
-    )
+    settings = ctx.group.date_settings
     try:
         when, rest = split_when(ctx.args, settings, ctx.now, allow_past=True)
     except DateParseError as exc:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-from bot.calendar.dates import DateSettings
 from bot.meeting.render import escape
 from bot.meeting.report.charts import chart_input
 from bot.meeting.report.figures import compile_report
@@ -37,10 +36,8 @@ def register(router: Router) -> None:
         example="!report 2026",
     )
     async def report(ctx: CommandContext) -> Reply:
-        schedule = ctx.group.schedule
-        settings = DateSettings(ctx.group.timezone, schedule.languages, schedule.date_order)
         try:
-            period = parse_period(ctx.args, settings, ctx.now)
+            period = parse_period(ctx.args, ctx.group.date_settings, ctx.now)
         except PeriodError as exc:
             raise UsageError(escape(str(exc))) from None
         data = await gather_report(ctx.repo, ctx.group, period, ctx.now, ctx.sender)

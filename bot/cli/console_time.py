@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from bot.calendar.dates import DateParseError, DateSettings, describe, parse_when
+from bot.calendar.dates import DateParseError, describe, parse_when
 from bot.calendar.timeparse import parse_duration
 from bot.config import GroupConfig
 from bot.meeting.posts import plan_posts
@@ -61,10 +61,8 @@ class ConsoleTime:
 
     async def time_command(self, text: str) -> str:
         """`/time 4 December 10:45`: move the clock forward to that moment."""
-        schedule = self.group.schedule
-        settings = DateSettings(self.group.timezone, schedule.languages, schedule.date_order)
         try:
-            when = parse_when(text, settings, self.clock())
+            when = parse_when(text, self.group.date_settings, self.clock())
         except DateParseError as exc:
             return f"{exc} The console's clock only moves forward."
         return await self._jump(when.moment)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.calendar.dates import DateSettings
 from bot.config.privacy import PrivacyConfig, parse_retention
 from bot.config.problems import MATRIX, TEAMS, Checker
 from bot.config.roster import Member, parse_members, parse_names
@@ -37,6 +38,11 @@ class GroupConfig:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     # where `room` is: "matrix" (a room id or alias) or "teams" (a channel or chat id)
     network: str = MATRIX
+
+    @property
+    def date_settings(self) -> DateSettings:
+        """How this group's members write dates: its zone, languages, order."""
+        return DateSettings(self.timezone, self.schedule.languages, self.schedule.date_order)
 
     def configured_name(self, user_id: str) -> str | None:
         """The name the config gives this person: roster first, then `names`."""
