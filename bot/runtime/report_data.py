@@ -16,7 +16,7 @@ from datetime import datetime, time, timedelta
 from bot.calendar.cadence import Meeting, MeetingStatus, localize
 from bot.config import GroupConfig
 from bot.meeting.live import session_meeting
-from bot.meeting.people import former_alliance
+from bot.meeting.people import represented
 from bot.meeting.record import (
     RECORD_START,
     MeetingFacts,
@@ -112,12 +112,12 @@ def _record(found: _PeriodMeetings, meeting: Meeting, actions: list[StoredAction
 
 def _roster(group: GroupConfig, records: tuple[MeetingRecord, ...]) -> dict[str, str]:
     """Who represents which alliance: the config's roster, and the anonymous
-    stand-ins the retention left with their alliance (so attendance of an
-    aged-out year still counts per alliance)."""
+    stand-ins erasure and retention left with their alliance (`represented`),
+    so attendance still counts per alliance."""
     roster = {m.user: m.alliance for m in group.members}
     for record in records:
         for person in record.present | record.apologies:
-            if (alliance := former_alliance(person)) is not None:
+            if (alliance := represented(group, person)) is not None:
                 roster[person] = alliance
     return roster
 
