@@ -75,6 +75,8 @@ def fuzz_harness(tmp_path_factory):
         harness = loop.run_until_complete(
             make_harness(tmp_path_factory.mktemp("fuzz"), CONFIG_WITH_CADENCE)
         )
+        # a record to report on, whichever commands run first (`-k report` alone too)
+        loop.run_until_complete(harness.say(ANNA, "!update the record begins"))
         yield loop, harness
         loop.run_until_complete(harness.core.storage.close())
     loop.close()
