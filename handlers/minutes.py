@@ -61,7 +61,7 @@ def register(router: Router) -> None:
     @router.command(
         "minutes",
         role=Role.VICE_CHAIR,
-        usage="!minutes [date]",
+        usage="!minutes [date] [time]",
         summary="post the minutes of the latest meeting, or of a date",
         phase=Phase.AFTER,
         example="!minutes 4 December",
