@@ -15,12 +15,14 @@ from bot.calendar.dates import DateParseError, describe, split_when
 from bot.calendar.dates_day import day_name
 from bot.meeting.group_calendar import GroupCalendar
 from bot.meeting.live import minutes_meeting, session_meeting
+from bot.meeting.mail_texts import minutes_subject
 from bot.meeting.minutes import compile_minutes, minutes_filename
 from bot.meeting.render import MAX_CHUNK_CHARS, escape, plural, readable, split_for_messages
 from bot.runtime.calendars import load_calendar
 from bot.runtime.minutes_data import gather_minutes
 from bot.runtime.router import (
     CommandContext,
+    MailPost,
     OutgoingFile,
     Phase,
     Reply,
@@ -86,7 +88,10 @@ def register(router: Router) -> None:
         when = f"{meeting.start:%a %d %b %Y}"
         if ctx.args:  # the chair named a day: say which meeting of it
             when += f", {meeting.start:%H:%M}"
-        return Reply(f"Minutes of {when} {what}.", room_posts=tuple(posts))
+        subject = minutes_subject(ctx.group.name, meeting, revision)
+        key = f"minutes:{ctx.group.id}:{meeting.key}:r{revision}"
+        mail = MailPost("minutes", ctx.group.id, key, subject, markdown, meeting)
+        return Reply(f"Minutes of {when} {what}.", room_posts=tuple(posts), mails=(mail,))
 
 
 async def _meeting_on(

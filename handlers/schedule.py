@@ -1,4 +1,4 @@
-"""`!next`, `!schedule [n]`, `!ics`: the group's meetings for everyone."""
+"""`!next`, `!schedule [n]`, `!ics`, `!calendar`: the group's meetings for everyone."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from bot.calendar.ics import render_ics
 from bot.meeting.agenda import call_line, describe_meeting, render_schedule
 from bot.meeting.render import escape
 from bot.runtime.calendars import load_calendar
+from bot.runtime.feed import feed_url
 from bot.runtime.router import (
     CommandContext,
     OutgoingFile,
@@ -30,7 +31,7 @@ def register(router: Router) -> None:
         usage="!next",
         summary="the next meeting",
         phase=Phase.BEFORE,
-        topic="when we meet: the next meeting, the list, a calendar file",
+        topic="when we meet, and in your calendar",
     )
     async def next_command(ctx: CommandContext) -> Reply:
         calendar = await load_calendar(ctx.repo, ctx.group)
@@ -54,7 +55,7 @@ def register(router: Router) -> None:
         usage="!schedule [n]",
         summary=f"the next n meetings (default {DEFAULT_COUNT}), skipped and moved ones marked",
         phase=Phase.BEFORE,
-        topic="when we meet: the next meeting, the list, a calendar file",
+        topic="when we meet, and in your calendar",
         example="!schedule 8",
     )
     async def schedule_command(ctx: CommandContext) -> Reply:
@@ -74,7 +75,7 @@ def register(router: Router) -> None:
         usage="!ics",
         summary="the upcoming meetings as a calendar file (.ics)",
         phase=Phase.BEFORE,
-        topic="when we meet: the next meeting, the list, a calendar file",
+        topic="when we meet, and in your calendar",
     )
     async def ics_command(ctx: CommandContext) -> Reply:
         calendar = await load_calendar(ctx.repo, ctx.group)
@@ -94,6 +95,37 @@ def register(router: Router) -> None:
             "to your calendar.",
             files=(file,),
         )
+
+    @router.command(
+        "calendar",
+        role=Role.MEMBER,
+        usage="!calendar",
+        summary="a calendar subscription that follows every move and cancellation",
+        phase=Phase.BEFORE,
+        topic="when we meet, and in your calendar",
+    )
+    async def calendar_command(ctx: CommandContext) -> Reply:
+        if ctx.web is None:
+            return Reply(
+                "This bot has no calendar subscription yet (its operator has not set up "
+                "`[web]`). `!ics` gives you a calendar file of the next meetings instead."
+            )
+        token = await ctx.repo.feed_token(ctx.group.id, ctx.now)
+        return Reply(subscription_text(ctx.group.name, feed_url(ctx.web, token, ctx.group.id)))
+
+
+def subscription_text(group_name: str, url: str) -> str:
+    webcal = "webcal://" + url.split("://", 1)[1]
+    return (
+        f"**Subscribe to the {escape(group_name)} meetings**: your calendar then shows every "
+        "meeting and follows each move and cancellation by itself (calendar applications "
+        "look again every few hours).\n\n"
+        f"- **Outlook**: Add calendar → Subscribe from web → paste {url}\n"
+        f"- **Google Calendar**: Other calendars → + → From URL → paste {url}\n"
+        f"- **Apple Calendar** (Mac, iPhone): open {webcal}\n\n"
+        "The link is for the group's members: please do not pass it on. If it gets out, "
+        "the operator can replace it (`allies-bot feed rotate`)."
+    )
 
 
 def _count(args: str) -> int:

@@ -10,13 +10,12 @@ from bot.meeting.agenda import describe_meeting
 from bot.meeting.people import Names
 from bot.meeting.record import Item, meeting_for
 from bot.meeting.render import escape, plural
+from bot.meeting.updates import NO_ALLIANCE, came_by_mail, too_long
 from bot.runtime.calendars import load_calendar
 from bot.runtime.router import CommandContext, MessageChange, Phase, Reply, Role, Router, UsageError
 from storage.repo import Repo
 
 log = logging.getLogger(__name__)
-MAX_UPDATE_CHARS = 4000
-NO_ALLIANCE = "(no alliance)"
 
 
 async def current_period(ctx: CommandContext) -> tuple[str, str]:
@@ -35,11 +34,9 @@ async def current_period(ctx: CommandContext) -> tuple[str, str]:
 
 
 def check_length(text: str) -> None:
-    if len(text) > MAX_UPDATE_CHARS:
-        raise UsageError(
-            f"That update is {len(text):,} characters; the limit is {MAX_UPDATE_CHARS:,}. "
-            "Please shorten it or split it into several `!update` messages."
-        )
+    answer = too_long(text)
+    if answer is not None:
+        raise UsageError(answer)
 
 
 def register(router: Router) -> None:
@@ -133,5 +130,6 @@ async def render_updates(repo: Repo, group_id: str, period: str, meeting: str, n
         lines.append(f"\n**{escape(alliance)}**\n")
         for item in items:
             text = escape(item.text).replace("\n", "  \n  ")
-            lines.append(f"- {escape(names.of(item.sender))}: {text}")
+            how = " (by e-mail)" if came_by_mail(item.event_id) else ""
+            lines.append(f"- {escape(names.of(item.sender))}{how}: {text}")
     return "\n".join(lines)

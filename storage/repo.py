@@ -11,6 +11,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import BotState, DisplayName, OutboxMessage, ProcessedEvent, Update
+from storage.repo_feed import FeedRepo
+from storage.repo_mail import MailRepo
 from storage.repo_meetings import MeetingRepo
 from storage.repo_outputs import OutputRepo
 from storage.repo_privacy import PrivacyRepo
@@ -64,7 +66,16 @@ def _stored(row: Update) -> StoredUpdate:
     )
 
 
-class Repo(ScheduleRepo, MeetingRepo, OutputRepo, ReportRepo, PrivacyRepo, RetentionRepo):
+class Repo(
+    ScheduleRepo,
+    MeetingRepo,
+    OutputRepo,
+    ReportRepo,
+    PrivacyRepo,
+    RetentionRepo,
+    FeedRepo,
+    MailRepo,
+):
     """Bound to one session inside one transaction (see Storage.transaction)."""
 
     def __init__(self, session: AsyncSession) -> None:

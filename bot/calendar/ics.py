@@ -33,6 +33,7 @@ from icalendar import (
 )
 
 from bot.calendar.cadence import Meeting
+from bot.calendar.revisions import Revision, revise
 
 PRODID = "-//allies-bot//meeting calendar//EN"
 REFRESH = timedelta(hours=6)  # how often subscribers should re-fetch the feed
@@ -146,7 +147,9 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     return zone
 
 
-def _description(meeting: Meeting, group_name: str, call_link: str | None) -> str:
+def _description(
+    meeting: Meeting, group_name: str, call_link: str | None, agenda_link: str | None
+) -> str:
     lines = [f"{group_name} meeting."]
     if meeting.status == "skipped":
         lines.append("This meeting is cancelled.")
@@ -156,24 +159,43 @@ def _description(meeting: Meeting, group_name: str, call_link: str | None) -> st
         lines.append(meeting.reason)
     if call_link:
         lines.append(f"Join: {call_link}")
+    if agenda_link:
+        lines.append(f"Agenda: {agenda_link}")
     return "\n".join(lines)
 
 
-def _event(meeting: Meeting, group_id: str, group_name: str, call_link: str | None) -> Event:
+def event_uid(group_id: str, meeting: Meeting) -> str:
+    """One per meeting for good: its key is its original start, so a move keeps it."""
+    return f"{meeting.key}-{group_id}@allies-bot"
+
+
+class Entry(NamedTuple):
+    """One meeting as a calendar entry: the meeting, its revision (SEQUENCE and
+    when it last changed, `bot.calendar.revisions`) and its agenda's link."""
+
+    meeting: Meeting
+    revision: Revision
+    agenda_link: str | None = None
+
+
+def _event(entry: Entry, group_id: str, group_name: str, call_link: str | None) -> Event:
     """Skipped meetings stay in the feed as CANCELLED so subscribers drop them;
-    SEQUENCE rises for any change (move or cancel) from the original schedule."""
+    SEQUENCE is the revision's, raised by every change subscribers must see."""
+    meeting, revision = entry.meeting, entry.revision
     event = Event()
-    event.add("uid", f"{meeting.key}-{group_id}@allies-bot")
+    event.add("uid", event_uid(group_id, meeting))
     cancelled = meeting.status == "skipped"
     event.add("summary", f"{'Cancelled: ' if cancelled else ''}{group_name} meeting")
     event.add("dtstart", meeting.start)
     event.add("dtend", meeting.end)
-    event.add("sequence", 1 if meeting.status in ("moved", "skipped") else 0)
+    event.add("sequence", revision.sequence)
+    event.add("dtstamp", revision.modified.astimezone(UTC))
+    event.add("last-modified", revision.modified.astimezone(UTC))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if call_link:
         event.add("location", call_link)
         event.add("url", call_link)
-    event.add("description", _description(meeting, group_name, call_link))
+    event.add("description", _description(meeting, group_name, call_link, entry.agenda_link))
     return event
 
 
@@ -185,17 +207,34 @@ def render_ics(
     call_link: str | None = None,
     now: datetime,
 ) -> str:
-    """The whole feed as text (CRLF line ends). Meeting times are written in
-    their own zone with TZID, plus a VTIMEZONE per zone used."""
+    """A calendar file of these meetings as they stand now (`!ics`): each
+    entry at its first revision, dated now."""
     if now.tzinfo is None:
         raise ValueError(f"now must be a timezone-aware datetime, got {now!r}")
-    meetings = list(meetings)
+    entries = [Entry(m, revise(None, m, now)) for m in meetings]
+    return render_entries(group_id, group_name, entries, call_link=call_link)
+
+
+def render_entries(
+    group_id: str,
+    group_name: str,
+    entries: Iterable[Entry],
+    *,
+    call_link: str | None = None,
+    organizer: str | None = None,
+) -> str:
+    """The whole calendar as text (CRLF line ends). Meeting times are written
+    in their own zone with TZID, plus a VTIMEZONE per zone used. With an
+    `organizer` (an address) it is an invitation (METHOD:REQUEST), as mailed
+    with the agenda; without, a published feed (METHOD:PUBLISH)."""
+    entries = list(entries)
+    meetings = [entry.meeting for entry in entries]
     calendar = Calendar()
     for name, value in (
         ("prodid", PRODID),
         ("version", "2.0"),
         ("calscale", "GREGORIAN"),
-        ("method", "PUBLISH"),
+        ("method", "REQUEST" if organizer else "PUBLISH"),
         ("name", group_name),
         ("x-wr-calname", group_name),
         ("x-published-ttl", vDuration(REFRESH)),  # Outlook's name for REFRESH-INTERVAL
@@ -208,9 +247,9 @@ def render_ics(
         last = max(m.end.year for m in meetings)
         for tzid in zones:
             calendar.add_component(vtimezone(tzid, first, last))
-    stamp = now.astimezone(UTC)
-    for meeting in meetings:
-        event = _event(meeting, group_id, group_name, call_link)
-        event.add("dtstamp", stamp)
+    for entry in entries:
+        event = _event(entry, group_id, group_name, call_link)
+        if organizer:
+            event.add("organizer", f"mailto:{organizer}", parameters={"CN": group_name})
         calendar.add_component(event)
     return calendar.to_ical().decode("utf-8")

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import TextIO
@@ -18,6 +18,7 @@ from bot.chat.network import NETWORKS, Network, network_class
 from bot.chat.switch import TransportSwitch
 from bot.chat.transport import Incoming
 from bot.cli.console_time import ConsoleClock, ConsoleTime
+from bot.cli.reach import start_reach
 from bot.config import Config, GroupConfig
 from bot.config.directory import GroupDirectory
 from bot.ops.metrics import OUTBOX_DEPTH, SYNC_LAG
@@ -88,7 +89,11 @@ async def run_console(
 
 
 async def start_ops(
-    config: Config, core: BotCore, networks: dict, tasks: Supervisor
+    config: Config,
+    core: BotCore,
+    networks: dict,
+    tasks: Supervisor,
+    more: Sequence[HealthCheck] = (),
 ) -> OpsServer | None:
     """`/healthz` and `/metrics`, when `[ops] listen` asks for them."""
     if config.ops is None:
@@ -108,6 +113,7 @@ async def start_ops(
 
     checks = [HealthCheck("storage", storage_problem), HealthCheck("tasks", tasks.problem)]
     checks += [HealthCheck(name, transport.health) for name, transport in networks.items()]
+    checks += more
     age = core.outbox.oldest_pending_age
     server = OpsServer(config.ops.host, config.ops.port, checks, refresh, outbox_age=age)
     await server.start()
@@ -182,12 +188,14 @@ async def run_bot(config: Config) -> None:
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reloader.reload()))
         if hup_early.is_set():
             await reloader.reload()
-        ops = await start_ops(config, core, networks, tasks)
+        reach = await start_reach(config, core, tasks)
+        ops = await start_ops(config, core, networks, tasks, reach.checks)
         try:
             await _serve(networks, core, tasks)
         finally:
             if ops is not None:
                 await ops.stop()
+            await reach.stop()
             scheduler.shutdown(wait=False)
             await tasks.stop()
     finally:

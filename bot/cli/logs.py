@@ -35,7 +35,16 @@ def setup_logging(level: str = "INFO", secrets: Iterable[str | None] = ()) -> No
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("nio", "aiosqlite", "alembic", "apscheduler", "microsoft_agents", "msal"):
+    for noisy in (
+        "nio",
+        "aiosqlite",
+        "alembic",
+        "apscheduler",
+        "microsoft_agents",
+        "msal",
+        "aiosmtplib",
+        "aioimaplib",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # nio's warning about an event that fails its schema quotes the whole
     # event, which for a decrypted one is plaintext of an encrypted room.

@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     ics = sub.add_parser("ics", help="the calendar as .ics on stdout")
     ics.add_argument("--config", required=True)
     ics.add_argument("--group", help="the group (needed when there are several)")
+    feed = sub.add_parser("feed", help="a group's calendar feed link: show it, or replace it")
+    feed.add_argument("action", choices=("show", "rotate"))
+    feed.add_argument("--config", required=True)
+    feed.add_argument("--group", help="the group (needed when there are several)")
     minutes = sub.add_parser("minutes", help="print a meeting's minutes")
     minutes.add_argument("--config", required=True)
     minutes.add_argument("--group", help="the group (needed when there are several)")
@@ -171,6 +175,10 @@ def _calendar_command(args: argparse.Namespace) -> int:
             from bot.cli.privacy_command import privacy_command
 
             output = asyncio.run(privacy_command(config, args.action, args.user, args.confirm))
+        elif args.command == "feed":
+            from bot.cli.feed_command import feed_command
+
+            output = asyncio.run(feed_command(config, args.group, args.action))
         elif args.command == "minutes":
             output = asyncio.run(
                 cli_calendar.minutes_command(config, args.group, args.meeting, args.format)
@@ -267,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(summarise(_load(args.config, need_matrix=True)))
         return 0
-    if args.command in ("schedule", "ics", "minutes", "report", "privacy"):
+    if args.command in ("schedule", "ics", "feed", "minutes", "report", "privacy"):
         return _calendar_command(args)
     if args.command == "console":
         config = _load(args.config, need_matrix=False)
@@ -282,6 +290,9 @@ def main(argv: list[str] | None = None) -> int:
         secrets += [config.matrix.password, config.matrix.access_token]
     if config.teams is not None:
         secrets.append(config.teams.app_password)
+    if config.email is not None:
+        inbound = config.email.inbound
+        secrets += [config.email.password, inbound.password if inbound else None]
     setup_logging(args.log_level, secrets)
     from bot.cli.app import run_bot
 

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.calendar.dates import DateSettings
+from bot.config.email import email_address
 from bot.config.privacy import PrivacyConfig, parse_retention
 from bot.config.problems import MATRIX, TEAMS, Checker
 from bot.config.roster import Member, parse_members, parse_names
@@ -38,6 +39,14 @@ class GroupConfig:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     # where `room` is: "matrix" (a room id or alias) or "teams" (a channel or chat id)
     network: str = MATRIX
+    email: str | None = None  # the group's mailing list: agenda and minutes go there
+
+    def mail_address_of(self, user_id: str) -> str | None:
+        """Where this roster member's personal mails go (None: nowhere)."""
+        for member in self.members:
+            if member.user == user_id:
+                return member.mail_address
+        return None
 
     @property
     def date_settings(self) -> DateSettings:
@@ -118,6 +127,9 @@ def _parse_group(
     if "retention" in table:
         own = parse_retention(table["retention"], f"{prefix}.retention", check)
         privacy = replace(privacy, retention=own or privacy.retention)
+    email = None
+    if "email" in table and (email := email_address(table["email"])) is None:
+        check.fail(f"{prefix}.email", f"{table['email']!r} is not an address like x@lists.org")
     if not (group_id and room and timezone and name):
         return None
     return GroupConfig(
@@ -133,6 +145,7 @@ def _parse_group(
         parent,
         privacy=privacy,
         network=network,
+        email=email,
     )
 
 

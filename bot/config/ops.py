@@ -27,8 +27,12 @@ def parse_ops(table: Any, check: Checker) -> OpsConfig | None:
         return None
     check.unknown_keys(table, "ops", "ops")
     listen = check.string(table, "listen", "ops")
-    if listen is None:
-        return None
+    address = parse_listen(listen, "ops.listen", check) if listen else None
+    return OpsConfig(*address) if address else None
+
+
+def parse_listen(listen: str, key: str, check: Checker) -> tuple[str, int] | None:
+    """`host:port` with an IP address (`[::1]:8080` for IPv6): where a server binds."""
     host, sep, port_text = listen.rpartition(":")
     host = host.strip("[]")
     try:
@@ -37,6 +41,6 @@ def parse_ops(table: Any, check: Checker) -> OpsConfig | None:
     except ValueError:
         port = -1
     if not sep or not 0 < port < 65536:
-        check.fail("ops.listen", f"{listen!r} must be an IP address and port, e.g. 127.0.0.1:9464")
+        check.fail(key, f"{listen!r} must be an IP address and port, e.g. 127.0.0.1:9464")
         return None
-    return OpsConfig(host, port)
+    return host, port

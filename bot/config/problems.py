@@ -27,7 +27,7 @@ def person_id(value: object, network: str) -> str | None:
 
 
 KNOWN_KEYS = {
-    "": {"matrix", "teams", "storage", "groups", "privacy", "ops"},
+    "": {"matrix", "teams", "storage", "groups", "privacy", "ops", "web", "email"},
     "teams": {
         "app_id",
         "app_password",
@@ -40,6 +40,18 @@ KNOWN_KEYS = {
         "openid_metadata",
     },
     "ops": {"listen"},
+    "web": {"listen", "public_url", "feed_months_past", "feed_months_ahead"},
+    "email": {"host", "port", "security", "from", "username", "inbound", "ca_file"},
+    "inbound": {
+        "host",
+        "port",
+        "security",
+        "user",
+        "address",
+        "folder",
+        "processed_folder",
+        "poll_seconds",
+    },
     "privacy": {"contact", "notice", "retention"},
     "matrix": {"homeserver", "user_id", "password", "access_token", "device_name", "trust"},
     "storage": {"url", "data_dir"},
@@ -62,10 +74,11 @@ KNOWN_KEYS = {
         "names",
         "parent",
         "retention",
+        "email",
     },
     "cadence": {"dates", "start", "every", "duration", "breaks", "until"},
     "announce": {"agenda_before", "reminders", "chase_updates", "grace"},
-    "member": {"user", "alliance", "name"},
+    "member": {"user", "alliance", "name", "email"},
 }
 # The same lists, read-only, for those who check against them (the docs test),
 # by kind of table as `unknown_keys` takes it: "" is the top level, "group"

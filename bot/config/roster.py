@@ -3,10 +3,10 @@ names texts show for them, validated like the rest of the config."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.config.problems import MATRIX, PERSON_RULES, Checker, person_id
+from bot.config.problems import EMAIL_RE, MATRIX, PERSON_RULES, Checker, person_id
 
 MAX_NAME_CHARS = 100
 
@@ -16,6 +16,15 @@ class Member:
     user: str
     alliance: str
     name: str | None = None  # how texts show the person; else their display name
+    email: str | None = None  # where personal mails go; a Teams id is already one
+
+    @property
+    def mail_address(self) -> str | None:
+        """Where this person's personal mails go: their `email`, else their id
+        when it is an address (Teams people are named by e-mail or UPN)."""
+        if self.email:
+            return self.email
+        return self.user if EMAIL_RE.match(self.user) else None
 
 
 def _parse_name(value: Any, key: str, check: Checker) -> str | None:
@@ -73,14 +82,26 @@ def parse_members(
         if not alliance_required and "alliance" not in table:
             alliance = ""
         name = _parse_name(table["name"], f"{where}.name", check) if "name" in table else None
+        email = _parse_email(table, where, check)
         if user and person is None:
             check.fail(f"{where}.user", f"{user!r} is not {PERSON_RULES[network][1]}")
         elif person in seen:
             check.fail(f"{where}.user", f"{person} is listed twice")
         elif person and alliance is not None:
             seen.add(person)
-            members.append(Member(person, alliance, name))
+            members.append(Member(person, alliance, name, email))
     return tuple(members)
+
+
+def _parse_email(table: dict, where: str, check: Checker) -> str | None:
+    if "email" not in table:
+        return None
+    value = table["email"]
+    address = value.strip().lower() if isinstance(value, str) else None
+    if address is None or not EMAIL_RE.match(address):
+        check.fail(f"{where}.email", f"{value!r} is not an e-mail address like name@uni.example")
+        return None
+    return address
 
 
 def inherit(
@@ -96,7 +117,7 @@ def inherit(
         if member.alliance:
             resolved.append(member)
         elif member.user in alliances:
-            resolved.append(Member(member.user, alliances[member.user], member.name))
+            resolved.append(replace(member, alliance=alliances[member.user]))
         else:
             check.fail(
                 f"{prefix}.members[{index}].alliance",

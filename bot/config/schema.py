@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.config.email import EmailConfig, parse_email
 from bot.config.groups import GroupConfig, parse_groups
 from bot.config.matrix import MatrixConfig, parse_matrix
 from bot.config.ops import OpsConfig, parse_ops
@@ -20,6 +21,7 @@ from bot.config.privacy import PrivacyConfig, parse_privacy
 from bot.config.problems import ACCEPTED_KEYS, MATRIX, TEAMS, Checker
 from bot.config.roster import Member
 from bot.config.teams import TeamsConfig, parse_teams
+from bot.config.web import WebConfig, parse_web
 
 __all__ = ["ACCEPTED_KEYS", "Config", "ConfigError", "GroupConfig", "MatrixConfig", "Member"]
 
@@ -50,6 +52,8 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     ops: OpsConfig | None = None  # `[ops] listen`: /healthz and /metrics
     teams: TeamsConfig | None = None
+    web: WebConfig | None = None  # `[web]`: calendar feeds, mail opt-out links
+    email: EmailConfig | None = None  # `[email]`: mail out, `[email.inbound]`: replies
     warnings: tuple[str, ...] = ()  # likely mistakes (a group without chairs): check-config
 
     def groups_on(self, network: str) -> tuple[GroupConfig, ...]:
@@ -91,6 +95,9 @@ def parse_config(
     storage = _parse_storage(raw.get("storage", {}), path.parent, check, environ)
     privacy = parse_privacy(raw.get("privacy"), check)
     ops = parse_ops(raw.get("ops"), check)
+    web = parse_web(raw.get("web"), check)
+    email = parse_email(raw.get("email"), environ, check)
+    _check_servers(ops, web, email, check)
     groups = parse_groups(raw.get("groups"), check, privacy)
     networks = {g.network for g in groups} or {MATRIX}
     matrix = teams = None
@@ -102,7 +109,18 @@ def parse_config(
         raise ConfigError(check.problems, check.warnings)
     assert storage is not None
     warnings = tuple(check.warnings)
-    return Config(matrix, storage, tuple(groups), path, privacy, ops, teams, warnings)
+    return Config(matrix, storage, tuple(groups), path, privacy, ops, teams, web, email, warnings)
+
+
+def _check_servers(
+    ops: OpsConfig | None, web: WebConfig | None, email: EmailConfig | None, check: Checker
+) -> None:
+    """The public server never shares the private one's port, and e-mail
+    links (opt-out) need the public server."""
+    if ops and web and ops.port == web.port and ops.host == web.host:
+        check.fail("web.listen", "must differ from [ops] listen (metrics stay private)")
+    if email is not None and web is None:
+        check.fail("email", "needs [web] too: every personal mail carries a one-click opt-out link")
 
 
 def _parse_storage(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from bot.calendar.cadence import Meeting
+from bot.calendar.cadence import Meeting, MeetingStatus
 from bot.config.schedule import Announce
 
 
@@ -33,6 +33,14 @@ class PlannedPost:
     @property
     def is_reminder(self) -> bool:
         return self.kind.startswith("reminder:")
+
+
+def post_meeting_id(meeting: Meeting) -> str:
+    """The meeting part of a post's identity. A moved meeting keeps its key
+    (its updates stay with it) but gets fresh posts for its new time."""
+    if meeting.status != MeetingStatus.MOVED:
+        return meeting.key
+    return f"{meeting.key}>{meeting.start.replace(tzinfo=None):%Y-%m-%dT%H:%M}"
 
 
 def offset_label(offset: timedelta) -> str:

@@ -21,6 +21,18 @@ MESSAGES = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+MAILS = Counter(
+    "allies_mails",
+    "Mails the bot handed to its SMTP server, by kind and outcome (sent, retry, refused).",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)
+INBOUND_MAILS = Counter(
+    "allies_inbound_mails",
+    "Mails read from the reply mailbox, by outcome (update, auto_reply, refused, too_long).",
+    ["outcome"],
+    registry=REGISTRY,
+)
 POSTS = Counter(
     "allies_automatic_posts",
     "Automatic posts (agenda, reminder, chase), by outcome (sent, late, skipped).",

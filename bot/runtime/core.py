@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bot.chat.transport import (
     Incoming,
@@ -20,6 +21,7 @@ from bot.chat.transport import (
 )
 from bot.config import GroupConfig
 from bot.config.directory import Directory, GroupDirectory
+from bot.config.web import WebConfig
 from bot.meeting.people import clean_display_name
 from bot.ops.metrics import COMMANDS, UNDECRYPTABLE
 from bot.runtime.outbox import OutboxSender
@@ -35,6 +37,9 @@ from bot.runtime.router import (
 )
 from storage.db import Storage
 from storage.repo import Repo
+
+if TYPE_CHECKING:
+    from bot.runtime.mailer import Mailer
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -59,6 +64,8 @@ class BotCore:
         self.outbox = outbox
         self.clock = clock
         self.directory = directory or Directory()
+        self.web: WebConfig | None = None  # `[web]`: set by the wiring when configured
+        self.mailer: Mailer | None = None  # `[email]`: queues the mails a reply asks for
         # called with a group's id after a command changed its calendar (the scheduler listens)
         self.calendar_listeners: list[Callable[[str], Awaitable[None]]] = []
 
@@ -227,6 +234,7 @@ class BotCore:
             router=self.router,
             all_groups=self.groups.served(),
             link=self.link,
+            web=self.web,
         )
 
     async def _finish(
@@ -259,8 +267,11 @@ class BotCore:
         reply_to: str | None = None,
         home: str | None = None,
     ) -> None:
-        """Queue a reply's messages (`bot.runtime.outbox_writer.queue_reply`)."""
+        """Queue a reply's messages (`bot.runtime.outbox_writer.queue_reply`)
+        and, where mail is configured, the mails it asks for, same transaction."""
         await queue_reply(repo, room_id, key, reply, self.clock(), reply_to=reply_to, home=home)
+        if reply.mails and self.mailer is not None:
+            await self.mailer.queue(repo, reply.mails, self.clock())
 
     async def _run_safely(self, work, event: Incoming) -> None:
         """A failing handler must not kill the bot or leave half-written data:

@@ -16,10 +16,11 @@ from bot.config.problems import person_id
 from bot.meeting.actions import owners_text
 from bot.meeting.agenda import describe_meeting, mention
 from bot.meeting.live import session_meeting
+from bot.meeting.mail_texts import due_mail
 from bot.meeting.render import escape, plural
 from bot.runtime.calendars import load_names
 from bot.runtime.core import BotCore
-from bot.runtime.router import Reply
+from bot.runtime.router import MailPost, Reply
 from storage.repo import Repo
 
 log = logging.getLogger(__name__)
@@ -90,12 +91,16 @@ class Housekeeper:
                     f"Due today: action #{action.id}, {escape(action.text)} ({who}). "
                     f"`!done {action.id}` closes it."
                 )
-                await self.core.queue(
-                    repo,
-                    room,
-                    f"due:{group.id}:{action.id}:{action.due}",
-                    Reply(text, mentions=users),
+                key = f"due:{group.id}:{action.id}:{action.due}"
+                mail = MailPost(
+                    "due",
+                    group.id,
+                    key,
+                    f"{group.name}: action #{action.id} is due today",
+                    due_mail(action.id, action.text, action.due),
+                    people=users,
                 )
+                await self.core.queue(repo, room, key, Reply(text, mentions=users, mails=(mail,)))
                 sent += 1
 
         await self.core.storage.run_in_transaction(work)

@@ -54,9 +54,14 @@ class OutboxSender:
         self._retry_in = RETRY_FIRST_SECONDS
         self._repeats = Repeats()  # one traceback per kind of sender failure, not per message
         self._faults = injected_send_errors()
+        self.companions: list[Callable[[], None]] = []  # other senders woken with this one
 
     def wake(self) -> None:
+        """Something was committed to send: this sender and its companions
+        (the mail outbox) look now."""
         self._wake.set()
+        for wake in self.companions:
+            wake()
 
     def attach(self, transport: Transport) -> None:
         self.transport = transport

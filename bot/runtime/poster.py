@@ -12,20 +12,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.calendar.cadence import Meeting, MeetingStatus
 from bot.config import GroupConfig
 from bot.meeting.agenda import render_chase, render_reminder
-from bot.meeting.posts import Decision, PlannedPost, decide, plan_posts, superseded
+from bot.meeting.mail_texts import chase_mail, meeting_subject
+from bot.meeting.posts import (
+    Decision,
+    PlannedPost,
+    decide,
+    plan_posts,
+    post_meeting_id,
+    superseded,
+)
 from bot.meeting.render import plural
 from bot.ops.metrics import POSTS, post_kind
 from bot.runtime.agenda_data import agenda_text
 from bot.runtime.calendars import load_calendar, load_names
 from bot.runtime.core import BotCore
-from bot.runtime.router import Reply
+from bot.runtime.router import MailPost, Reply
 from storage.repo import Repo
 
 log = logging.getLogger(__name__)
@@ -33,12 +41,9 @@ JOB_WINDOW = timedelta(days=60)
 REFRESH_HOURS = 6
 
 
-def post_meeting_id(meeting: Meeting) -> str:
-    """The meeting part of a post's identity. A moved meeting keeps its key
-    (its updates stay with it) but gets fresh posts for its new time."""
-    if meeting.status != MeetingStatus.MOVED:
-        return meeting.key
-    return f"{meeting.key}>{meeting.start.replace(tzinfo=None):%Y-%m-%dT%H:%M}"
+def post_key(group: GroupConfig, post: PlannedPost) -> str:
+    """The outbox key of an automatic post: its messages' and mails' identity."""
+    return f"post:{group.id}:{post_meeting_id(post.meeting)}:{post.kind}"
 
 
 def lead_text(until_start: timedelta) -> str:
@@ -176,8 +181,7 @@ class Poster:
         reply = await self._content(repo, group, post, now)
         await repo.record_post(group.id, meeting_id, post.kind, now)
         if reply is not None:
-            key = f"post:{group.id}:{meeting_id}:{post.kind}"
-            await self.core.queue(repo, room, key, reply)
+            await self.core.queue(repo, room, post_key(group, post), reply)
         late = now - post.due
         log.info(
             "group %s: %s for %s posted%s",
@@ -208,7 +212,9 @@ class Poster:
         meeting, schedule = post.meeting, group.schedule
         if post.kind == "agenda":
             text = await agenda_text(repo, group, meeting, now, draft=False, link=self.core.link)
-            return Reply(text)
+            subject = meeting_subject(group.name, meeting, "agenda")
+            mail = MailPost("agenda", group.id, post_key(group, post), subject, text, meeting)
+            return Reply(text, mails=(replace(mail, invitation=True),))
         updates = await repo.updates_for(group.id, meeting.key)
         if post.kind == "chase":
             missing = await self._missing(repo, group, {u.alliance for u in updates})
@@ -216,9 +222,31 @@ class Poster:
                 return None
             names = await load_names(repo, group)
             text = render_chase(group.name, meeting, missing, names)
-            return Reply(text, mentions=tuple(missing))
+            mails = self._chase_mails(group, post, missing)
+            return Reply(text, mentions=tuple(missing), mails=mails)
         lead = lead_text(meeting.start - now)
         return Reply(render_reminder(group.name, meeting, schedule.call_link, lead, len(updates)))
+
+    def _chase_mails(
+        self, group: GroupConfig, post: PlannedPost, missing: list[str]
+    ) -> tuple[MailPost, ...]:
+        """The chase for each roster person of a silent alliance, by mail (the
+        mailer leaves out whoever has no address or asked for quiet)."""
+        by_reply = self.core.mailer is not None and self.core.mailer.takes_replies
+        subject = meeting_subject(group.name, post.meeting, "your alliance's update")
+        return tuple(
+            MailPost(
+                "chase",
+                group.id,
+                post_key(group, post),
+                subject,
+                chase_mail(group.name, post.meeting, member.alliance, by_reply=by_reply),
+                post.meeting,
+                people=(member.user,),
+            )
+            for member in group.members
+            if member.user in missing
+        )
 
     async def _missing(self, repo: Repo, group: GroupConfig, covered: set[str]) -> list[str]:
         """Members whose alliance has sent no update yet, minus those who opted out."""

@@ -16,8 +16,10 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 
 # Handlers attach files as `OutgoingFile` from here: they never import a chat adapter.
+from bot.calendar.cadence import Meeting
 from bot.chat.transport import OutgoingFile
 from bot.config import GroupConfig
+from bot.config.web import WebConfig
 from bot.meeting.people import Names
 from bot.runtime.calendars import load_names
 from storage.repo import Repo
@@ -74,6 +76,24 @@ class RoomPost:
 
 
 @dataclass(frozen=True)
+class MailPost:
+    """A mail a post asks for, where `[email]` is configured: to the group's
+    list, or personally to `people` (roster ids). `bot.runtime.mailer` finds
+    the addresses and skips whoever has none; `key` names the post for good
+    (each recipient's Message-ID is derived from it); `meeting` is what the
+    mail is about (its thread, its invitation, what a reply's update is for)."""
+
+    kind: str  # agenda, minutes, chase or due
+    group_id: str
+    key: str
+    subject: str
+    markdown: str  # member text already escaped, as for chat
+    meeting: Meeting | None = None
+    people: tuple[str, ...] = ()
+    invitation: bool = False  # attach the meeting as an invitation (the agenda)
+
+
+@dataclass(frozen=True)
 class Reply:
     """What a handler answers: Markdown (member text already escaped), plus
     optionally files sent with it and an announcement posted to the room on
@@ -93,6 +113,7 @@ class Reply:
     # what it returns is the reply. A command that stores something must not
     # use it: its effect and its reply are recorded together.
     finish: Callable[[], Awaitable[Reply]] | None = None
+    mails: tuple[MailPost, ...] = ()  # mails queued with the reply (`bot.runtime.mailer`)
 
 
 @dataclass
@@ -113,6 +134,7 @@ class CommandContext:
     # a link to a message of a group's room: (group id, message id) -> URL, or None
     link: Callable[[str, str], str | None] = lambda group_id, message_id: None
     outcome: tuple[str, str] | None = None  # (command, outcome) for the metrics, set by dispatch
+    web: WebConfig | None = None  # `[web]`, when the bot has its public server
 
     @property
     def alliance(self) -> str | None:

@@ -2,7 +2,7 @@
 
 from bot.meeting.group_calendar import OPEN_PERIOD
 from bot.runtime.router import Reply, Role
-from handlers.updates import MAX_UPDATE_CHARS
+from bot.meeting.updates import MAX_UPDATE_CHARS
 
 ANNA = "@anna:example.org"
 BO = "@bo:example.org"

@@ -1,0 +1,1 @@
+"""The bot's public HTTP server (`[web]`): calendar feeds and mail opt-out."""

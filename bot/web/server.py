@@ -1,0 +1,159 @@
+"""The public server: `GET /calendar/<token>/<group>.ics` and the one-click
+mail opt-out (RFC 8058) at `/mail/optout/<token>`.
+
+Why these choices:
+- The feed's token is the only secret: an unknown token or a group name that
+  does not match it answers 404, the same as a page that does not exist, so
+  nothing tells a guesser which part was wrong.
+- Conditional requests (`If-None-Match`, `If-Modified-Since`) answer 304 from
+  the entries' hash without building the body: calendar applications poll.
+- Opening an opt-out link changes nothing (mail scanners open links); the
+  POST does, and RFC 8058 clients send exactly that POST.
+- `Referrer-Policy: no-referrer`: the URLs carry tokens.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from bot.config.web import WebConfig
+from bot.runtime.core import BotCore
+from bot.runtime.feed import group_feed
+from bot.runtime.mail_tokens import OPTOUT, redeem
+from storage.repo import Repo
+
+log = logging.getLogger(__name__)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _page(title: str, text: str, *, status: int = 200, form: str | None = None) -> web.Response:
+    """A minimal page: a heading, a sentence, maybe a button (no script, no style)."""
+    button = (
+        f'<form method="post" action="{html.escape(form)}">'
+        '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
+        '<button type="submit">Stop these mails</button></form>'
+        if form
+        else ""
+    )
+    body = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title></head><body><main>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{button}</main></body></html>"
+    )
+    return web.Response(status=status, text=body, content_type="text/html", charset="utf-8")
+
+
+def _not_modified(request: web.Request, etag: str, modified: datetime) -> bool:
+    tags = request.headers.get("If-None-Match")
+    if tags is not None:
+        return etag in {tag.strip() for tag in tags.split(",")} or tags.strip() == "*"
+    since = request.if_modified_since
+    return since is not None and modified.replace(microsecond=0) <= since
+
+
+class WebServer:
+    def __init__(self, config: WebConfig, core: BotCore) -> None:
+        self.config = config
+        self.core = core
+        self.port = config.port
+        self._runner: web.AppRunner | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._headers])
+        app.router.add_get("/calendar/{token}/{name}", self._feed)
+        app.router.add_get("/mail/optout/{token}", self._optout_page)
+        app.router.add_post("/mail/optout/{token}", self._optout)
+        return app
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app(), access_log=None)  # URLs hold tokens
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.config.host, self.config.port).start()
+        self.port = self._runner.addresses[0][1]
+        log.info("web server on http://%s:%d", self.config.host, self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @web.middleware
+    async def _headers(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            response = _page("Not found", "There is no such page.", status=exc.status)
+        response.headers.update(SECURITY_HEADERS)
+        response.headers.setdefault("Cache-Control", "private, no-store")
+        return response
+
+    async def _feed(self, request: web.Request) -> web.StreamResponse:
+        token, name = request.match_info["token"], request.match_info["name"]
+        now = self.core.clock()
+
+        async def work(repo: Repo):
+            group_id = await repo.group_of_feed_token(token)
+            group = self.core.groups.group(group_id) if group_id else None
+            if group is None or name != f"{group.id}.ics":
+                return None
+            return await group_feed(repo, group, self.config, now, self.core.link)
+
+        feed = await self.core.storage.run_in_transaction(work)
+        if feed is None:
+            raise web.HTTPNotFound()
+        headers = {"ETag": feed.etag, "Cache-Control": "private, no-cache"}
+        if _not_modified(request, feed.etag, feed.last_modified):
+            response = web.Response(status=304, headers=headers)
+        else:
+            response = web.Response(body=feed.body(), headers=headers)
+            response.content_type, response.charset = "text/calendar", "utf-8"
+        response.last_modified = feed.last_modified
+        return response
+
+    async def _optout_page(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+
+        async def work(repo: Repo):
+            return await redeem(repo, OPTOUT, token, self.core.clock())
+
+        found = await self.core.storage.run_in_transaction(work)
+        group = self.core.groups.group(found.group_id) if found else None
+        if found is None or group is None:
+            return _page("Link expired", "This opt-out link is not valid (any more).", status=404)
+        return _page(
+            f"Stop {group.name} reminder mails?",
+            "You will get no more personal reminders (missing updates, actions due) "
+            "by mail or mention. The agenda and minutes to the list are not affected.",
+            form=request.path,
+        )
+
+    async def _optout(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+
+        async def work(repo: Repo):
+            found = await redeem(repo, OPTOUT, token, self.core.clock())
+            if found is not None:
+                await repo.set_quiet(found.group_id, found.user_id, True)
+            return found
+
+        found = await self.core.storage.run_in_transaction(work)
+        group = self.core.groups.group(found.group_id) if found else None
+        if found is None or group is None:
+            return _page("Link expired", "This opt-out link is not valid (any more).", status=404)
+        log.info("group %s: %s opted out of reminders by mail link", group.id, found.user_id)
+        return _page(
+            "Done",
+            f"You will get no more {group.name} reminders. Send !quiet off in the group's "
+            "room to have them again.",
+        )
