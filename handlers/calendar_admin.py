@@ -262,7 +262,7 @@ def register(router: Router) -> None:
         )
         if rest:
             raise UsageError(f'`!unskip` takes a date and a time, not "{escape(rest)}".')
-        await _change(ctx, "add", None, skipped.key, "")
+        await _change(ctx, "unskip", skipped.key, None, "")
         restored = await _stored(ctx, skipped.start.date(), skipped.key) or skipped
         return Reply(
             f"Understood: the meeting of {describe_meeting(restored)} takes place after all.",

@@ -31,11 +31,16 @@ from dateutil.rrule import rrule, rruleset
 from bot.calendar.status import MeetingStatus
 from bot.calendar.timeparse import Every
 
-OverrideKind = Literal["skip", "move", "add"]
+OverrideKind = Literal["skip", "move", "add", "unskip"]
 KEY_FORMAT = "%Y-%m-%dT%H:%M"
 # Longer than any UTC-offset jump: how far local order may lag behind UTC order.
 _SLACK = timedelta(days=2)
-_OVERRIDE_FIELDS = {"skip": ("original",), "move": ("original", "new"), "add": ("new",)}
+_OVERRIDE_FIELDS = {
+    "skip": ("original",),
+    "move": ("original", "new"),
+    "add": ("new",),
+    "unskip": ("original",),
+}
 
 
 def meeting_key(local_start: datetime) -> str:
@@ -86,7 +91,7 @@ class Cadence:
 
 @dataclass(frozen=True)
 class Override:
-    """A chair's change: skip or move a meeting (by original start), or add one."""
+    """A chair's change: skip, move or unskip a meeting (by original start), or add one."""
 
     kind: OverrideKind
     original: datetime | None = None
@@ -95,7 +100,7 @@ class Override:
 
     def __post_init__(self) -> None:
         if self.kind not in _OVERRIDE_FIELDS:
-            raise ValueError(f"override kind must be skip, move or add, got {self.kind!r}")
+            raise ValueError(f"override kind must be skip, move, add or unskip, got {self.kind!r}")
         given = tuple(name for name in ("original", "new") if getattr(self, name) is not None)
         if given != (wanted := _OVERRIDE_FIELDS[self.kind]):
             raise ValueError(f"a {self.kind} override takes {' and '.join(wanted)}, got {given}")
@@ -166,18 +171,35 @@ Change = tuple[MeetingStatus, datetime, str]
 def _resolve(cadence: Cadence, overrides: Iterable[Override]) -> dict[datetime, Change]:
     """Fold overrides in order; the last one about a key wins.
 
-    Skip/move of a time that is no meeting is ignored. Adding a time that is a
-    base meeting (or moving one back to its own time) restores it as scheduled.
+    Skip/move of a time that is no meeting is ignored. A skip keeps the time
+    the meeting had (a moved meeting is cancelled at its new time), and an
+    unskip brings back exactly what the skip cancelled, moved time included.
+    Adding a time that is a base meeting (or moving one back to its own
+    time) restores it as scheduled.
     """
     base = _base(cadence)
     changes: dict[datetime, Change] = {}
+    before_skip: dict[datetime, Change | None] = {}
     for override in overrides:
         key = override.target
         in_base = key in base
         if override.kind != "add" and not (in_base or key in changes):
             continue
+        current = changes.get(key)
         if override.kind == "skip":
-            changes[key] = (MeetingStatus.SKIPPED, key, override.reason)
+            if current is None or current[0] != MeetingStatus.SKIPPED:
+                before_skip[key] = current
+            start = current[1] if current else key
+            changes[key] = (MeetingStatus.SKIPPED, start, override.reason)
+        elif override.kind == "unskip":
+            if current is not None and current[0] == MeetingStatus.SKIPPED:
+                restored = before_skip.pop(key, None)
+                if restored is None:
+                    changes.pop(key)  # a base meeting again
+                    if not in_base:  # an added meeting skipped: added again
+                        changes[key] = (MeetingStatus.ADDED, key, "")
+                else:
+                    changes[key] = restored
         elif override.kind == "move" and override.new != key:
             changes[key] = (MeetingStatus.MOVED, override.new, override.reason)  # type: ignore[assignment]
         else:

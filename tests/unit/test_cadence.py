@@ -235,7 +235,7 @@ def test_overrides_naming_no_meeting_are_ignored() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"kind": "cancel", "original": datetime(2025, 1, 1, 11)}, "skip, move or add"),
+        ({"kind": "cancel", "original": datetime(2025, 1, 1, 11)}, "skip, move, add or unskip"),
         ({"kind": "skip"}, "skip override takes original"),
         ({"kind": "move", "original": datetime(2025, 1, 1, 11)}, "original and new"),
         ({"kind": "add", "original": datetime(2025, 1, 1, 11)}, "add override takes new"),
@@ -452,3 +452,51 @@ def test_gap_shift_can_reorder_meetings_and_count_follows_real_time() -> None:
     cadence = Cadence(BRUSSELS, one_off=(local("2026-03-29 02:30"), local("2026-03-29 03:10")))
     assert keys(meetings(cadence, after=EPOCH)) == ["2026-03-29T03:10", "2026-03-29T02:30"]
     assert keys(meetings(cadence, after=EPOCH, count=1)) == ["2026-03-29T03:10"]
+
+
+def test_a_moved_meeting_is_skipped_at_its_new_time_and_unskipped_back_to_it() -> None:
+    """What the chair sees is what they skip: the meeting moved to 10 Oct 14:00
+    is cancelled there, and `!unskip` brings back that moved meeting."""
+    key, new = local("2025-10-17 11:00"), local("2025-10-24 14:00")
+    moved = Override("move", original=key, new=new)
+    skip = Override("skip", original=key, reason="no quorum")
+    unskip = Override("unskip", original=key)
+
+    def the_one(*overrides: Override) -> Meeting:
+        return next(
+            m
+            for m in meetings(
+                allies(), after=EPOCH, count=30, overrides=overrides, include_skipped=True
+            )
+            if m.key == meeting_key(key)
+        )
+
+    skipped = the_one(moved, skip)
+    assert skipped.status == "skipped" and skipped.start == at("2025-10-24 14:00")
+    back = the_one(moved, skip, unskip)
+    assert back.status == "moved" and back.start == at("2025-10-24 14:00")
+    assert back.original_start == at("2025-10-17 11:00")
+    assert the_one(skip, unskip).status == "scheduled"
+    assert the_one(moved, skip, skip, unskip).status == "moved"  # a second skip changes nothing
+
+
+def test_an_added_meeting_skipped_and_unskipped_is_an_extra_meeting_again() -> None:
+    extra = local("2025-10-01 11:00")
+    overrides = (
+        Override("add", new=extra),
+        Override("skip", original=extra),
+        Override("unskip", original=extra),
+    )
+    [found] = [
+        m
+        for m in meetings(
+            allies(), after=EPOCH, count=30, overrides=overrides, include_skipped=True
+        )
+        if m.key == meeting_key(extra)
+    ]
+    assert found.status == "added" and found.start == at("2025-10-01 11:00")
+    unskipped_only = (Override("unskip", original=extra),)
+    assert all(
+        m.key != meeting_key(extra)
+        for m in meetings(allies(), after=EPOCH, count=30, overrides=unskipped_only)
+    )
