@@ -1,8 +1,8 @@
 """Handler behaviour through the real core, router, handlers and SQLite."""
 
 from bot.meeting.group_calendar import OPEN_PERIOD
-from bot.runtime.router import Reply, Role
 from bot.meeting.updates import MAX_UPDATE_CHARS
+from bot.runtime.router import Reply, Role
 
 ANNA = "@anna:example.org"
 BO = "@bo:example.org"
