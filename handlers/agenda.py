@@ -99,7 +99,7 @@ def register(router: Router) -> None:
         "quiet",
         role=Role.MEMBER,
         usage="!quiet [off]",
-        summary="stop the reminders about your missing update (`off`: restart them)",
+        summary="stop your reminders, in the room and by mail (`off`: restart them)",
         phase=Phase.BEFORE,
         example="!quiet",
     )
@@ -110,6 +110,10 @@ def register(router: Router) -> None:
         await ctx.repo.set_quiet(ctx.group.id, ctx.sender, quiet)
         if quiet:
             return Reply(
-                "OK, I will not mention you about missing updates. `!quiet off` undoes it."
+                "OK, no more reminders for you: I will not mention you about missing updates "
+                "or mail you any reminder. `!quiet off` undoes it."
             )
-        return Reply("OK, I will remind you again when your alliance's update is missing.")
+        return Reply(
+            "OK, I will remind you again when your alliance's update is missing "
+            "(and mail you reminders, where mail is set up). `!quiet` stops them."
+        )

@@ -30,13 +30,13 @@ def minutes_subject(group_name: str, meeting: Meeting, revision: int) -> str:
 def chase_mail(group_name: str, meeting: Meeting, alliance: str, *, by_reply: bool) -> str:
     """The chase, for one person (Markdown, escaped)."""
     how = (
-        "**Reply to this mail with your update**: what you write above the quoted text "
+        "Reply to this mail with your update: what you write above the quoted text "
         "becomes your alliance's update. You can also send `!update <text>` in the room."
         if by_reply
         else "Send it with `!update <text>` in the group's room."
     )
     return (
-        f"No update from **{escape(alliance)}** has reached the {escape(group_name)} meeting "
+        f"No update from {escape(alliance)} has reached the {escape(group_name)} meeting "
         f"of {day_and_time(meeting.start)} yet. One per alliance is enough.\n\n{how}"
     )
 

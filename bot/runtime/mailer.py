@@ -121,7 +121,8 @@ class Mailer:
                 continue  # queued before this restart: no new tokens either
             extra = await self._personal_headers(repo, group, post, user, now)
             envelope = self._envelope(group, post, address, **extra)
-            greeting = f"Dear {escape(names.of(user))},"
+            known = names.known.get(user)
+            greeting = f"Dear {escape(known)}," if known else "Hello,"  # never "Dear @id"
             footer = (
                 f"You get this as a member of {group.name}. To stop these reminders, "
                 f"open {extra['unsubscribe']} or send !quiet in the group's room."
