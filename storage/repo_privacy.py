@@ -101,7 +101,8 @@ class PrivacyRepo:
                 ]
             if rows:
                 found[model.__tablename__] = [_row(r) for r in rows]
-        for model, column in ((m.QuietMember, "user_id"), (m.DisplayName, "user_id")):
+        by_user = (m.QuietMember, m.DisplayName, m.MailMessage, m.MailToken)
+        for model, column in ((model, "user_id") for model in by_user):
             rows = await self.session.scalars(select(model).where(getattr(model, column) == user))
             if found_rows := [_row(r) for r in rows]:
                 found[model.__tablename__] = found_rows
@@ -153,6 +154,8 @@ class PrivacyRepo:
         )
         await run("agenda items deleted", delete(m.AgendaItem).where(m.AgendaItem.proposer == user))
         await run("quiet deleted", delete(m.QuietMember).where(m.QuietMember.user_id == user))
+        await run("mails deleted", delete(m.MailMessage).where(m.MailMessage.user_id == user))
+        await run("mail links deleted", delete(m.MailToken).where(m.MailToken.user_id == user))
         await run(
             "display name deleted", delete(m.DisplayName).where(m.DisplayName.user_id == user)
         )

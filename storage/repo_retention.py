@@ -87,6 +87,16 @@ class RetentionRepo:
         )
         private_marker = p.room_id.startswith(private_prefix, autoescape=True)
         await run("private markers deleted", delete(p).where(private_marker, p.processed_at < old))
+        mail = m.MailMessage
+        await run(
+            "sent mails deleted",
+            delete(mail).where(mail.group_id == group_id, mail.sent_at < old),
+        )
+        token = m.MailToken
+        await run(
+            "expired mail links deleted",
+            delete(token).where(token.group_id == group_id, token.expires_at < old),
+        )
         post = m.MinutesPost
         await run(
             "stored minutes cleared",

@@ -11,8 +11,6 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from bot.cli.logs import setup_logging
 from bot.config import Config, ConfigError, load_config
 from bot.meeting.render import plural
@@ -113,42 +111,6 @@ def _load(path: str, *, need_matrix: bool) -> Config:
         also = f" and {plural(len(exc.warnings), 'warning')}" if exc.warnings else ""
         print(f"{plural(len(exc.problems), 'problem')}{also} in {path}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
-
-
-def summarise(config: Config) -> str:
-    lines = [f"config OK: {config.path}", *(f"warning: {w}" for w in config.warnings)]
-    if config.matrix:
-        auth = "access token" if config.matrix.access_token else "password"
-        lines.append(
-            f"matrix: {config.matrix.user_id} on {config.matrix.homeserver} ({auth}; "
-            f"encrypted rooms: trust {config.matrix.trust})"
-        )
-    url = make_url(config.storage.url).render_as_string(hide_password=True)
-    lines.append(f"storage: {url}; data in {config.storage.data_dir}")
-    privacy = config.privacy
-    lines.append(
-        f"privacy: contact {privacy.contact or '(none: set [privacy] contact)'}; "
-        f"retention {privacy.retention.text}"
-    )
-    if config.ops is not None:
-        lines.append(f"ops: /healthz and /metrics on {config.ops.host}:{config.ops.port}")
-    if config.teams is not None:
-        teams = config.teams
-        who = "anonymous (local emulator only)" if teams.anonymous else f"app {teams.app_id}"
-        lines.append(
-            f"teams: {who}; messaging endpoint {teams.host}:{teams.port}/api/messages; "
-            f"files at {teams.public_url}/files/"
-        )
-    for group in config.groups:
-        where = "room" if group.network == "matrix" else "Teams conversation"
-        lines.append(
-            f"group {group.id} ({group.name}): {where} {group.room}, {group.timezone.key}, "
-            f"{plural(len(group.chairs), 'chair')}, "
-            f"{plural(len(group.vice_chairs), 'vice-chair')}, "
-            f"{plural(len(group.members), 'member')} from "
-            f"{plural(len({m.alliance for m in group.members}), 'alliance')}"
-        )
-    return "\n".join(lines)
 
 
 def _calendar_command(args: argparse.Namespace) -> int:
@@ -273,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "teams-package":
         return _teams_package_command(args)
     if args.command == "check-config":
+        from bot.cli.summary import summarise
+
         print(summarise(_load(args.config, need_matrix=True)))
         return 0
     if args.command in ("schedule", "ics", "feed", "minutes", "report", "privacy"):

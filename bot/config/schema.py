@@ -97,7 +97,7 @@ def parse_config(
     ops = parse_ops(raw.get("ops"), check)
     web = parse_web(raw.get("web"), check)
     email = parse_email(raw.get("email"), environ, check)
-    _check_servers(ops, web, email, check)
+    _check_servers(ops, web, email, check, has_web="web" in raw)
     groups = parse_groups(raw.get("groups"), check, privacy)
     networks = {g.network for g in groups} or {MATRIX}
     matrix = teams = None
@@ -113,13 +113,18 @@ def parse_config(
 
 
 def _check_servers(
-    ops: OpsConfig | None, web: WebConfig | None, email: EmailConfig | None, check: Checker
+    ops: OpsConfig | None,
+    web: WebConfig | None,
+    email: EmailConfig | None,
+    check: Checker,
+    *,
+    has_web: bool,
 ) -> None:
     """The public server never shares the private one's port, and e-mail
     links (opt-out) need the public server."""
     if ops and web and ops.port == web.port and ops.host == web.host:
         check.fail("web.listen", "must differ from [ops] listen (metrics stay private)")
-    if email is not None and web is None:
+    if email is not None and not has_web:
         check.fail("email", "needs [web] too: every personal mail carries a one-click opt-out link")
 
 

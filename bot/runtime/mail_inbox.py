@@ -54,6 +54,7 @@ class Verdict:
     subject: str = ""
     markdown: str = ""  # the answer, "" for none
     group: GroupConfig | None = None  # whose meeting it was about, once known
+    user: str | None = None  # the member it was from, once known (their data)
 
 
 class MailInbox:
@@ -116,9 +117,15 @@ class MailInbox:
                 if verdict.outcome == "refused":  # one refusal per sender and day
                     key = f"refusal:{mail.sender}:{now.date()}"
                 await self.mailer.answer(
-                    repo, mail, group=verdict.group, key=key, subject=verdict.subject,
-                    markdown=verdict.markdown, now=now,
-                )  # fmt: skip
+                    repo,
+                    mail,
+                    group=verdict.group,
+                    key=key,
+                    subject=verdict.subject,
+                    markdown=verdict.markdown,
+                    now=now,
+                    user=verdict.user,
+                )
 
         await self.core.storage.run_in_transaction(work)
         log.info("mail %s: %s", mail.message_id, outcome)
@@ -137,9 +144,11 @@ class MailInbox:
             return _refusal("that meeting is over or was cancelled.")
         subject = f"Re: {mail.subject}" if mail.subject else f"{group.name}: your update"
         if not mail.text:
-            return Verdict("empty", subject, NOTHING_ABOVE_THE_QUOTE, group)
+            return Verdict("empty", subject, NOTHING_ABOVE_THE_QUOTE, group, token.user_id)
         if (answer := too_long(mail.text)) is not None:
-            return Verdict("too_long", subject, f"{answer} Nothing is recorded.", group)
+            return Verdict(
+                "too_long", subject, f"{answer} Nothing is recorded.", group, token.user_id
+            )
         stored = await repo.add_update(
             group_id=group.id,
             period=token.meeting_key or "",
@@ -157,6 +166,7 @@ class MailInbox:
             f"{escape(group.name)} meeting of {day_and_time(meeting.start)}. It reads:\n\n"
             f"{quoted}\n\nTo add to it, reply again or use `!update` in the room.",
             group,
+            token.user_id,
         )
 
     async def _meeting(self, repo: Repo, group: GroupConfig, token: StoredMailToken):

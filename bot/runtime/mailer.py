@@ -163,6 +163,7 @@ class Mailer:
         subject: str,
         markdown: str,
         now: datetime,
+        user: str | None = None,
     ) -> int:
         """A short answer to a member's mail (confirmation or refusal), in its
         thread, marked auto-replied so their out-of-office stays quiet. `key`
@@ -188,7 +189,7 @@ class Mailer:
             group_id=group.id if group else "",
             kind="answer",
             recipient=incoming.sender,
-            user_id=None,
+            user_id=user,
             raw=bytes(mail),
             now=now,
         )

@@ -40,6 +40,11 @@ LABELS = {  # (one, several): the export's summary counts in words
         "messages of the bot to you or naming you",
     ),
     "bot_state": ("private chat with the bot", "private chats with the bot"),
+    "mail_outbox": ("mail of the bot to you", "mails of the bot to you"),
+    "mail_tokens": (
+        "reply or opt-out link in a mail to you",
+        "reply and opt-out links in mails to you",
+    ),
 }
 
 
@@ -89,6 +94,9 @@ def roster_lines(groups: Iterable[GroupConfig], user_id: str) -> list[str]:
         alliance = group.alliance_of(user_id)
         if alliance:
             roles.append(f"member for {alliance}")
+        address = group.mail_address_of(user_id)
+        if address:
+            roles.append(f"mail to {address}")
         if roles:
             lines.append(f"{group.name}: {', '.join(roles)}")
     return lines
@@ -171,6 +179,8 @@ _DELETED = {
     ),
     "sent messages emptied": ("bot message naming you", "bot messages naming you"),
     "stored minutes cleared": ("meeting's stored minutes", "meetings' stored minutes"),
+    "mails deleted": ("record of a mail to you", "records of mails to you"),
+    "mail links deleted": ("reply or opt-out link", "reply and opt-out links"),
 }
 _REPLACED = ("ids replaced", "action owners replaced")
 

@@ -62,7 +62,7 @@ async def every_text(h) -> list[tuple[str, str, str]]:
                     for value in await repo.session.scalars(select(column)):
                         if value:
                             found.append((table.name, column.name, value))
-                if column.name == "file_data":
+                if column.name in ("file_data", "raw"):
                     for value in await repo.session.scalars(select(column)):
                         if value:
                             found.append((table.name, column.name, value.decode(errors="replace")))
@@ -123,6 +123,44 @@ async def test_forget_me_asks_first_then_leaves_no_trace(h):
     # the chair (present by starting it), Anna (now anonymous) and Bo: still three people
     assert sorted(n.kind for n in notes) == ["decision", "here", "here", "here"]
     assert len({n.author for n in notes}) == 3 and BO in {n.author for n in notes}
+
+
+async def anna_was_mailed(h) -> None:
+    """A chase mail to Anna (queued, so its body is still stored) and its tokens."""
+    now = datetime(2026, 1, 30, 9, tzinfo=UTC)
+    async with h.core.storage.transaction() as repo:
+        await repo.enqueue_mail(
+            message_id="<m1@example.org>",
+            group_id="allies",
+            kind="chase",
+            recipient="anna@forthem.example",
+            user_id=ANNA,
+            raw=b"To: anna@forthem.example\r\n\r\nDear Anna-Lena Quokka,",
+            now=now,
+        )
+        for purpose in ("reply", "optout"):
+            await repo.add_mail_token(
+                token_hash=f"hash-{purpose}",
+                purpose=purpose,
+                group_id="allies",
+                user_id=ANNA,
+                meeting_key="2026-02-13T11:00",
+                expires_at=datetime(2026, 2, 13, 11, tzinfo=UTC),
+                now=now,
+            )
+
+
+async def test_mydata_and_forget_me_cover_mails_and_their_links(h):
+    await anna_was_mailed(h)
+    replies = await h.say_at(datetime(2026, 2, 1, 9, tzinfo=UTC), ANNA, "!mydata")
+    summary = next(r for r in replies if r.room_id == private_to(ANNA) and not r.file)
+    assert "1 mail of the bot to you" in summary.body
+    assert "2 reply and opt-out links in mails to you" in summary.body
+    await h.say_at(datetime(2026, 2, 2, 9, tzinfo=UTC), ANNA, "!forget me")
+    [done] = await h.say_at(datetime(2026, 2, 2, 9, 1, tzinfo=UTC), ANNA, "!forget me confirm")
+    assert "1 record of a mail to you" in done.body and "2 reply and opt-out links" in done.body
+    needles = (ANNA, "anna@forthem.example", "Anna-Lena Quokka")
+    assert traces(await every_text(h), *needles) == []
 
 
 async def test_forget_refuses_anything_but_me(h):
