@@ -18,7 +18,7 @@ from bot.chat.network import NETWORKS, Network, network_class
 from bot.chat.switch import TransportSwitch
 from bot.chat.transport import Incoming
 from bot.cli.console_time import ConsoleClock, ConsoleTime
-from bot.cli.reach import start_reach
+from bot.cli.reach import Reach, start_reach
 from bot.config import Config, GroupConfig
 from bot.config.directory import GroupDirectory
 from bot.ops.metrics import OUTBOX_DEPTH, SYNC_LAG
@@ -168,10 +168,13 @@ async def run_bot(config: Config) -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop)
+    reach: Reach | None = None
     try:
         await _connect(networks, core, config)
         core.outbox.attach(switch)  # links in the first posts are built by the networks
         tasks.start("outbox", partial(core.outbox.run, switch))
+        # mail before the first posts: the catch-up below may already queue some
+        reach = await start_reach(config, core, tasks)
         scheduler = AsyncIOScheduler(timezone=UTC)
         poster, housekeeper = Poster(core, scheduler), Housekeeper(core, scheduler)
         retention = RetentionJob(core, scheduler)
@@ -188,17 +191,17 @@ async def run_bot(config: Config) -> None:
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reloader.reload()))
         if hup_early.is_set():
             await reloader.reload()
-        reach = await start_reach(config, core, tasks)
         ops = await start_ops(config, core, networks, tasks, reach.checks)
         try:
             await _serve(networks, core, tasks)
         finally:
             if ops is not None:
                 await ops.stop()
-            await reach.stop()
             scheduler.shutdown(wait=False)
             await tasks.stop()
     finally:
+        if reach is not None:
+            await reach.stop()
         for transport in networks.values():
             await transport.close()
         await core.storage.close()

@@ -25,6 +25,8 @@ class GroupSpec:
     members: dict[str, str]  # user id -> alliance
     vice_chairs: tuple[str, ...] = ()
     extra_toml: str = ""  # e.g. a [groups.cadence] table for this group
+    email: str | None = None  # the group's mailing list
+    addresses: dict[str, str] | None = None  # user id -> personal mail address
 
 
 def render_config(homeserver: str, bot_user: str, groups: list[GroupSpec]) -> str:
@@ -47,8 +49,12 @@ def render_config(homeserver: str, bot_user: str, groups: list[GroupSpec]) -> st
             f"chairs = {json.dumps(group.chairs)}",
             f"vice_chairs = {json.dumps(list(group.vice_chairs))}",
         ]
+        if group.email:
+            lines.append(f'email = "{group.email}"')
         for user, alliance in group.members.items():
             lines += ["[[groups.members]]", f'user = "{user}"', f'alliance = "{alliance}"']
+            if address := (group.addresses or {}).get(user):
+                lines.append(f'email = "{address}"')
         lines.append(group.extra_toml)
     return "\n".join(lines) + "\n"
 
