@@ -213,3 +213,25 @@ async def test_outage_delays_mail_and_loses_none_refusals_reach_the_chairs_once(
     assert "550" in notices[0].body and set(notices[0].mentions) == {CHAIR}
     async with h.core.storage.transaction() as repo:
         assert await repo.pending_mail_count() == 0
+
+
+async def test_a_deferred_mail_waits_its_backoff_and_goes_once_the_server_takes_it(mailing):
+    h, smtp, _imap, _ = mailing
+    smtp.defer.add("anna@forthem.example")
+    await post_due(h)
+    first = await smtp.wait_for(3)
+    assert "anna@forthem.example" not in {r.recipients[0] for r in first}
+    async with h.core.storage.transaction() as repo:
+        assert await repo.pending_mail_count() == 1
+        retry_at = await repo.next_mail_at()
+    assert retry_at == h.clock + timedelta(seconds=5)  # the first backoff step
+    smtp.defer.clear()
+    h.core.outbox.wake()
+    await asyncio.sleep(0.5)
+    assert len(smtp.received) == 3  # not before its time
+    h.clock += timedelta(seconds=6)
+    h.core.outbox.wake()
+    received = await smtp.wait_for(4)
+    assert received[-1].recipients == ["anna@forthem.example"]
+    await asyncio.sleep(0.5)
+    assert len(smtp.received) == 4
