@@ -386,6 +386,10 @@ def table(results: dict[str, Any]) -> str:
                 f"charts {r['charts_s'] * 1000:.0f} ms; whole `!report` "
                 f"{r['handler_s'] * 1000:.0f} ms |"
             )
+        if reach := micro.get("reach"):
+            from bench.reach_bench import reach_rows
+
+            lines += reach_rows(reach)
     return "\n".join(lines)
 
 

@@ -51,10 +51,11 @@ class MicroSizes:
     report_updates: int = 20
     report_actions: int = 10
     report_present: int = 80
+    feed_requests: int = 200
 
     @classmethod
     def smoke(cls) -> MicroSizes:
-        return cls(2, 1, 5, 20, 20, 10, 1, 100, 20, 1, 5, 3, 2, 6)
+        return cls(2, 1, 5, 20, 20, 10, 1, 100, 20, 1, 5, 3, 2, 6, 20)
 
 
 def _schedule_config(sizes: MicroSizes) -> str:
@@ -359,7 +360,14 @@ def run_micro(sizes: MicroSizes, progress: Callable[[str], None]) -> dict[str, A
         from bench.report_bench import bench_report
 
         report = asyncio.run(bench_report(sizes, workdir / "report"))
+        progress(f"micro: calendar feed and chase mail, {sizes.report_alliances} alliances")
+        from bench.reach_bench import bench_reach
+
+        reach = asyncio.run(
+            bench_reach(workdir / "reach", sizes.report_alliances, sizes.feed_requests)
+        )
     return {
+        "reach": reach,
         "report": report,
         "schedule": schedule,
         "minutes": minutes,

@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from storage.models import FeedToken
 from storage.repo import Repo
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,14 @@ class Storage:
         """Raises when the database does not answer (for `/healthz`)."""
         async with self.engine.connect() as conn:  # reads the file, not just the pool
             await conn.execute(text("SELECT version_num FROM alembic_version"))
+
+    async def group_of_feed_token(self, token: str) -> str | None:
+        """The group a calendar feed token opens, on a bare connection: calendar
+        applications poll, and this one read is all an unchanged feed costs
+        (no ORM session, no transaction). Always asked, never cached, so a
+        token rotated by `allies-bot feed rotate` stops working at once."""
+        async with self.engine.connect() as conn:
+            return await conn.scalar(select(FeedToken.group_id).where(FeedToken.token == token))
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -34,9 +34,6 @@ class FeedRepo:
         await self.session.flush()
         return token
 
-    async def group_of_feed_token(self, token: str) -> str | None:
-        return await self.session.scalar(select(FeedToken.group_id).where(FeedToken.token == token))
-
     async def feed_revisions(self, group_id: str) -> dict[str, Revision]:
         rows = await self.session.scalars(select(FeedEvent).where(FeedEvent.group_id == group_id))
         return {

@@ -18,12 +18,14 @@ import html
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from time import monotonic
 
 from aiohttp import web
 
+from bot.config import GroupConfig
 from bot.config.web import WebConfig
 from bot.runtime.core import BotCore
-from bot.runtime.feed import group_feed
+from bot.runtime.feed import Feed, group_feed
 from bot.runtime.mail_tokens import OPTOUT, redeem
 from storage.repo import Repo
 
@@ -61,12 +63,22 @@ def _not_modified(request: web.Request, etag: str, modified: datetime) -> bool:
     return since is not None and modified.replace(microsecond=0) <= since
 
 
+FEED_FRESH_S = 300.0  # a feed is rebuilt at least this often (the window moves, agendas appear)
+
+
 class WebServer:
     def __init__(self, config: WebConfig, core: BotCore) -> None:
         self.config = config
         self.core = core
         self.port = config.port
         self._runner: web.AppRunner | None = None
+        # group id -> (feed, when built): calendar applications poll, and most
+        # polls find nothing changed. A chair's change drops the group's entry.
+        self._feeds: dict[str, tuple[Feed, float]] = {}
+        core.calendar_listeners.append(self._calendar_changed)
+
+    async def _calendar_changed(self, group_id: str) -> None:
+        self._feeds.pop(group_id, None)
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._headers])
@@ -102,16 +114,11 @@ class WebServer:
         token, name = request.match_info["token"], request.match_info["name"]
         now = self.core.clock()
 
-        async def work(repo: Repo):
-            group_id = await repo.group_of_feed_token(token)
-            group = self.core.groups.group(group_id) if group_id else None
-            if group is None or name != f"{group.id}.ics":
-                return None
-            return await group_feed(repo, group, self.config, now, self.core.link)
-
-        feed = await self.core.storage.run_in_transaction(work)
-        if feed is None:
+        group_id = await self.core.storage.group_of_feed_token(token)
+        group = self.core.groups.group(group_id) if group_id else None
+        if group is None or name != f"{group.id}.ics":
             raise web.HTTPNotFound()
+        feed = await self._feed_of(group, now)
         headers = {"ETag": feed.etag, "Cache-Control": "private, no-cache"}
         if _not_modified(request, feed.etag, feed.last_modified):
             response = web.Response(status=304, headers=headers)
@@ -120,6 +127,20 @@ class WebServer:
             response.content_type, response.charset = "text/calendar", "utf-8"
         response.last_modified = feed.last_modified
         return response
+
+    async def _feed_of(self, group: GroupConfig, now: datetime) -> Feed:
+        """The group's feed, rebuilt when a chair changed its calendar, the
+        config changed the group, or it is FEED_FRESH_S old."""
+        cached = self._feeds.get(group.id)
+        if cached and cached[0].group == group and monotonic() - cached[1] < FEED_FRESH_S:
+            return cached[0]
+
+        async def work(repo: Repo) -> Feed:
+            return await group_feed(repo, group, self.config, now, self.core.link)
+
+        feed = await self.core.storage.run_in_transaction(work)
+        self._feeds[group.id] = (feed, monotonic())
+        return feed
 
     async def _optout_page(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
