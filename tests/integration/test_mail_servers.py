@@ -235,3 +235,26 @@ async def test_a_deferred_mail_waits_its_backoff_and_goes_once_the_server_takes_
     assert received[-1].recipients == ["anna@forthem.example"]
     await asyncio.sleep(0.5)
     assert len(smtp.received) == 4
+
+
+async def test_health_says_when_smtp_is_down_and_long_or_empty_replies_are_answered(mailing):
+    h, smtp, imap, reach = mailing
+    checks = {check.name: check.check for check in reach.checks}
+    assert await checks["smtp"]() is None
+    assert await until(lambda: _is_none(checks["imap"]))
+    await post_due(h)
+    chase = by_recipient(await smtp.wait_for(4))["anna@forthem.example"]
+    await append(imap, reply_to(chase, "anna@forthem.example", "x" * 4001))
+    answer = (await smtp.wait_for(5))[-1].mail.get_body(preferencelist=("plain",)).get_content()
+    assert "That update is 4,001 characters; the limit is 4,000." in answer
+    assert "Nothing is recorded." in answer
+    async with h.core.storage.transaction() as repo:
+        assert await repo.updates_for("allies", "2026-04-03T11:00") == []
+    smtp.stop()
+    problem = await checks["smtp"]()
+    assert problem is not None and problem.startswith(f"SMTP 127.0.0.1:{smtp.port}")
+    smtp.start()
+
+
+async def _is_none(check) -> bool:
+    return await check() is None
