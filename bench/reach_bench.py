@@ -27,6 +27,8 @@ CHASE_DUE = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 
 
 def _config(alliances: int, *, mail: str = "") -> str:
+    from tests.loopback import free_port
+
     members = "".join(
         f'[[groups.members]]\nuser = "@m{i:03d}:example.org"\nalliance = "ALLIANCE-{i // 2:02d}"\n'
         f'email = "m{i:03d}@uni{i // 2:02d}.example"\n'
@@ -34,7 +36,7 @@ def _config(alliances: int, *, mail: str = "") -> str:
     )
     return f"""
 [web]
-listen = "127.0.0.1:8080"
+listen = "127.0.0.1:{free_port()}"
 public_url = "http://127.0.0.1:8080"
 {mail}
 [storage]

@@ -23,37 +23,22 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rruleset
 
+from bot.calendar.overrides import Change, Override, check_local, resolve
 from bot.calendar.status import MeetingStatus
 from bot.calendar.timeparse import Every
 
-OverrideKind = Literal["skip", "move", "add", "unskip"]
 KEY_FORMAT = "%Y-%m-%dT%H:%M"
 # Longer than any UTC-offset jump: how far local order may lag behind UTC order.
 _SLACK = timedelta(days=2)
-_OVERRIDE_FIELDS = {
-    "skip": ("original",),
-    "move": ("original", "new"),
-    "add": ("new",),
-    "unskip": ("original",),
-}
 
 
 def meeting_key(local_start: datetime) -> str:
     """The stable id of a meeting: its originally scheduled local start, to the minute."""
     return local_start.strftime(KEY_FORMAT)
-
-
-def _check_local(value: datetime, name: str) -> None:
-    """Keys are minute-precise wall-clock times; anything else would not round-trip."""
-    if not isinstance(value, datetime) or value.tzinfo is not None:
-        raise ValueError(f"{name}: expected a naive local datetime, got {value!r}")
-    if value.second or value.microsecond:
-        raise ValueError(f"{name}: meeting times are whole minutes, got {value.isoformat()}")
 
 
 def _check_aware(value: datetime, name: str) -> None:
@@ -75,7 +60,7 @@ class Cadence:
 
     def __post_init__(self) -> None:
         for when in (*self.one_off, *([self.start] if self.start else [])):
-            _check_local(when, "cadence")
+            check_local(when, "cadence")
         object.__setattr__(self, "one_off", tuple(sorted(self.one_off)))
         object.__setattr__(self, "breaks", tuple((first, last) for first, last in self.breaks))
         if (self.start is None) != (self.every is None):
@@ -87,31 +72,6 @@ class Cadence:
                 raise ValueError(f"cadence: break starts {first} after it ends {last}")
         if self.start and self.until and self.until < self.start.date():
             raise ValueError(f"cadence: until {self.until} is before start {self.start.date()}")
-
-
-@dataclass(frozen=True)
-class Override:
-    """A chair's change: skip, move or unskip a meeting (by original start), or add one."""
-
-    kind: OverrideKind
-    original: datetime | None = None
-    new: datetime | None = None
-    reason: str = ""
-
-    def __post_init__(self) -> None:
-        if self.kind not in _OVERRIDE_FIELDS:
-            raise ValueError(f"override kind must be skip, move, add or unskip, got {self.kind!r}")
-        given = tuple(name for name in ("original", "new") if getattr(self, name) is not None)
-        if given != (wanted := _OVERRIDE_FIELDS[self.kind]):
-            raise ValueError(f"a {self.kind} override takes {' and '.join(wanted)}, got {given}")
-        for value in (self.original, self.new):
-            if value is not None:
-                _check_local(value, f"{self.kind} override")
-
-    @property
-    def target(self) -> datetime:
-        """The original local start (the key) this override is about."""
-        return self.new if self.kind == "add" else self.original  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -163,52 +123,6 @@ def _base(cadence: Cadence) -> rruleset:
             for when in set(inside) - set(cadence.one_off):
                 rules.exdate(when)
     return rules
-
-
-Change = tuple[MeetingStatus, datetime, str]
-
-
-def _resolve(cadence: Cadence, overrides: Iterable[Override]) -> dict[datetime, Change]:
-    """Fold overrides in order; the last one about a key wins.
-
-    Skip/move of a time that is no meeting is ignored. A skip keeps the time
-    the meeting had (a moved meeting is cancelled at its new time), and an
-    unskip brings back exactly what the skip cancelled, moved time included.
-    Adding a time that is a base meeting (or moving one back to its own
-    time) restores it as scheduled.
-    """
-    base = _base(cadence)
-    changes: dict[datetime, Change] = {}
-    before_skip: dict[datetime, Change | None] = {}
-    for override in overrides:
-        key = override.target
-        in_base = key in base
-        if override.kind != "add" and not (in_base or key in changes):
-            continue
-        current = changes.get(key)
-        if override.kind == "skip":
-            if current is None or current[0] != MeetingStatus.SKIPPED:
-                before_skip[key] = current
-            start = current[1] if current else key
-            changes[key] = (MeetingStatus.SKIPPED, start, override.reason)
-        elif override.kind == "unskip":
-            if current is not None and current[0] == MeetingStatus.SKIPPED:
-                restored = before_skip.pop(key, None)
-                if restored is None:
-                    changes.pop(key)  # a base meeting again
-                    if not in_base:  # an added meeting skipped: added again
-                        changes[key] = (MeetingStatus.ADDED, key, "")
-                else:
-                    changes[key] = restored
-        elif override.kind == "move" and override.new != key:
-            changes[key] = (MeetingStatus.MOVED, override.new, override.reason)  # type: ignore[assignment]
-        else:
-            changes[key] = (
-                MeetingStatus.SCHEDULED if in_base else MeetingStatus.ADDED,
-                key,
-                override.reason,
-            )
-    return changes
 
 
 def _meeting(cadence: Cadence, key: datetime, change: Change) -> Meeting:
@@ -273,7 +187,7 @@ def meetings(
         _check_aware(until, "until")
     if count is None and until is None and cadence.start is not None and cadence.until is None:
         raise ValueError("meetings(): give count or until, this cadence never ends")
-    changes = _resolve(cadence, overrides)
+    changes = resolve(_base(cadence), overrides)
     lo = after.astimezone(cadence.timezone).replace(tzinfo=None) - cadence.duration - _SLACK
     stream = heapq.merge(_base_stream(cadence, changes, lo), _changed(cadence, changes), key=_order)
     found: list[Meeting] = []
@@ -316,7 +230,7 @@ def meeting_by_date(
     for meeting in around:
         if meeting.start.date() == local_date:
             return meeting
-    for meeting in _changed(cadence, _resolve(cadence, overrides)):
+    for meeting in _changed(cadence, resolve(_base(cadence), overrides)):
         if meeting.original_local.date() == local_date:
             return meeting
     return None

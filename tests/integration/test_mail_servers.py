@@ -20,6 +20,7 @@ import pytest_asyncio
 from bot.cli.reach import start_reach
 from bot.runtime.poster import Poster
 from bot.runtime.supervisor import Supervisor
+from tests.loopback import free_port
 from tests.mail_servers import Dovecot, SmtpSink, append, count, reply_to, self_signed
 from tests.unit.fakes import CONFIG_WITH_CADENCE, make_harness, use_sqlite_template
 
@@ -36,7 +37,7 @@ def config_text(smtp: SmtpSink, imap: Dovecot, ca: str) -> str:
     )
     for user, address in ADDRESSES.items():
         text = text.replace(f'user = "{user}"\n', f'user = "{user}"\nemail = "{address}"\n')
-    web = '[web]\nlisten = "127.0.0.1:8080"\npublic_url = "http://127.0.0.1:8080"\n'
+    web = f'[web]\nlisten = "127.0.0.1:{free_port()}"\npublic_url = "http://127.0.0.1:8080"\n'
     text = text.replace("[groups.cadence]", NAMES + "[groups.cadence]")
     return web + smtp.toml(ca) + imap.toml() + text
 
