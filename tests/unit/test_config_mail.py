@@ -103,3 +103,16 @@ def test_missing_secrets_web_and_a_shared_port(tmp_path):
         "email.inbound.security: must be one of tls, none" in p
         for p in problems(tmp_path, starttls)
     )
+
+
+def test_a_teams_member_is_mailed_at_their_id_unless_an_email_says_otherwise(tmp_path):
+    teams = GOOD.replace(
+        'room = "!allies:example.org"', 'teams_conversation = "19:abc@thread.tacv2"'
+    )
+    teams = teams.replace('"@chair:example.org"', '"chair@uni.example"')
+    teams = teams.replace('user = "@anna:example.org"', 'user = "Anna@Uni.example"')
+    teams = teams.replace('email = "Anna@Uni.example"', 'email = "anna.private@uni.example"')
+    teams = teams.replace('user = "@bo:example.org"', 'user = "bo@civis.example"')
+    group = load(tmp_path, teams).groups[0]
+    assert group.mail_address_of("anna@uni.example") == "anna.private@uni.example"
+    assert group.mail_address_of("bo@civis.example") == "bo@civis.example"
