@@ -124,10 +124,11 @@ class MailRepo:
         )
 
     async def mark_mail_failed(self, mail_id: int, error: str) -> None:
+        """Given up: the body goes (its links with it), the record stays."""
         await self.session.execute(
             update(MailMessage)
             .where(MailMessage.id == mail_id)
-            .values(failed=error[:500], attempts=MailMessage.attempts + 1)
+            .values(failed=error[:500], attempts=MailMessage.attempts + 1, raw=b"")
         )
 
     async def add_mail_token(

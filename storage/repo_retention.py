@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
@@ -88,9 +88,11 @@ class RetentionRepo:
         private_marker = p.room_id.startswith(private_prefix, autoescape=True)
         await run("private markers deleted", delete(p).where(private_marker, p.processed_at < old))
         mail = m.MailMessage
+        # answers to strangers belong to no group: every group's purge takes them
+        settled = or_(mail.sent_at < old, (mail.failed.is_not(None)) & (mail.created_at < old))
         await run(
             "sent mails deleted",
-            delete(mail).where(mail.group_id == group_id, mail.sent_at < old),
+            delete(mail).where(mail.group_id.in_((group_id, "")), settled),
         )
         token = m.MailToken
         await run(

@@ -92,6 +92,7 @@ class SmtpSink:
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)  # recipients answered 550
     defer: set[str] = field(default_factory=set)  # recipients answered 451
+    hang_up_after: int | None = None  # accept this many mails, then drop the connection
     _controller: Controller | None = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -103,6 +104,10 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hang_up_after is not None and len(self.received) >= self.hang_up_after:
+            self.hang_up_after = None
+            server.transport.close()  # as a server restarting mid-session does
+            return "421 4.3.2 closing connection"
         self.received.append(
             Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
         )

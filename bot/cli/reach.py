@@ -58,11 +58,15 @@ def _start_mail(config: Config, core: BotCore, tasks: Supervisor) -> list[Health
         room = core.groups.room_of(mail.group_id)
         if group is None or room is None:
             return
+        day = f"mail-refused:{now.date()}"
+        if await repo.was_posted(group.id, day, "notice"):
+            return  # told once today already: the log and /metrics have the rest
+        await repo.record_post(group.id, day, "notice", now)
         names = await load_names(repo, group)
         who = names.of(mail.user_id) if mail.user_id else "the group's list"
         text = refused_notice(mail.kind, who, reason)
         reply = Reply(text, mentions=tuple(group.chairs))
-        await core.queue(repo, room, f"mail-refused:{group.id}:{now.date()}", reply)
+        await core.queue(repo, room, f"{day}:{group.id}", reply)
 
     outbox = MailOutbox(core.storage, smtp, core.clock, on_refused=tell_chairs)
     core.outbox.companions.append(outbox.wake)

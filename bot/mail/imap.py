@@ -55,6 +55,7 @@ class Mailbox:
             client = aioimaplib.IMAP4(config.host, config.port, timeout=TIMEOUT_S)
         await client.wait_hello_from_server()
         _ok(await client.login(config.user, config.password), "login")
+        await asyncio.wait_for(client.protocol.capability(), TIMEOUT_S)  # some list MOVE only now
         created = await client.create(_quoted(config.processed_folder))
         if created.result != "OK":
             log.debug("processed folder exists already (%s)", created.result)
@@ -70,12 +71,12 @@ class Mailbox:
     async def waiting(self) -> list[tuple[str, bytes]]:
         """(uid, raw mail) of up to BATCH mails in the folder, oldest first."""
         client = self._client()
-        found = await client.uid_search("ALL", charset=None)
+        found = await _timed(client.uid_search("ALL", charset=None))
         _ok(found, "search")
         uids = found.lines[0].split()[:BATCH] if found.lines else []
         mails = []
         for uid in uids:
-            fetched = await client.uid("fetch", uid.decode(), "(UID BODY.PEEK[])")
+            fetched = await _timed(client.uid("fetch", uid.decode(), "(UID BODY.PEEK[])"))
             _ok(fetched, "fetch")
             raw = next((bytes(p) for p in fetched.lines if isinstance(p, bytearray)), None)
             if raw is not None:
@@ -86,11 +87,14 @@ class Mailbox:
         client = self._client()
         target = _quoted(self.config.processed_folder)
         if client.has_capability("MOVE"):
-            _ok(await client.uid("move", uid, target), "move")
+            _ok(await _timed(client.uid("move", uid, target)), "move")
             return
-        _ok(await client.uid("copy", uid, target), "copy")
-        _ok(await client.uid("store", uid, "+FLAGS.SILENT", r"(\Deleted)"), "store")
-        _ok(await client.uid("expunge", uid), "expunge")
+        _ok(await _timed(client.uid("copy", uid, target)), "copy")
+        _ok(await _timed(client.uid("store", uid, "+FLAGS.SILENT", r"(\Deleted)")), "store")
+        if client.has_capability("UIDPLUS"):
+            _ok(await _timed(client.uid("expunge", uid)), "expunge")
+        else:  # only our own \Deleted mails are in the folder: expunging them all is the same
+            _ok(await _timed(client.expunge()), "expunge")
 
     async def wait_for_news(self, poll_seconds: float) -> None:
         """Until the server says something arrived (IDLE; a fresh look after five
@@ -112,6 +116,12 @@ class Mailbox:
         if self.client is None:
             raise MailboxError("not connected")
         return self.client
+
+
+async def _timed(step):
+    """aioimaplib puts no timeout on some commands (UID MOVE, COPY, STORE): a
+    stalled server must end in an error the supervisor restarts from."""
+    return await asyncio.wait_for(step, TIMEOUT_S)
 
 
 def _ok(response, step: str) -> None:

@@ -23,6 +23,8 @@ from email.utils import getaddresses, parseaddr
 from mailparser_reply import EmailReplyParser
 from mailparser_reply.constants import MAIL_LANGUAGES
 
+from bot.config.email import email_address
+
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 _AUTO_SUBJECT = re.compile(
     r"^(auto(matic)?[ -]?reply|out of (the )?office|abwesenheitsnotiz|"
@@ -97,15 +99,21 @@ def read_mail(raw: bytes, address: str, languages: tuple[str, ...] = ("en",)) ->
     """Parse `raw` as sent to our mailbox `address` (whose +tokens we read)."""
     mail = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(mail, EmailMessage)
-    sender = parseaddr(str(mail.get("From", "")))[1].strip().lower()
+    sender = email_address(parseaddr(str(mail.get("From", "")))[1]) or ""  # "" : unanswerable
     message_id = str(mail.get("Message-ID", "")).strip()
     automatic = _automatic(mail, sender)
     try:
         text = "" if automatic else new_text(_plain_text(mail), languages)
     except (LookupError, ValueError):  # an unknown charset: nothing readable
         text = ""
-    references = f"{mail.get('References', '')} {message_id}".strip()
+    references = _one_line(f"{mail.get('References', '')} {message_id}")
     return InboundMail(
-        message_id, sender, _token(mail, address), automatic, text,
-        str(mail.get("Subject", "")), references,
+        _one_line(message_id), sender, _token(mail, address), automatic, text,
+        _one_line(str(mail.get("Subject", "")))[:200], references[-2000:],
     )  # fmt: skip
+
+
+def _one_line(value: str) -> str:
+    """A header value as one line: an encoded line break (RFC 2047) must not
+    reach the headers of our answer."""
+    return " ".join(value.split())

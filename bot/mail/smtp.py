@@ -9,8 +9,9 @@ says nothing about any mail: the whole batch waits for the next attempt.
 from __future__ import annotations
 
 import logging
+import re
 import ssl
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -32,6 +33,9 @@ class Delivery(Enum):
 class Outcome:
     delivery: Delivery
     reason: str = ""  # the server's code and text, never the mail
+
+
+Settle = Callable[[int, Outcome], Awaitable[None]]  # (index in the batch, its outcome)
 
 
 class ServerUnreachable(Exception):
@@ -56,33 +60,38 @@ def _client(config: EmailConfig) -> aiosmtplib.SMTP:
     )
 
 
+_ADDRESS = re.compile(r"<?[^\s<>]+@[^\s<>]+>?")
+
+
 def _outcome(exc: aiosmtplib.SMTPResponseException) -> Outcome:
+    """The server's code and words, addresses taken out (logs, the chairs' notice)."""
     delivery = Delivery.RETRY if 400 <= exc.code < 500 else Delivery.FINAL
-    return Outcome(delivery, f"{exc.code} {exc.message}"[:300])
+    words = _ADDRESS.sub("<address>", str(exc.message))
+    return Outcome(delivery, f"{exc.code} {words}"[:300])
 
 
 class SmtpSender:
     def __init__(self, config: EmailConfig) -> None:
         self.config = config
 
-    async def send(self, mails: Sequence[tuple[str, bytes]]) -> list[Outcome]:
-        """Send (recipient, raw message) pairs over one connection, an outcome
-        each; raise ServerUnreachable when the server cannot be talked to."""
+    async def send(self, mails: Sequence[tuple[str, bytes]], settle: Settle) -> None:
+        """Send (recipient, raw message) pairs over one connection, `settle`
+        each mail's outcome before the next is sent (so a connection lost
+        half-way leaves no accepted mail unrecorded); raise ServerUnreachable
+        when the server cannot be talked to (the mails not yet settled wait)."""
         client = _client(self.config)
         try:
             await client.connect()
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from None
-        outcomes: list[Outcome] = []
         try:
-            for recipient, raw in mails:
-                outcomes.append(await self._send_one(client, recipient, raw))
+            for index, (recipient, raw) in enumerate(mails):
+                await settle(index, await self._send_one(client, recipient, raw))
         finally:
             try:
                 await client.quit()
             except (aiosmtplib.SMTPException, OSError):
                 log.debug("SMTP QUIT failed", exc_info=True)
-        return outcomes
 
     async def _send_one(self, client: aiosmtplib.SMTP, recipient: str, raw: bytes) -> Outcome:
         try:
@@ -93,6 +102,9 @@ class SmtpSender:
             raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from None
         except aiosmtplib.SMTPResponseException as exc:
             return _outcome(exc)
+        except (aiosmtplib.SMTPException, UnicodeError, ValueError) as exc:
+            # this mail cannot be sent at all (an address the server cannot take)
+            return Outcome(Delivery.FINAL, f"not sendable ({type(exc).__name__})")
         return Outcome(Delivery.SENT)
 
     async def check(self) -> str | None:

@@ -29,7 +29,8 @@ MAILS = Counter(
 )
 INBOUND_MAILS = Counter(
     "allies_inbound_mails",
-    "Mails read from the reply mailbox, by outcome (update, auto_reply, refused, too_long).",
+    "Mails read from the reply mailbox, by outcome (update, ignored, duplicate, refused, "
+    "too_long, empty, unreadable).",
     ["outcome"],
     registry=REGISTRY,
 )

@@ -48,7 +48,8 @@ async def entries(
     """These meetings as calendar entries; a changed meeting's new revision
     is stored in the same transaction, so the next reader sees the same."""
     stored = await repo.feed_revisions(group.id)
-    revised = {m.key: revise(stored.get(m.key), m, now) for m in meetings}
+    context = f"{group.name}\0{group.schedule.call_link or ''}"
+    revised = {m.key: revise(stored.get(m.key), m, now, context) for m in meetings}
     changed = {key: rev for key, rev in revised.items() if stored.get(key) != rev}
     if changed:
         await repo.save_revisions(group.id, changed)

@@ -35,6 +35,7 @@ from storage.repo import Repo
 from storage.repo_mail import StoredMailToken
 
 log = logging.getLogger(__name__)
+UNREADABLE = (ValueError, LookupError, UnicodeError, TypeError, AttributeError, IndexError)
 REFUSAL = (
     "I could not use your mail as an update: {why}\n\n"
     "Updates by mail work as a reply to your personal reminder, from the address it "
@@ -84,7 +85,14 @@ class MailInbox:
         """Apply every waiting mail; return how many were read."""
         waiting = await self.mailbox.waiting()
         for uid, raw in waiting:
-            outcome = await self.apply(raw)
+            try:
+                outcome = await self.apply(raw)
+            except UNREADABLE:
+                # a mail we cannot make sense of must not hold up every later
+                # one: it goes to the processed folder unanswered (kept there);
+                # a database error is not its fault and restarts the reader
+                log.warning("mail uid %s could not be read; moved aside", uid, exc_info=True)
+                outcome = "unreadable"
             INBOUND_MAILS.labels(outcome).inc()
             await self.mailbox.move_to_processed(uid)
         if waiting:
@@ -98,9 +106,9 @@ class MailInbox:
         served = self.core.groups.served()
         languages = tuple(sorted({lang for g in served for lang in g.schedule.languages}))
         mail = read_mail(raw, self.config.address, languages or ("en",))
-        if mail.automatic or not mail.sender:
-            log.info("mail %s is automatic: ignored", mail.message_id)
-            return "auto_reply"
+        if mail.automatic or not mail.sender:  # a machine, or no address to answer
+            log.info("mail %s is automatic or has no usable sender: ignored", mail.message_id)
+            return "ignored"
         event_id = mail_event_id(mail.message_id or raw[:4096].hex())
         outcome = "duplicate"
 

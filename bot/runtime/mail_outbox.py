@@ -12,9 +12,10 @@ connection and records each outcome:
 - the server unreachable: the whole batch waits, backing off, and no mail
   is charged for it, so an outage of any length loses nothing.
 
-A crash after the server accepted a mail but before it was marked sent
-sends it again after the restart, under the same Message-ID; that window
-is one SMTP transaction long (docs/email-and-feeds.md).
+Each outcome is recorded before the next mail is sent, so a crash after
+the server accepted a mail but before it was marked sent sends that one
+mail again after the restart, under the same Message-ID: the window is one
+SMTP transaction long (docs/email-and-feeds.md).
 """
 
 from __future__ import annotations
@@ -80,14 +81,21 @@ class MailOutbox:
         """Send what is due now; return how many the server accepted."""
         accepted = 0
         while batch := await self._due():
+            settled: set[int] = set()
+
+            async def settle(index: int, outcome: Outcome, batch=batch, settled=settled) -> None:
+                nonlocal accepted
+                await self._record(batch[index], outcome)
+                settled.add(index)
+                accepted += outcome.delivery is Delivery.SENT
+
             try:
-                outcomes = await self.smtp.send([(m.recipient, m.raw) for m in batch])
+                await self.smtp.send([(m.recipient, m.raw) for m in batch], settle)
             except ServerUnreachable as exc:
-                await self._server_down(batch, str(exc))
+                waiting = [m for i, m in enumerate(batch) if i not in settled]
+                await self._server_down(waiting, str(exc))
                 return accepted
             self._outage, self.unreachable = 0, None
-            await self._record(batch, outcomes)
-            accepted += sum(o.delivery is Delivery.SENT for o in outcomes)
             if len(batch) < BATCH:
                 break
         return accepted
@@ -106,16 +114,15 @@ class MailOutbox:
             for mail in batch:
                 await repo.postpone_mail(mail.id, later)
 
-    async def _record(self, batch: list[PendingMail], outcomes: list[Outcome]) -> None:
+    async def _record(self, mail: PendingMail, outcome: Outcome) -> None:
+        """One mail's outcome, in its own transaction, before the next is sent."""
         now = self.clock()
 
         async def work(repo: Repo) -> None:
-            for mail, outcome in zip(batch, outcomes, strict=False):
-                await self._settle(repo, mail, outcome, now)
+            await self._settle(repo, mail, outcome, now)
 
         await self.storage.run_in_transaction(work)
-        for mail, outcome in zip(batch, outcomes, strict=False):
-            MAILS.labels(mail.kind, _label(mail, outcome)).inc()
+        MAILS.labels(mail.kind, _label(mail, outcome)).inc()
 
     async def _settle(self, repo: Repo, mail: PendingMail, outcome: Outcome, now: datetime) -> None:
         if outcome.delivery is Delivery.SENT:

@@ -75,9 +75,14 @@ class WebServer:
         # group id -> (feed, when built): calendar applications poll, and most
         # polls find nothing changed. A chair's change drops the group's entry.
         self._feeds: dict[str, tuple[Feed, float]] = {}
+        self._changes: dict[str, int] = {}  # group id -> chairs' changes seen
+        # group id -> (ETag, when that body appeared): Last-Modified must move
+        # with anything in the body (an agenda link, a reason), not only times
+        self._modified: dict[str, tuple[str, datetime]] = {}
         core.calendar_listeners.append(self._calendar_changed)
 
     async def _calendar_changed(self, group_id: str) -> None:
+        self._changes[group_id] = self._changes.get(group_id, 0) + 1
         self._feeds.pop(group_id, None)
 
     def app(self) -> web.Application:
@@ -119,14 +124,26 @@ class WebServer:
         if group is None or name != f"{group.id}.ics":
             raise web.HTTPNotFound()
         feed = await self._feed_of(group, now)
+        modified = self._last_modified(group.id, feed, now)
         headers = {"ETag": feed.etag, "Cache-Control": "private, no-cache"}
-        if _not_modified(request, feed.etag, feed.last_modified):
+        if _not_modified(request, feed.etag, modified):
             response = web.Response(status=304, headers=headers)
         else:
             response = web.Response(body=feed.body(), headers=headers)
             response.content_type, response.charset = "text/calendar", "utf-8"
-        response.last_modified = feed.last_modified
+        response.last_modified = modified
         return response
+
+    def _last_modified(self, group_id: str, feed: Feed, now: datetime) -> datetime:
+        """The entries' own last change, or when this body first appeared if it
+        changed otherwise since this process served it."""
+        seen = self._modified.get(group_id)
+        if seen is None:
+            seen = (feed.etag, feed.last_modified)
+        elif seen[0] != feed.etag:
+            seen = (feed.etag, max(feed.last_modified, now))
+        self._modified[group_id] = seen
+        return seen[1]
 
     async def _feed_of(self, group: GroupConfig, now: datetime) -> Feed:
         """The group's feed, rebuilt when a chair changed its calendar, the
@@ -138,8 +155,10 @@ class WebServer:
         async def work(repo: Repo) -> Feed:
             return await group_feed(repo, group, self.config, now, self.core.link)
 
+        changes = self._changes.get(group.id, 0)
         feed = await self.core.storage.run_in_transaction(work)
-        self._feeds[group.id] = (feed, monotonic())
+        if self._changes.get(group.id, 0) == changes:  # no change landed while it was built
+            self._feeds[group.id] = (feed, monotonic())
         return feed
 
     async def _optout_page(self, request: web.Request) -> web.Response:
@@ -172,7 +191,7 @@ class WebServer:
         group = self.core.groups.group(found.group_id) if found else None
         if found is None or group is None:
             return _page("Link expired", "This opt-out link is not valid (any more).", status=404)
-        log.info("group %s: %s opted out of reminders by mail link", group.id, found.user_id)
+        log.info("group %s: a member opted out of reminders by mail link", group.id)
         return _page(
             "Done",
             f"You will get no more {group.name} reminders. Send !quiet off in the group's "

@@ -158,3 +158,16 @@ async def test_unknown_wrong_and_rotated_links_are_404(served):
 async def test_without_web_calendar_says_so_and_offers_the_file(calendar_harness):
     [reply] = await calendar_harness.say(ANNA, "!calendar")
     assert "`[web]`" in reply.body and "`!ics`" in reply.body
+
+
+def test_a_new_reason_or_call_link_raises_sequence_a_reread_does_not():
+    from bot.calendar.cadence import Meeting
+    from bot.calendar.revisions import revise
+
+    start = datetime(2026, 4, 3, 11, 0, tzinfo=BRUSSELS)
+    meeting = Meeting("2026-04-03T11:00", start, start + timedelta(hours=1))
+    first = revise(None, meeting, start, "ALLIES\0https://meet.example.org/a")
+    assert revise(first, meeting, start, "ALLIES\0https://meet.example.org/a") is first
+    assert revise(first, meeting, start, "ALLIES\0https://meet.example.org/b").sequence == 1
+    reason = Meeting(meeting.key, meeting.start, meeting.end, reason="room change")
+    assert revise(first, reason, start, "ALLIES\0https://meet.example.org/a").sequence == 1

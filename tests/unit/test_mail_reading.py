@@ -125,3 +125,10 @@ def test_compose_keeps_member_text_as_text_and_threads_the_meeting():
             Envelope(**{**envelope.__dict__, "subject": "Minutes\nBcc: everyone@example.org"}),
             "x", "<p>x</p>", footer="f", now=datetime(2026, 4, 3, 12, tzinfo=UTC),
         )  # fmt: skip
+
+
+def test_an_encoded_line_break_or_a_foreign_address_cannot_break_the_answer():
+    raw = incoming(Subject="=?utf-8?q?Re=3A_update=0ABcc=3A_all=40example=2Eorg?=")
+    mail = read_mail(raw, ADDRESS)
+    assert "\n" not in mail.subject and mail.subject.startswith("Re: update")
+    assert read_mail(incoming(From="Jürgen <jürgen@uni.example>"), ADDRESS).sender == ""
