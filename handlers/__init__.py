@@ -13,6 +13,7 @@ from handlers import (
     schedule,
     subgroups,
     updates,
+    web,
 )
 from handlers import help as help_commands
 
@@ -33,6 +34,7 @@ def build_router() -> Router:
         minutes,
         report,
         privacy,
+        web,
     )
     for family in families:
         family.register(router)

@@ -254,3 +254,5 @@ from storage.models_mail import FeedEvent as FeedEvent  # noqa: E402
 from storage.models_mail import FeedToken as FeedToken  # noqa: E402
 from storage.models_mail import MailMessage as MailMessage  # noqa: E402
 from storage.models_mail import MailToken as MailToken  # noqa: E402
+from storage.models_mail import WebLink as WebLink  # noqa: E402
+from storage.models_mail import WebSession as WebSession  # noqa: E402

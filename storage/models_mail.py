@@ -1,4 +1,4 @@
-"""ORM tables of calendar feeds and mail (the same `Base` as `storage.models`,
+"""ORM tables of calendar feeds, mail and web sign-in (the same `Base` as `storage.models`,
 which re-exports them); naive UTC datetimes, as there."""
 
 from __future__ import annotations
@@ -70,3 +70,27 @@ class MailToken(Base):
     meeting_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WebLink(Base):
+    """A one-time sign-in link (`!web`), stored hashed: single use, short-lived."""
+
+    __tablename__ = "web_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in browser (its cookie, stored hashed) and its form token."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)

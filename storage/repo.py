@@ -19,6 +19,7 @@ from storage.repo_privacy import PrivacyRepo
 from storage.repo_report import ReportRepo
 from storage.repo_retention import RetentionRepo
 from storage.repo_schedule import ScheduleRepo
+from storage.repo_web import WebRepo
 from storage.times import from_db, to_db
 
 
@@ -75,6 +76,7 @@ class Repo(
     RetentionRepo,
     FeedRepo,
     MailRepo,
+    WebRepo,
 ):
     """Bound to one session inside one transaction (see Storage.transaction)."""
 

@@ -101,7 +101,14 @@ class PrivacyRepo:
                 ]
             if rows:
                 found[model.__tablename__] = [_row(r) for r in rows]
-        by_user = (m.QuietMember, m.DisplayName, m.MailMessage, m.MailToken)
+        by_user = (
+            m.QuietMember,
+            m.DisplayName,
+            m.MailMessage,
+            m.MailToken,
+            m.WebLink,
+            m.WebSession,
+        )
         for model, column in ((model, "user_id") for model in by_user):
             rows = await self.session.scalars(select(model).where(getattr(model, column) == user))
             if found_rows := [_row(r) for r in rows]:
@@ -156,6 +163,8 @@ class PrivacyRepo:
         await run("quiet deleted", delete(m.QuietMember).where(m.QuietMember.user_id == user))
         await run("mails deleted", delete(m.MailMessage).where(m.MailMessage.user_id == user))
         await run("mail links deleted", delete(m.MailToken).where(m.MailToken.user_id == user))
+        await run("web sign-ins deleted", delete(m.WebLink).where(m.WebLink.user_id == user))
+        await run("web sessions ended", delete(m.WebSession).where(m.WebSession.user_id == user))
         await run(
             "display name deleted", delete(m.DisplayName).where(m.DisplayName.user_id == user)
         )

@@ -45,6 +45,11 @@ LABELS = {  # (one, several): the export's summary counts in words
         "reply or opt-out link in a mail to you",
         "reply and opt-out links in mails to you",
     ),
+    "web_links": ("sign-in link to the web archive", "sign-in links to the web archive"),
+    "web_sessions": (
+        "browser signed in to the web archive",
+        "browsers signed in to the web archive",
+    ),
 }
 
 
@@ -181,6 +186,8 @@ _DELETED = {
     "stored minutes cleared": ("meeting's stored minutes", "meetings' stored minutes"),
     "mails deleted": ("record of a mail to you", "records of mails to you"),
     "mail links deleted": ("reply or opt-out link", "reply and opt-out links"),
+    "web sign-ins deleted": ("web sign-in link", "web sign-in links"),
+    "web sessions ended": ("web archive session", "web archive sessions"),
 }
 _REPLACED = ("ids replaced", "action owners replaced")
 

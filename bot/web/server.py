@@ -1,5 +1,6 @@
-"""The public server: `GET /calendar/<token>/<group>.ics` and the one-click
-mail opt-out (RFC 8058) at `/mail/optout/<token>`.
+"""The public server: `GET /calendar/<token>/<group>.ics`, the one-click
+mail opt-out (RFC 8058) at `/mail/optout/<token>`, and the group's archive
+(`bot.web.archive`).
 
 Why these choices:
 - The feed's token is the only secret: an unknown token or a group name that
@@ -27,11 +28,15 @@ from bot.config.web import WebConfig
 from bot.runtime.core import BotCore
 from bot.runtime.feed import Feed, group_feed
 from bot.runtime.mail_tokens import OPTOUT, redeem
+from bot.web.archive import Archive
 from storage.repo import Repo
 
 log = logging.getLogger(__name__)
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
@@ -90,6 +95,7 @@ class WebServer:
         app.router.add_get("/calendar/{token}/{name}", self._feed)
         app.router.add_get("/mail/optout/{token}", self._optout_page)
         app.router.add_post("/mail/optout/{token}", self._optout)
+        Archive(self.config, self.core).add_to(app)
         return app
 
     async def start(self) -> None:
@@ -110,6 +116,10 @@ class WebServer:
         try:
             response = await handler(request)
         except web.HTTPException as exc:
+            if exc.status < 400:  # a redirect (signing in or out): on its way, with our headers
+                exc.headers.update(SECURITY_HEADERS)
+                exc.headers.setdefault("Cache-Control", "private, no-store")
+                raise
             response = _page("Not found", "There is no such page.", status=exc.status)
         response.headers.update(SECURITY_HEADERS)
         response.headers.setdefault("Cache-Control", "private, no-store")
