@@ -53,6 +53,7 @@ class Archive:
         )
         app.router.add_static("/static/", HERE / "static", append_version=False)
         app.router.add_get("/", self.index)
+        app.router.add_get("/favicon.ico", lambda _request: web.Response(status=204))
         app.router.add_get("/signin/{token}", self.signin_page)
         app.router.add_post("/signin/{token}", self.signin)
         app.router.add_post("/signout", self.signout)

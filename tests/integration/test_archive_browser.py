@@ -1,0 +1,173 @@
+"""The web archive in a real browser (Playwright driving Debian's Chromium)
+against the real `allies-bot run` on Synapse: a member sends `!web`, reads
+the link in the bot's direct message as a Matrix client, signs in with one
+click, opens the meeting, finds the decision by a word, prints the page to
+PDF and reads its text; a used link shows a clear page; a member of another
+group gets 404; a `<script>` in an update is shown as text and never runs.
+axe-core finds no serious or critical violation on any page type, and a
+screenshot of each page type is kept (`ALLIES_TEST_ARTIFACTS`, else the
+test's folder)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import shutil
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest_asyncio
+
+from tests.loopback import free_port
+
+from .bot_process import BotProcess, GroupSpec, render_config
+
+READY = "sync loop running"
+BRUSSELS = ZoneInfo("Europe/Brussels")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def meeting_now() -> tuple[datetime, str]:
+    """A meeting that began ten minutes ago, so `!startmeeting` runs it."""
+    start = (datetime.now(BRUSSELS) - timedelta(minutes=10)).replace(second=0, microsecond=0)
+    return start, (
+        f'\n[groups.cadence]\ndates = ["{start:%Y-%m-%d %H:%M}"]\nduration = "2h"\n'
+        '[groups.announce]\nagenda_before = "1d"\nreminders = []\nchase_updates = "off"\n'
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def archive(synapse, make_member, tmp_path):
+    chair = await make_member("chair")
+    # the bot's direct rooms are encrypted: members read them as Element does
+    anna, carol = [await make_member(n, encrypted=True) for n in ("anna", "carol")]
+    password = secrets.token_urlsafe(12)
+    bot_user = (await synapse.register_user(f"bot-{secrets.token_hex(3)}", password)).user_id
+    room = await chair.create_room("ALLIES", invite=[anna.user_id, bot_user])
+    await anna.join(room)
+    other = await carol.create_room("OTHER", invite=[bot_user])
+    start, cadence = meeting_now()
+    groups = [
+        GroupSpec("allies", room, [chair.user_id],
+                  {chair.user_id: "FORTHEM", anna.user_id: "CIVIS"}, extra_toml=cadence),
+        GroupSpec("other", other, [carol.user_id], {carol.user_id: "EUGLOH"}),
+    ]  # fmt: skip
+    port = free_port()
+    web = f'[web]\nlisten = "127.0.0.1:{port}"\npublic_url = "http://127.0.0.1:{port}"\n'
+    bot = BotProcess(tmp_path, web + render_config(synapse.base_url, bot_user, groups), password)
+    await bot.start()
+    await bot.wait_for_log(READY)
+    yield {"chair": chair, "anna": anna, "carol": carol}, (room, other), bot_user, start, port
+    await bot.stop()
+
+
+async def sign_in_link(member, room: str, bot_user: str, port: int) -> str:
+    known = set(member.invites) | {room}
+    answer = await member.ask(room, "!web")
+    assert "privately" in answer["body"] and "/signin/" not in answer["body"]
+    for _ in range(200):
+        if new := set(member.invites) - known:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("no direct room from the bot")
+    direct = new.pop()
+    await member.join(direct)
+    message = await member.wait_for(
+        direct,
+        lambda e: e.get("sender") == bot_user and e.get("type") == "m.room.message",
+        timeout=30,
+    )
+    found = re.search(rf"http://127\.0\.0\.1:{port}/signin/\S+", message["content"]["body"])
+    assert found, message["content"]["body"]
+    return found[0]
+
+
+def artifacts(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("ALLIES_TEST_ARTIFACTS") or tmp_path) / "archive-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def no_serious_violations(axe, page, name: str) -> None:
+    results = await axe.run(page)
+    serious = [
+        (v["id"], v["impact"], len(v["nodes"]))
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+    assert serious == [], f"{name}: {serious}"
+
+
+async def test_from_web_in_the_room_to_the_minutes_in_a_browser(archive, tmp_path):
+    from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import async_playwright
+
+    people, (room, other_room), bot_user, start, port = archive
+    chair, anna, carol = people["chair"], people["anna"], people["carol"]
+    await anna.ask(room, "!update CIVIS <script>alert('x')</script> hubs")
+    await chair.ask(room, "!startmeeting")
+    await chair.send_and_wait_reaction(
+        room, "!agreed Adopt the micro-credentials catalogue", by=bot_user
+    )
+    await chair.ask(room, "!endmeeting")
+    await chair.ask(room, "!minutes")
+    link = await sign_in_link(anna, room, bot_user, port)
+    shots, axe = artifacts(tmp_path), Axe()
+    dialogs: list[str] = []
+    errors: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await browser.new_page(viewport={"width": 375, "height": 800})
+        page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        await page.goto(link)
+        await no_serious_violations(axe, page, "sign-in")
+        await page.screenshot(path=shots / "signin.png", full_page=True)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_url(f"http://127.0.0.1:{port}/")
+        await no_serious_violations(axe, page, "index")
+        await page.get_by_role("link", name="ALLIES").first.click()
+        await page.wait_for_url(re.compile(r".*/g/allies$"))
+        assert "Adopt the micro-credentials catalogue" in await page.inner_text("main")
+        await no_serious_violations(axe, page, "group home")
+        await page.screenshot(path=shots / "group.png", full_page=True)
+        await page.get_by_role("link", name="Meetings").click()
+        await no_serious_violations(axe, page, "meetings")
+        await page.screenshot(path=shots / "meetings.png", full_page=True)
+        await page.get_by_role("link", name=re.compile(f"{start.day} {start:%B %Y}")).first.click()
+        main = await page.inner_text("main")
+        assert "Adopt the micro-credentials catalogue" in main
+        assert "<script>alert('x')</script>" in main  # shown as text
+        await no_serious_violations(axe, page, "meeting")
+        await page.screenshot(path=shots / "meeting.png", full_page=True)
+        pdf = tmp_path / "meeting.pdf"
+        await page.pdf(path=str(pdf))
+        printed = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True)
+        assert "Adopt the micro-credentials catalogue" in printed.stdout
+        assert "Sign out" not in printed.stdout  # the print style hides the page's controls
+        await page.get_by_role("link", name="Decisions").click()
+        await page.get_by_label("Words").fill("catalog")
+        await page.get_by_role("button", name="Search").click()
+        assert "1 decision with “catalog”" in await page.inner_text("main")
+        await no_serious_violations(axe, page, "decisions")
+        await page.screenshot(path=shots / "decisions.png", full_page=True)
+
+        used = await browser.new_page()
+        await used.goto(link)
+        await used.get_by_role("button", name="Sign in").click()
+        assert "used already" in await used.inner_text("main")
+        await no_serious_violations(axe, used, "used link")
+
+        other = await browser.new_context()
+        carol_page = await other.new_page()
+        await carol_page.goto(await sign_in_link(carol, other_room, bot_user, port))
+        await carol_page.get_by_role("button", name="Sign in").click()
+        response = await carol_page.goto(f"http://127.0.0.1:{port}/g/allies")
+        assert response.status == 404
+        await browser.close()
+    assert dialogs == [] and errors == []
