@@ -8,6 +8,7 @@ a second copy.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from bot.calendar.cadence import Meeting, localize
@@ -17,6 +18,7 @@ from bot.meeting.group_calendar import GroupCalendar
 from bot.meeting.live import minutes_meeting, session_meeting
 from bot.meeting.mail_texts import minutes_subject
 from bot.meeting.minutes import compile_minutes, minutes_filename
+from bot.meeting.permalinks import meeting_path, slug_of
 from bot.meeting.render import MAX_CHUNK_CHARS, escape, plural, readable, split_for_messages
 from bot.runtime.calendars import load_calendar
 from bot.runtime.minutes_data import gather_minutes
@@ -91,7 +93,14 @@ def register(router: Router) -> None:
         subject = minutes_subject(ctx.group.name, meeting, revision)
         key = f"minutes:{ctx.group.id}:{meeting.key}:r{revision}"
         mail = MailPost("minutes", ctx.group.id, key, subject, markdown, meeting)
-        return Reply(f"Minutes of {when} {what}.", room_posts=tuple(posts), mails=(mail,))
+        on_the_web = ""
+        if ctx.web is not None:
+            url = ctx.web.url(meeting_path(ctx.group.id, slug_of(meeting, calendar)))
+            on_the_web = f" On the web: {url}"
+            mail = replace(mail, markdown=f"{markdown}\n\nOn the web: {url}")
+        return Reply(
+            f"Minutes of {when} {what}.{on_the_web}", room_posts=tuple(posts), mails=(mail,)
+        )
 
 
 async def _meeting_on(

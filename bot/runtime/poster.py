@@ -20,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import GroupConfig
 from bot.meeting.agenda import render_chase, render_reminder
 from bot.meeting.mail_texts import chase_mail, meeting_subject
+from bot.meeting.permalinks import meeting_path, slug_of
 from bot.meeting.posts import (
     Decision,
     PlannedPost,
@@ -212,6 +213,10 @@ class Poster:
         meeting, schedule = post.meeting, group.schedule
         if post.kind == "agenda":
             text = await agenda_text(repo, group, meeting, now, draft=False, link=self.core.link)
+            if self.core.web is not None:  # the meeting's page in the archive
+                calendar = await load_calendar(repo, group)
+                path = meeting_path(group.id, slug_of(meeting, calendar))
+                text += f"\n\nOn the web: {self.core.web.url(path)}"
             subject = meeting_subject(group.name, meeting, "agenda")
             mail = MailPost("agenda", group.id, post_key(group, post), subject, text, meeting)
             return Reply(text, mails=(replace(mail, invitation=True),))

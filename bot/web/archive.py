@@ -25,7 +25,7 @@ from bot.config import GroupConfig
 from bot.config.web import WebConfig
 from bot.runtime.core import BotCore
 from bot.runtime.web_access import SESSION_LIFETIME, readable_groups, session_of, sign_in
-from bot.web import pages
+from bot.web import pages, pages_record
 from storage.repo import Repo
 
 HERE = Path(__file__).resolve().parent
@@ -37,6 +37,11 @@ _SIGN_IN_FAILED = {
                 "Send !web in the group's room for a new one.", 410),
     "unknown": ("Not found", "There is no such page.", 404),
 }  # fmt: skip
+
+
+async def _no_icon(_request: web.Request) -> web.Response:
+    """Browsers ask for one; there is none (and no 404 in their console)."""
+    return web.Response(status=204)
 
 
 class Archive:
@@ -53,7 +58,7 @@ class Archive:
         )
         app.router.add_static("/static/", HERE / "static", append_version=False)
         app.router.add_get("/", self.index)
-        app.router.add_get("/favicon.ico", lambda _request: web.Response(status=204))
+        app.router.add_get("/favicon.ico", _no_icon)
         app.router.add_get("/signin/{token}", self.signin_page)
         app.router.add_post("/signin/{token}", self.signin)
         app.router.add_post("/signout", self.signout)
@@ -61,6 +66,8 @@ class Archive:
         app.router.add_get("/g/{group}/meetings", self.meetings)
         app.router.add_get("/g/{group}/meetings/{slug}", self.meeting)
         app.router.add_get("/g/{group}/decisions", self.decisions)
+        app.router.add_get("/g/{group}/actions", self.actions)
+        app.router.add_get("/g/{group}/outputs", self.outputs)
 
     async def _reader(self, request: web.Request) -> tuple[str, str] | None:
         now = self.core.clock()
@@ -170,6 +177,16 @@ class Archive:
             raise web.HTTPNotFound()
         return self._page(request, "meeting.html", title=f"{view.title}, {slug}", user=user,
                           csrf=csrf, group=group, view=view)  # fmt: skip
+
+    async def actions(self, request: web.Request) -> web.Response:
+        user, csrf, group, rows = await self._view(request, pages_record.action_rows)
+        return self._page(request, "actions.html", title=f"{group.name} actions", user=user,
+                          csrf=csrf, group=group, **rows)  # fmt: skip
+
+    async def outputs(self, request: web.Request) -> web.Response:
+        user, csrf, group, data = await self._view(request, pages_record.output_stages)
+        return self._page(request, "outputs.html", title=f"{group.name} outputs", user=user,
+                          csrf=csrf, group=group, **data)  # fmt: skip
 
     async def decisions(self, request: web.Request) -> web.Response:
         words = request.query.get("q", "")[:200]

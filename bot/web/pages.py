@@ -1,9 +1,8 @@
 """What each archive page shows, gathered from storage and the calendar; the
 templates (`bot/web/templates`) only lay it out, autoescaped.
 
-A meeting's permalink is its local date (`2026-04-03`), with `-2`, `-3` for
-a second and third meeting that day, by start time: stable as long as the
-calendar of that day does not change, and readable in a link.
+A meeting's permalink is its local date, `-2` for a second meeting that day
+(`bot.meeting.permalinks`).
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from bot.calendar.cadence import Meeting
 from bot.config import GroupConfig
 from bot.meeting.agenda import describe_meeting
 from bot.meeting.people import Names
+from bot.meeting.permalinks import slugs
 from bot.meeting.record import MeetingFacts, is_held
 from bot.meeting.render import to_html
 from bot.runtime.calendars import load_calendar, load_names
@@ -22,17 +22,6 @@ from storage.repo import Repo
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 AHEAD = timedelta(days=400)
-
-
-def slugs(meetings: list[Meeting]) -> dict[str, str]:
-    """Meeting key -> its permalink part, `YYYY-MM-DD` or `YYYY-MM-DD-2`."""
-    found: dict[str, str] = {}
-    per_day: dict[str, int] = {}
-    for meeting in sorted(meetings, key=lambda m: m.start):
-        day = f"{meeting.start:%Y-%m-%d}"
-        per_day[day] = per_day.get(day, 0) + 1
-        found[meeting.key] = day if per_day[day] == 1 else f"{day}-{per_day[day]}"
-    return found
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,11 @@ async def test_from_web_in_the_room_to_the_minutes_in_a_browser(archive, tmp_pat
         printed = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True)
         assert "Adopt the micro-credentials catalogue" in printed.stdout
         assert "Sign out" not in printed.stdout  # the print style hides the page's controls
+        await page.get_by_role("link", name="Actions").click()
+        await no_serious_violations(axe, page, "actions")
+        await page.screenshot(path=shots / "actions.png", full_page=True)
+        await page.get_by_role("link", name="Outputs").click()
+        await no_serious_violations(axe, page, "outputs")
         await page.get_by_role("link", name="Decisions").click()
         await page.get_by_label("Words").fill("catalog")
         await page.get_by_role("button", name="Search").click()

@@ -51,7 +51,8 @@ async def link_for(h, who: str) -> str:
     return re.search(r"http://127\.0\.0\.1:8080(/signin/\S+)", private.body)[1]
 
 
-async def a_meeting_with_a_decision(h) -> None:
+async def a_meeting_with_a_decision(h) -> str:
+    """The meeting of Fri 3 April 2026; returns what `!minutes` answered."""
     await h.say_at(
         datetime(2026, 3, 2, 9, tzinfo=UTC), ANNA, "!update We ran <script>alert(1)</script>"
     )
@@ -59,7 +60,8 @@ async def a_meeting_with_a_decision(h) -> None:
     await h.say(CHAIR, "!agreed Adopt the micro-credentials catalogue")
     await h.say(CHAIR, "!action Anna draft the WP2 summary due 30 April 2026")
     await h.say(CHAIR, "!endmeeting")
-    await h.say(CHAIR, "!minutes")
+    replies = await h.say(CHAIR, "!minutes")
+    return replies[0].body
 
 
 async def test_a_link_signs_in_once_and_shows_only_ones_own_groups(site):
@@ -100,7 +102,8 @@ async def test_an_expired_link_and_an_outsider_get_clear_answers(site):
 
 async def test_pages_keep_member_text_as_text_and_search_finds_decisions(site):
     h, base = site
-    await a_meeting_with_a_decision(h)
+    answer = await a_meeting_with_a_decision(h)
+    assert answer.endswith("On the web: http://127.0.0.1:8080/g/allies/meetings/2026-04-03")
     h.clock = datetime(2026, 4, 3, 10, 30, tzinfo=UTC)  # after the meeting
     path = await link_for(h, BO)
     async with browser_session() as browser:
@@ -154,3 +157,21 @@ async def test_sign_out_needs_the_form_token_and_web_signout_ends_every_session(
     assert again.body == "You were not signed in anywhere; nothing changed."
     [wrong] = await h.say(ANNA, "!web please")
     assert "Use `!web`" in wrong.body
+
+
+async def test_actions_show_what_is_overdue_and_outputs_their_way(site):
+    h, base = site
+    await a_meeting_with_a_decision(h)
+    await h.say(ANNA, "!output add position-paper Micro-credentials <i>in</i> ULLL owner bo")
+    h.clock = datetime(2026, 5, 5, 9, tzinfo=UTC)  # the action was due 30 April
+    async with browser_session() as browser:
+        await browser.post(base + await link_for(h, CHAIR))
+        async with browser.get(base + "/g/allies/actions") as page:
+            body = await page.text()
+        [row] = [line for line in body.splitlines() if "draft the WP2 summary" in line]
+        assert "<td>@anna:example.org</td><td>FORTHEM</td>" in row
+        assert "Thu 30 Apr 2026 <strong>(overdue)</strong>" in body
+        async with browser.get(base + "/g/allies/outputs") as page:
+            body = await page.text()
+        assert "Micro-credentials &lt;i&gt;in&lt;/i&gt; ULLL" in body and "<i>in</i>" not in body
+        assert "position paper" in body

@@ -1,0 +1,77 @@
+"""The archive's actions and outputs pages: what is open and overdue, by
+alliance and owner, and each output's way through its statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.config import GroupConfig
+from bot.meeting.outputs import STATUSES, kind_text, status_text
+from bot.meeting.people import represented
+from bot.runtime.calendars import load_names
+from bot.web.pages import EPOCH
+from storage.repo import Repo
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    number: int
+    task: str
+    owners: str
+    alliances: str
+    due: str
+    overdue: bool
+    closed: str = ""
+
+
+async def action_rows(repo: Repo, group: GroupConfig, now: datetime) -> dict:
+    """Open actions (overdue first, then by alliance and owner) and closed ones."""
+    names = await load_names(repo, group)
+    today = now.astimezone(group.timezone).date()
+    open_rows, closed_rows = [], []
+    for action in await repo.actions(group.id, status=None):
+        alliances = sorted({a for o in action.owners if (a := represented(group, o))})
+        row = ActionRow(
+            action.id,
+            action.text,
+            ", ".join(names.of(o) for o in action.owners),
+            ", ".join(alliances) or "-",
+            f"{action.due:%a %-d %b %Y}" if action.due else "no due date",
+            action.status == "open" and action.due is not None and action.due < today,
+            f"{action.closed_at.astimezone(group.timezone):%a %-d %b %Y}"
+            if action.closed_at
+            else "",
+        )
+        (open_rows if action.status == "open" else closed_rows).append(row)
+    open_rows.sort(key=lambda r: (not r.overdue, r.alliances, r.owners, r.number))
+    closed_rows.sort(key=lambda r: r.number, reverse=True)
+    return {"open": open_rows, "closed": closed_rows}
+
+
+async def output_stages(repo: Repo, group: GroupConfig, now: datetime) -> dict:
+    """Outputs by status in pipeline order, each with its steps."""
+    names = await load_names(repo, group)
+    steps: dict[int, list[str]] = {}
+    for change in await repo.output_changes(group.id, EPOCH, now):
+        when = change.changed_at.astimezone(group.timezone)
+        steps.setdefault(change.output_id, []).append(
+            f"{when:%-d %b %Y}: {status_text(change.status)} ({names.of(change.changed_by)})"
+        )
+    stages = []
+    outputs = await repo.outputs(group.id)
+    for status in STATUSES:
+        found = [
+            {
+                "title": o.title,
+                "kind": kind_text(o.kind),
+                "owner": names.of(o.owner) if o.owner else "",
+                "link": o.link if o.link and o.link.startswith(("https://", "http://")) else None,
+                "steps": steps.get(o.id, []),
+            }
+            for o in outputs
+            if o.status == status
+        ]
+        if found:
+            stages.append((status_text(status), found))
+    return {"stages": stages}
