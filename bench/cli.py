@@ -390,6 +390,10 @@ def table(results: dict[str, Any]) -> str:
             from bench.reach_bench import reach_rows
 
             lines += reach_rows(reach)
+        if archive := micro.get("archive"):
+            from bench.archive_bench import archive_rows
+
+            lines += archive_rows(archive)
     return "\n".join(lines)
 
 

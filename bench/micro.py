@@ -366,7 +366,12 @@ def run_micro(sizes: MicroSizes, progress: Callable[[str], None]) -> dict[str, A
         reach = asyncio.run(
             bench_reach(workdir / "reach", sizes.report_alliances, sizes.feed_requests)
         )
+        progress("micro: the web archive's pages over the report's data")
+        from bench.archive_bench import bench_archive
+
+        archive = asyncio.run(bench_archive(sizes, workdir / "archive", sizes.feed_requests // 4))
     return {
+        "archive": archive,
         "reach": reach,
         "report": report,
         "schedule": schedule,

@@ -130,3 +130,29 @@ class WebRepo:
 
         row = await self.session.get(MinutesPost, (group_id, meeting_key))
         return row.markdown if row is not None and row.markdown else None
+
+    async def note_kinds(self, group_id: str) -> dict[str, set[str]]:
+        """Meeting key -> the kinds of note it has (not the notes: the archive's
+        meeting list only asks whether something was recorded)."""
+        n = MeetingNote
+        rows = await self.session.execute(
+            select(n.meeting_key, n.kind)
+            .where(n.group_id == group_id, n.removed_at.is_(None))
+            .distinct()
+        )
+        found: dict[str, set[str]] = {}
+        for key, kind in rows:
+            found.setdefault(key, set()).add(kind)
+        return found
+
+    async def closed_actions(self, group_id: str, limit: int) -> tuple[list, int]:
+        """The latest done actions (newest first) and how many are done in all."""
+        from storage.models import ActionItem
+        from storage.repo_meetings import _action
+
+        done = (ActionItem.group_id == group_id, ActionItem.status == "done")
+        total = await self.session.scalar(select(func.count()).select_from(ActionItem).where(*done))
+        rows = await self.session.scalars(
+            select(ActionItem).where(*done).order_by(ActionItem.closed_at.desc()).limit(limit)
+        )
+        return [_action(row) for row in rows], total or 0

@@ -60,17 +60,27 @@ async def meeting_lines(repo: Repo, group: GroupConfig, now: datetime) -> list[M
     meetings = await _all_meetings(repo, group, now)
     links = slugs(meetings)
     recorded = await repo.minutes_keys(group.id, [m.key for m in meetings])
-    notes: dict[str, list] = {}
-    for note in await repo.notes_for_meetings(group.id, list(links)):
-        notes.setdefault(note.meeting_key, []).append(note)
+    kinds = await repo.note_kinds(group.id)
+    sessions = {s.meeting_key: s for s in await repo.sessions_between(group.id, EPOCH, now)}
     lines = []
     for meeting in reversed(meetings):
+        notes = [_Kind(kind) for kind in kinds.get(meeting.key, ())]
         facts = MeetingFacts(
-            meeting, notes=notes.get(meeting.key, ()), has_minutes=meeting.key in recorded
+            meeting,
+            session=sessions.get(meeting.key),
+            notes=notes,
+            has_minutes=meeting.key in recorded,
         )
         when = describe_meeting(meeting)
         lines.append(MeetingLine(links[meeting.key], when, _status(facts, now), meeting.reason))
     return lines
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """A note as the record's rules read it for a meeting list: its kind alone."""
+
+    kind: str
 
 
 def _status(facts: MeetingFacts, now: datetime) -> str:

@@ -13,6 +13,8 @@ from bot.runtime.calendars import load_names
 from bot.web.pages import EPOCH
 from storage.repo import Repo
 
+CLOSED_SHOWN = 100
+
 
 @dataclass(frozen=True)
 class ActionRow:
@@ -26,27 +28,28 @@ class ActionRow:
 
 
 async def action_rows(repo: Repo, group: GroupConfig, now: datetime) -> dict:
-    """Open actions (overdue first, then by alliance and owner) and closed ones."""
+    """Open actions (overdue first, then by alliance and owner) and the latest
+    done ones (CLOSED_SHOWN, and how many more)."""
     names = await load_names(repo, group)
     today = now.astimezone(group.timezone).date()
-    open_rows, closed_rows = [], []
-    for action in await repo.actions(group.id, status=None):
+
+    def row(action) -> ActionRow:
         alliances = sorted({a for o in action.owners if (a := represented(group, o))})
-        row = ActionRow(
+        closed = action.closed_at.astimezone(group.timezone) if action.closed_at else None
+        return ActionRow(
             action.id,
             action.text,
             ", ".join(names.of(o) for o in action.owners),
             ", ".join(alliances) or "-",
             f"{action.due:%a %-d %b %Y}" if action.due else "no due date",
-            action.status == "open" and action.due is not None and action.due < today,
-            f"{action.closed_at.astimezone(group.timezone):%a %-d %b %Y}"
-            if action.closed_at
-            else "",
+            action.due is not None and action.due < today,
+            f"{closed:%a %-d %b %Y}" if closed else "",
         )
-        (open_rows if action.status == "open" else closed_rows).append(row)
+
+    open_rows = [row(a) for a in await repo.actions(group.id, status="open")]
     open_rows.sort(key=lambda r: (not r.overdue, r.alliances, r.owners, r.number))
-    closed_rows.sort(key=lambda r: r.number, reverse=True)
-    return {"open": open_rows, "closed": closed_rows}
+    done, total = await repo.closed_actions(group.id, CLOSED_SHOWN)
+    return {"open": open_rows, "closed": [row(a) for a in done], "older": total - len(done)}
 
 
 async def output_stages(repo: Repo, group: GroupConfig, now: datetime) -> dict:
