@@ -7,7 +7,8 @@ from bot.meeting.render import escape, split_for_messages, to_html, to_plain
 @given(st.text(max_size=300))
 def test_escaped_member_text_reads_back_exactly_and_renders_no_markup(text):
     escaped = escape(text)
-    assert to_plain(escaped).replace("\u2060", "") == text
+    # the escape defuses @room with word joiners (U+2060): compare without them
+    assert to_plain(escaped).replace("\u2060", "") == text.replace("\u2060", "")
     html = to_html(escaped)
     # indented lines may become an (inert) code block; nothing else may turn into markup
     for tag in ("<a ", "<img", "<script", "<em>", "<strong>", "<h1>", "<ul>", "<ol>", "<hr"):
