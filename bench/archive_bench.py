@@ -79,6 +79,7 @@ async def bench_archive(sizes, workdir: Path, requests: int = 50) -> dict[str, A
         "search": "/g/allies/decisions?q=catalogue",
         "actions": "/g/allies/actions",
         "outputs": "/g/allies/outputs",
+        "report": f"/g/allies/reports/{2024 + sizes.report_years - 1}",
     }
     figures: dict[str, Any] = {}
     try:

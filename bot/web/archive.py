@@ -68,6 +68,8 @@ class Archive:
         app.router.add_get("/g/{group}/decisions", self.decisions)
         app.router.add_get("/g/{group}/actions", self.actions)
         app.router.add_get("/g/{group}/outputs", self.outputs)
+        app.router.add_get("/g/{group}/reports", self.reports)
+        app.router.add_get("/g/{group}/reports/{year:\\d{4}}", self.report)
 
     async def _reader(self, request: web.Request) -> tuple[str, str] | None:
         now = self.core.clock()
@@ -187,6 +189,23 @@ class Archive:
         user, csrf, group, data = await self._view(request, pages_record.output_stages)
         return self._page(request, "outputs.html", title=f"{group.name} outputs", user=user,
                           csrf=csrf, group=group, **data)  # fmt: skip
+
+    async def reports(self, request: web.Request) -> web.Response:
+        user, csrf, group, years = await self._view(request, pages_record.report_years)
+        return self._page(request, "reports.html", title=f"{group.name} reports to WP2",
+                          user=user, csrf=csrf, group=group, years=years, body=None,
+                          note="", year=None)  # fmt: skip
+
+    async def report(self, request: web.Request) -> web.Response:
+        year = int(request.match_info["year"])
+
+        async def gather(repo: Repo, group: GroupConfig, now: datetime):
+            return await pages_record.report_view(repo, group, year, now)
+
+        user, csrf, group, data = await self._view(request, gather)
+        title = f"{group.name}: report {year}"
+        return self._page(request, "reports.html", title=title, user=user, csrf=csrf,
+                          group=group, years=[], year=year, **data)  # fmt: skip
 
     async def decisions(self, request: web.Request) -> web.Response:
         words = request.query.get("q", "")[:200]

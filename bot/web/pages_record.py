@@ -3,6 +3,7 @@ alliance and owner, and each output's way through its statuses."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from bot.web.pages import EPOCH
 from storage.repo import Repo
 
 CLOSED_SHOWN = 100
+_ALIGN = re.compile(r' style="text-align:(left|right|center)"')
 
 
 @dataclass(frozen=True)
@@ -78,3 +80,31 @@ async def output_stages(repo: Repo, group: GroupConfig, now: datetime) -> dict:
         if found:
             stages.append((status_text(status), found))
     return {"stages": stages}
+
+
+async def report_view(repo: Repo, group: GroupConfig, year: int, now: datetime) -> dict:
+    """The report to WP2 of one year, the same sections `!report` posts (its
+    charts are drawn only there: they take seconds)."""
+    from bot.meeting.report.figures import compile_report
+    from bot.meeting.report.html import report_body
+    from bot.meeting.report.period import PeriodError, parse_period
+    from bot.runtime.report_data import gather_report
+
+    try:
+        period = parse_period(str(year), group.date_settings, now)
+    except PeriodError:
+        return {"body": None, "note": f"There is no report for {year}."}
+    data = await gather_report(repo, group, period, now)
+    if period.first > data.today or not data.meetings:
+        return {"body": None, "note": f"{group.name} has no meetings on record in {year}."}
+    # table cells aligned by class, not by a style attribute the page's CSP refuses
+    body = _ALIGN.sub(r' class="align-\1"', report_body(compile_report(data)))
+    return {"body": body, "note": ""}
+
+
+async def report_years(repo: Repo, group: GroupConfig, now: datetime) -> list[int]:
+    """The years with a record, newest first."""
+    first = await repo.first_record(group.id)
+    this_year = now.astimezone(group.timezone).year
+    start = first.astimezone(group.timezone).year if first else this_year
+    return list(range(this_year, start - 1, -1))

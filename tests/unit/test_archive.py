@@ -175,3 +175,21 @@ async def test_actions_show_what_is_overdue_and_outputs_their_way(site):
             body = await page.text()
         assert "Micro-credentials &lt;i&gt;in&lt;/i&gt; ULLL" in body and "<i>in</i>" not in body
         assert "position paper" in body
+
+
+async def test_the_report_of_a_year_reads_as_the_bot_posts_it(site):
+    h, base = site
+    await a_meeting_with_a_decision(h)
+    h.clock = datetime(2026, 4, 10, 9, tzinfo=UTC)
+    async with browser_session() as browser:
+        await browser.post(base + await link_for(h, ANNA))
+        async with browser.get(base + "/g/allies/reports") as index:
+            assert 'href="/g/allies/reports/2026"' in await index.text()
+        async with browser.get(base + "/g/allies/reports/2026") as page:
+            body = await page.text()
+        assert "ALLIES: report to the WP2 Board, 2026" in body
+        assert "Adopt the micro-credentials catalogue" in body
+        async with browser.get(base + "/g/allies/reports/2019") as empty:
+            assert "no meetings on record in 2019" in await empty.text()
+        async with browser.get(base + "/g/allies/reports/20x6") as wrong:
+            assert wrong.status == 404

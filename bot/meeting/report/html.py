@@ -42,19 +42,25 @@ def inline_svg(svg: str) -> str:
     return svg[match.start() :].strip()
 
 
-def report_html(report: Report, charts: Mapping[str, str] | None = None) -> str:
-    """`charts` maps a section name (`attendance`, `actions`) to an SVG
-    document drawn for it, placed after that section."""
+def report_body(report: Report, charts: Mapping[str, str] | None = None) -> str:
+    """The report's sections as HTML (what the file's body and the web
+    archive's report page show); `charts` maps a section name (`attendance`,
+    `actions`) to an SVG document drawn for it, placed after that section."""
     charts = charts or {}
     body = []
     for name, markdown in report_sections(report):
         body.append(_MARKDOWN.render(markdown).strip())
         if name in charts:
             body.append(f'<figure class="chart-{name}">{inline_svg(charts[name])}</figure>')
+    return "\n".join(body)
+
+
+def report_html(report: Report, charts: Mapping[str, str] | None = None) -> str:
+    """The whole file: the body with its own style, nothing external."""
     title = html.escape(f"Report {report.data.period.label}: {report.data.group_name}")
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
+        + report_body(report, charts)
         + "\n</body>\n</html>\n"
     )
