@@ -5,6 +5,7 @@ PostgreSQL text search, never a LIKE scan of every note)."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -156,3 +157,12 @@ class WebRepo:
             select(ActionItem).where(*done).order_by(ActionItem.closed_at.desc()).limit(limit)
         )
         return [_action(row) for row in rows], total or 0
+
+    async def purge_expired_sign_ins(self, now: datetime) -> Counter[str]:
+        """Sign-in links and sessions past their time (the daily retention job)."""
+        done: Counter[str] = Counter()
+        for label, model in (("expired sign-in links", WebLink), ("expired sessions", WebSession)):
+            result = await self.session.execute(delete(model).where(model.expires_at < to_db(now)))
+            if result.rowcount:
+                done[label] += result.rowcount
+        return done

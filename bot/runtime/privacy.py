@@ -223,13 +223,14 @@ async def purge_group(
     repo: Repo, group: GroupConfig, rooms: list[str], now: datetime
 ) -> Counter[str]:
     """One group's retention: what is older than it is aged out."""
+    expired = await repo.purge_expired_sign_ins(now)  # no use to anyone once expired
     span = group.privacy.retention.span
     if span is None:
-        return Counter()
+        return expired
     before = now - span
     people = await repo.people_before(group.id, before, FORMER_PREFIX)
     tokens = {user: new_token(group.alliance_of(user)) for user in people}
-    done = await repo.age_out(group.id, rooms, PRIVATE_PREFIX, before, tokens)
+    done = await repo.age_out(group.id, rooms, PRIVATE_PREFIX, before, tokens) + expired
     if done:
         log.info(
             "retention %s for group %s: %s", group.privacy.retention.text, group.id, done_text(done)

@@ -87,6 +87,11 @@ async def sign_in_link(member, room: str, bot_user: str, port: int) -> str:
     return found[0]
 
 
+async def launch(playwright):
+    """Debian's Chromium (no browser download); no sandbox, as root in CI."""
+    return await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+
+
 def artifacts(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("ALLIES_TEST_ARTIFACTS") or tmp_path) / "archive-screenshots"
     folder.mkdir(parents=True, exist_ok=True)
@@ -121,7 +126,7 @@ async def test_from_web_in_the_room_to_the_minutes_in_a_browser(archive, tmp_pat
     dialogs: list[str] = []
     errors: list[str] = []
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = await launch(playwright)
         page = await browser.new_page(viewport={"width": 375, "height": 800})
         page.on("dialog", lambda dialog: dialogs.append(dialog.message))
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -181,3 +186,49 @@ async def test_from_web_in_the_room_to_the_minutes_in_a_browser(archive, tmp_pat
         assert response.status == 404
         await browser.close()
     assert dialogs == [] and errors == []
+
+
+async def test_an_overdue_action_in_the_browser_on_a_pinned_clock(tmp_path):
+    """The bot's own clock pinned (in-process, the same server and pages):
+    an action due last week shows as overdue, and the page stays accessible."""
+    from dataclasses import replace as replaced
+    from datetime import UTC
+
+    from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import async_playwright
+
+    from bot.chat.transport import private_to
+    from bot.web.server import WebServer
+    from tests.unit.fakes import CONFIG_WITH_CADENCE, make_harness, use_sqlite_template
+
+    use_sqlite_template(None)
+    web = '[web]\nlisten = "127.0.0.1:8080"\npublic_url = "http://127.0.0.1:8080"\n'
+    h = await make_harness(tmp_path, web + CONFIG_WITH_CADENCE)
+    h.core.web = h.config.web
+    server = WebServer(replaced(h.config.web, port=0), h.core)
+    await server.start()
+    try:
+        h.clock = datetime(2026, 4, 3, 9, 5, tzinfo=UTC)
+        await h.say("@chair:example.org", "!startmeeting")
+        await h.say("@chair:example.org", "!action anna send the survey due 10 April 2026")
+        await h.say("@chair:example.org", "!endmeeting")
+        h.clock = datetime(2026, 4, 17, 9, 0, tzinfo=UTC)
+        replies = await h.say("@anna:example.org", "!web")
+        [private] = [r for r in replies if r.room_id == private_to("@anna:example.org")]
+        path = re.search(r"/signin/\S+", private.body)[0]
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox"]
+            )
+            page = await browser.new_page()
+            await page.goto(f"http://127.0.0.1:{server.port}{path}")
+            await page.get_by_role("button", name="Sign in").click()
+            await page.goto(f"http://127.0.0.1:{server.port}/g/allies/actions")
+            row = page.get_by_role("row", name=re.compile("send the survey"))
+            assert "(overdue)" in await row.inner_text()
+            await no_serious_violations(Axe(), page, "actions with an overdue one")
+            await page.screenshot(path=artifacts(tmp_path) / "actions-overdue.png", full_page=True)
+            await browser.close()
+    finally:
+        await server.stop()
+        await h.core.storage.close()

@@ -193,3 +193,23 @@ async def test_the_report_of_a_year_reads_as_the_bot_posts_it(site):
             assert "no meetings on record in 2019" in await empty.text()
         async with browser.get(base + "/g/allies/reports/20x6") as wrong:
             assert wrong.status == 404
+
+
+async def test_forget_me_signs_out_and_leaves_pages_without_the_person(site):
+    h, base = site
+    await a_meeting_with_a_decision(h)
+    h.clock = datetime(2026, 4, 3, 10, 30, tzinfo=UTC)
+    async with browser_session() as anna, browser_session() as chair:
+        await anna.post(base + await link_for(h, ANNA))
+        await chair.post(base + await link_for(h, CHAIR))
+        async with chair.get(base + "/g/allies/meetings/2026-04-03") as before:
+            assert "@anna:example.org" in await before.text()
+        await h.say(ANNA, "!forget me")
+        await h.say(ANNA, "!forget me confirm")
+        async with anna.get(base + "/g/allies") as signed_out:
+            assert signed_out.status == 404
+        for path in ("/g/allies", "/g/allies/meetings/2026-04-03", "/g/allies/actions"):
+            async with chair.get(base + path) as page:
+                body = await page.text()
+            assert "@anna:example.org" not in body and "We ran" not in body, path
+        assert "a former member (FORTHEM)" in body
