@@ -116,8 +116,19 @@ class Archive:
             form=request.path, button="Sign in",
         )  # fmt: skip
 
+    def _same_site(self, request: web.Request) -> bool:
+        """A form of our own pages, or no Origin at all (old browsers): never
+        another site making a browser sign in as someone else (login CSRF)."""
+        origin = request.headers.get("Origin")
+        if origin is None or origin == "null":
+            return origin is None
+        ours = "/".join(self.config.public_url.split("/", 3)[:3])  # scheme://host[:port]
+        return origin in (ours, f"{request.scheme}://{request.host}")
+
     async def signin(self, request: web.Request) -> web.Response:
         now = self.core.clock()
+        if not self._same_site(request):
+            return self._message(request, "Not signed in", "That did not come from this site.", 403)
 
         async def work(repo: Repo):
             return await sign_in(repo, request.match_info["token"], now)
@@ -136,7 +147,7 @@ class Archive:
     async def signout(self, request: web.Request) -> web.Response:
         reader = await self._reader(request)
         form = await request.post()
-        if reader is None or form.get("csrf") != reader[1]:
+        if reader is None or form.get("csrf") != reader[1] or not self._same_site(request):
             return self._message(
                 request, "Not signed out", "That did not come from your page.", 403
             )

@@ -213,3 +213,15 @@ async def test_forget_me_signs_out_and_leaves_pages_without_the_person(site):
                 body = await page.text()
             assert "@anna:example.org" not in body and "We ran" not in body, path
         assert "a former member (FORTHEM)" in body
+
+
+async def test_another_site_cannot_sign_a_browser_in(site):
+    h, base = site
+    path = await link_for(h, ANNA)
+    async with browser_session() as browser:
+        evil = {"Origin": "https://evil.example"}
+        async with browser.post(base + path, headers=evil, allow_redirects=False) as refused:
+            assert refused.status == 403
+        ours = {"Origin": base}
+        async with browser.post(base + path, headers=ours, allow_redirects=False) as done:
+            assert done.status == 303  # the link was not used up by the refused attempt
