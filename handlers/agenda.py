@@ -33,7 +33,9 @@ def register(router: Router) -> None:
         meeting, _ = await _next_meeting_items(ctx)
         if meeting is None:
             return Reply(NO_CADENCE if ctx.group.schedule.cadence is None else "No next meeting.")
-        text = await agenda_text(ctx.repo, ctx.group, meeting, ctx.now, draft=True, link=ctx.link)
+        text = await agenda_text(
+            ctx.repo, ctx.group, meeting, ctx.now, draft=True, link=ctx.link, web=ctx.web
+        )
         return Reply(text)
 
     @router.command(

@@ -212,7 +212,9 @@ class Poster:
     ) -> Reply | None:
         meeting, schedule = post.meeting, group.schedule
         if post.kind == "agenda":
-            text = await agenda_text(repo, group, meeting, now, draft=False, link=self.core.link)
+            text = await agenda_text(
+                repo, group, meeting, now, draft=False, link=self.core.link, web=self.core.web
+            )
             if self.core.web is not None:  # the meeting's page in the archive
                 calendar = await load_calendar(repo, group)
                 path = meeting_path(group.id, slug_of(meeting, calendar))

@@ -11,9 +11,11 @@ from datetime import date, datetime
 
 from bot.calendar.cadence import Meeting
 from bot.config import GroupConfig
+from bot.config.web import WebConfig
 from bot.meeting import record
 from bot.meeting.live import session_meeting
 from bot.meeting.outputs import one_line
+from bot.meeting.permalinks import meeting_path, slug_of
 from bot.meeting.render import escape, plural
 from bot.runtime.calendars import load_calendar
 from bot.runtime.outbox_writer import event_id_of
@@ -29,9 +31,15 @@ async def previous_end(repo: Repo, group: GroupConfig, meeting: Meeting) -> date
 
 
 async def subgroup_report_lines(
-    repo: Repo, group: GroupConfig, since: datetime, now: datetime, link: Link
+    repo: Repo,
+    group: GroupConfig,
+    since: datetime,
+    now: datetime,
+    link: Link,
+    web: WebConfig | None = None,
 ) -> list[str]:
-    return [await _report(repo, sub, since, now, link) for sub in group.subgroups]
+    """`web`: link each meeting to its page in the archive (else its message)."""
+    return [await _report(repo, sub, since, now, link, web) for sub in group.subgroups]
 
 
 async def _meetings_facts(
@@ -55,7 +63,9 @@ async def _meetings_facts(
     return sorted(facts, key=lambda f: f.meeting.start)
 
 
-async def _report(repo: Repo, sub: GroupConfig, since: datetime, now: datetime, link: Link) -> str:
+async def _report(
+    repo: Repo, sub: GroupConfig, since: datetime, now: datetime, link: Link, web: WebConfig | None
+) -> str:
     """Held or not is the record's rule (`bot.meeting.record.is_held`), as in
     the minutes and the yearly report; a meeting with nothing recorded is
     named as such."""
@@ -64,7 +74,7 @@ async def _report(repo: Repo, sub: GroupConfig, since: datetime, now: datetime, 
     unrecorded: list[str] = []
     for facts in await _meetings_facts(repo, sub, since, now):
         decisions += [one_line(n.text) for n in facts.notes if n.kind == record.NoteKind.DECISION]
-        text = await _meeting_text(repo, sub, facts.meeting, link)
+        text = await _meeting_text(repo, sub, facts.meeting, link, web)
         (held if record.is_held(facts, now) else unrecorded).append(text)
     actions = await repo.actions(sub.id)
     parts = [f"met {', '.join(held)}" if held else "no meeting recorded since the last one"]
@@ -76,10 +86,16 @@ async def _report(repo: Repo, sub: GroupConfig, since: datetime, now: datetime, 
     return f"**{escape(sub.name)}**: " + "; ".join(parts) + "."
 
 
-async def _meeting_text(repo: Repo, sub: GroupConfig, meeting: Meeting, link: Link) -> str:
-    """The day, with a link to its minutes message once it was sent (the
-    sub-group's network builds the link)."""
+async def _meeting_text(
+    repo: Repo, sub: GroupConfig, meeting: Meeting, link: Link, web: WebConfig | None
+) -> str:
+    """The day, with a link to its minutes: the meeting's page in the web
+    archive where there is one, else the minutes message once it was sent
+    (the sub-group's network builds that link)."""
     day = _day(meeting.start.astimezone(sub.timezone).date())
+    if web is not None:
+        calendar = await load_calendar(repo, sub)
+        return f"{day} ([minutes]({web.url(meeting_path(sub.id, slug_of(meeting, calendar)))}))"
     posted = await repo.minutes_post(sub.id, meeting.key)
     first_key = posted[0][0] if posted and posted[0] else None
     event_id = await event_id_of(repo, first_key) if first_key else None

@@ -141,3 +141,21 @@ def test_each_network_builds_its_own_message_links():
     assert message_link("$not-a-teams-id") is None
     matrix = MatrixTransport.permalink(None, "!sub:example.org", "$ev")  # type: ignore[arg-type]
     assert matrix == "https://matrix.to/#/!sub:example.org/$ev"
+
+
+async def test_with_a_web_archive_the_subgroups_meetings_link_to_their_pages(tmp_path):
+    web = '[web]\nlisten = "127.0.0.1:8080"\npublic_url = "https://bot.example.org"\n'
+    harness = await make_harness(tmp_path, web + CONFIG_WITH_CADENCE + SUBGROUP)
+    harness.core.bind_room(SUB_ROOM, harness.config.groups[1])
+    harness.core.web = harness.config.web
+    try:
+        harness.clock = datetime(2026, 3, 10, 13, 5, tzinfo=UTC)
+        await in_subgroup(harness, ANNA, "!startmeeting")
+        await in_subgroup(harness, ANNA, "!decision Map RPL practice")
+        await in_subgroup(harness, ANNA, "!endmeeting")
+        harness.clock = datetime(2026, 3, 30, 9, 0, tzinfo=UTC)
+        [agenda] = await harness.say(CHAIR, "!agenda")
+        page = "https://bot.example.org/g/recognition/meetings/2026-03-10"
+        assert f'met Tue 10 Mar (<a href="{page}">minutes</a>)' in agenda.html
+    finally:
+        await harness.core.storage.close()
