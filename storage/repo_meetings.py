@@ -60,7 +60,8 @@ def _session(row: MeetingSession) -> StoredSession:
     )
 
 
-def _action(row: ActionItem) -> StoredAction:
+def _action(row) -> StoredAction:
+    """From an ActionItem or a row of its columns (the same names)."""
     return StoredAction(
         row.id,
         row.meeting_key,
@@ -215,10 +216,11 @@ class MeetingRepo:
         return None if row is None or row.group_id != group_id else _action(row)
 
     async def actions(self, group_id: str, *, status: str | None = "open") -> list[StoredAction]:
-        query = select(ActionItem).where(ActionItem.group_id == group_id)
+        """Read as columns, not ORM objects (the report reads years of them)."""
+        query = select(*ActionItem.__table__.columns).where(ActionItem.group_id == group_id)
         if status is not None:
             query = query.where(ActionItem.status == status)
-        rows = await self.session.scalars(query.order_by(ActionItem.id))
+        rows = await self.session.execute(query.order_by(ActionItem.id))
         return [_action(row) for row in rows]
 
     async def actions_created_in(self, group_id: str, meeting_key: str) -> list[StoredAction]:

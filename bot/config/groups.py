@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -60,12 +61,14 @@ class GroupConfig:
                 return member.name
         return self.names.get(user_id)
 
+    @cached_property
+    def _alliances(self) -> dict[str, str]:
+        """The roster by person: asked thousands of times by the report."""
+        return {member.user: member.alliance for member in self.members}
+
     def alliance_of(self, user_id: str) -> str | None:
         """The alliance a roster member represents, None for non-members."""
-        for member in self.members:
-            if member.user == user_id:
-                return member.alliance
-        return None
+        return self._alliances.get(user_id)
 
 
 def parse_groups(value: Any, check: Checker, privacy: PrivacyConfig) -> list[GroupConfig]:

@@ -102,7 +102,8 @@ def compile_report(data: ReportData) -> Report:
     past = [m for m in started if m.status != MeetingStatus.SKIPPED]
     held = tuple(m for m in past if counts_as_held(m.status, m.start, m.recorded, data.now))
     alliances = data.alliances
-    grid = tuple(tuple(_presence(data, alliance, m) for m in held) for alliance in alliances)
+    marks = [_marks(data, m) for m in held]
+    grid = tuple(tuple(mark.get(alliance, ABSENT) for mark in marks) for alliance in alliances)
     attendance = tuple(
         AllianceAttendance(
             alliance,
@@ -132,12 +133,12 @@ def compile_report(data: ReportData) -> Report:
     )
 
 
-def _presence(data: ReportData, alliance: str, meeting: MeetingRecord) -> int:
-    if any(data.roster.get(person) == alliance for person in meeting.present):
-        return PRESENT
-    if any(data.roster.get(person) == alliance for person in meeting.apologies):
-        return EXCUSED
-    return ABSENT
+def _marks(data: ReportData, meeting: MeetingRecord) -> dict[str, int]:
+    """Alliance -> PRESENT when one of its people was there, else EXCUSED when
+    one sent apologies (absent: not in the map). Presence wins."""
+    marks = {data.roster.get(person): EXCUSED for person in meeting.apologies}
+    marks.update({data.roster.get(person): PRESENT for person in meeting.present})
+    return marks
 
 
 def _open_at(action: ActionRecord, day: date) -> bool:
