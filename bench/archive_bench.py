@@ -92,6 +92,11 @@ async def bench_archive(sizes, workdir: Path, requests: int = 50) -> dict[str, A
                 await _timed(http, base + path, 3)  # warm
                 times, bodies[name] = await _timed(http, base + path, requests)
                 figures[name] = {"p95_ms": _p95(times), "kb": len(bodies[name]) / 1000}
+            fresh = []
+            for _ in range(max(requests // 5, 3)):  # rebuilt after a change to the record
+                h.core.record_changed()
+                fresh += (await _timed(http, base + paths["report"], 1))[0]
+            figures["report built afresh"] = {"p95_ms": _p95(fresh), "kb": figures["report"]["kb"]}
             floor_app = web.Application()
             floor_app.router.add_get("/f", lambda _r: web.Response(body=bodies["meetings"]))
             runner = web.AppRunner(floor_app, access_log=None)
@@ -102,7 +107,9 @@ async def bench_archive(sizes, workdir: Path, requests: int = 50) -> dict[str, A
     finally:
         await server.stop()
         await h.core.storage.close()
-    worst = max(v["p95_ms"] for k, v in figures.items() if k != "search")
+    # a report built afresh is reported beside the others, not held to the page target
+    pages = {k: v for k, v in figures.items() if k not in ("search", "report built afresh")}
+    worst = max(v["p95_ms"] for v in pages.values())
     return {
         "pages": figures,
         "floor_p95_ms": _p95(floor),

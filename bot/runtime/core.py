@@ -66,6 +66,7 @@ class BotCore:
         self.directory = directory or Directory()
         self.web: WebConfig | None = None  # `[web]`: set by the wiring when configured
         self.mailer: Mailer | None = None  # `[email]`: queues the mails a reply asks for
+        self.record_changes = 0  # rises with anything that may change the stored record
         # called with a group's id after a command changed its calendar (the scheduler listens)
         self.calendar_listeners: list[Callable[[str], Awaitable[None]]] = []
 
@@ -103,6 +104,11 @@ class BotCore:
         transport = self.outbox.transport
         return transport.permalink(room, message_id) if room and transport else None
 
+    def record_changed(self) -> None:
+        """Something may have changed what is stored (a command, a mail read,
+        the retention): what is built from the record must be built again."""
+        self.record_changes += 1
+
     async def handle(self, event: Incoming) -> None:
         group = self.group_for(event.room_id, event.sender)
         if group is None:
@@ -116,6 +122,7 @@ class BotCore:
         elif event.kind is IncomingKind.PROFILE:
             await self._on_profile(event)
             return  # nothing to answer
+        self.record_changed()
         self.outbox.wake()
 
     async def _on_message(self, group: GroupConfig, event: Incoming) -> None:

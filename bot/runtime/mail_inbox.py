@@ -136,6 +136,7 @@ class MailInbox:
                 )
 
         await self.core.storage.run_in_transaction(work)
+        self.core.record_changed()
         log.info("mail %s: %s", mail.message_id, outcome)
         return outcome
 

@@ -270,4 +270,6 @@ class RetentionJob:
                 repo, group, self.core.groups.rooms_of(group_id), self.core.clock()
             )
 
-        return await self.core.storage.run_in_transaction(work)
+        done = await self.core.storage.run_in_transaction(work)
+        self.core.record_changed()
+        return done

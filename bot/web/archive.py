@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from time import monotonic
 
 import aiohttp_jinja2
 import jinja2
@@ -30,6 +31,10 @@ from storage.repo import Repo
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "allies_session"
+# A report page is rebuilt after any change to the record in this process, and
+# at least this often (an operator's erasure from the command line is another
+# process: this bounds how long a report page may still show the person).
+REPORT_FRESH_S = 300.0
 _SIGN_IN_FAILED = {
     "used": ("Link already used", "This sign-in link was used already: each works once. "
              "Send !web in the group's room for a new one.", 410),
@@ -48,6 +53,9 @@ class Archive:
     def __init__(self, config: WebConfig, core: BotCore) -> None:
         self.config, self.core = config, core
         self.secure = config.public_url.startswith("https://")
+        # (group, year) -> (record changes seen, when built, the page's data): a
+        # year's report takes ~100 ms to build and changes only with the record
+        self._reports: dict[tuple[str, int], tuple[int, float, dict]] = {}
 
     def add_to(self, app: web.Application) -> None:
         aiohttp_jinja2.setup(
@@ -211,7 +219,13 @@ class Archive:
         year = int(request.match_info["year"])
 
         async def gather(repo: Repo, group: GroupConfig, now: datetime):
-            return await pages_record.report_view(repo, group, year, now)
+            changes = self.core.record_changes
+            cached = self._reports.get((group.id, year))
+            if cached and cached[0] == changes and monotonic() - cached[1] < REPORT_FRESH_S:
+                return cached[2]
+            data = await pages_record.report_view(repo, group, year, now)
+            self._reports[(group.id, year)] = (changes, monotonic(), data)
+            return data
 
         user, csrf, group, data = await self._view(request, gather)
         title = f"{group.name}: report {year}"

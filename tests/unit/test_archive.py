@@ -189,6 +189,11 @@ async def test_the_report_of_a_year_reads_as_the_bot_posts_it(site):
             body = await page.text()
         assert "ALLIES: report to the WP2 Board, 2026" in body
         assert "Adopt the micro-credentials catalogue" in body
+        h.clock = datetime(2026, 4, 20, 10, 0, tzinfo=UTC)  # an extra meeting, ad hoc
+        await h.say(CHAIR, "!startmeeting")
+        await h.say(CHAIR, "!agreed Publish the RPL guide")
+        async with browser.get(base + "/g/allies/reports/2026") as again:
+            assert "Publish the RPL guide" in await again.text()  # not a stale copy
         async with browser.get(base + "/g/allies/reports/2019") as empty:
             assert "no meetings on record in 2019" in await empty.text()
         async with browser.get(base + "/g/allies/reports/20x6") as wrong:
