@@ -17,8 +17,9 @@ WORDS = ("catalogue", "budget", "survey", "guideline", "pilot", "charter", "road
 
 
 def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    from bench.reach_bench import _percentile
+
+    return _percentile(values, 0.95)
 
 
 async def _timed(http, url: str, count: int) -> tuple[list[float], bytes]:
@@ -45,7 +46,7 @@ async def bench_archive(sizes, workdir: Path, requests: int = 50) -> dict[str, A
     from sqlalchemy import text
 
     from bench.report_bench import _config, _fill
-    from bot.runtime.web_access import _hash
+    from bot.runtime.mail_tokens import token_hash
     from bot.web.server import WebServer
     from tests.unit.fakes import make_harness
 
@@ -65,7 +66,7 @@ async def bench_archive(sizes, workdir: Path, requests: int = 50) -> dict[str, A
                 f"CASE {words.replace(' || ', ' ')} END || ' ' || id WHERE kind = 'decision'"
             )
         )
-        await repo.add_web_session(_hash("bench"), "@m000:example.org", "c", h.clock,
+        await repo.add_web_session(token_hash("bench"), "@m000:example.org", "c", h.clock,
                                    datetime(2099, 1, 1, tzinfo=UTC))  # fmt: skip
     h.core.web = h.config.web
     server = WebServer(replace(h.config.web, port=0), h.core)

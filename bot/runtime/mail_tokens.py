@@ -21,6 +21,7 @@ _TOKEN_BYTES = 15
 
 
 def token_hash(token: str) -> str:
+    """How every token the bot hands out is stored (mail links, sign-in links, sessions)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 

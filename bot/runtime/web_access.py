@@ -12,22 +12,18 @@ and nothing of any other: those pages are 404, as if they did not exist.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from bot.config import GroupConfig
+from bot.runtime.mail_tokens import token_hash
 from bot.runtime.router import Role, role_of
 from storage.repo import Repo
 
 LINK_LIFETIME = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(days=30)
 LINKS_PER_HOUR = 5
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def readable_groups(groups: Iterable[GroupConfig], user_id: str) -> list[GroupConfig]:
@@ -40,7 +36,7 @@ async def issue_link(repo: Repo, user_id: str, now: datetime) -> str | None:
     if await repo.web_links_since(user_id, now - timedelta(hours=1)) >= LINKS_PER_HOUR:
         return None
     token = secrets.token_urlsafe(24)
-    await repo.add_web_link(_hash(token), user_id, now, now + LINK_LIFETIME)
+    await repo.add_web_link(token_hash(token), user_id, now, now + LINK_LIFETIME)
     return token
 
 
@@ -48,12 +44,12 @@ async def sign_in(repo: Repo, token: str, now: datetime) -> tuple[str, str | Non
     """(outcome, session token, user): outcome is ok, used, expired or unknown."""
     if not token or len(token) > 64:
         return "unknown", None, None
-    outcome, user = await repo.use_web_link(_hash(token), now)
+    outcome, user = await repo.use_web_link(token_hash(token), now)
     if outcome != "ok" or user is None:
         return outcome, None, None
     session = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
-    await repo.add_web_session(_hash(session), user, csrf, now, now + SESSION_LIFETIME)
+    await repo.add_web_session(token_hash(session), user, csrf, now, now + SESSION_LIFETIME)
     return "ok", session, user
 
 
@@ -61,4 +57,4 @@ async def session_of(repo: Repo, cookie: str | None, now: datetime) -> tuple[str
     """(user, form token) of the browser's live session, None when signed out."""
     if not cookie or len(cookie) > 100:
         return None
-    return await repo.web_session(_hash(cookie), now)
+    return await repo.web_session(token_hash(cookie), now)
