@@ -10,7 +10,9 @@ Why these choices:
   the entries' hash without building the body: calendar applications poll.
 - Opening an opt-out link changes nothing (mail scanners open links); the
   POST does, and RFC 8058 clients send exactly that POST.
-- `Referrer-Policy: no-referrer`: the URLs carry tokens.
+- `Referrer-Policy: same-origin`: the URLs carry tokens, so no other site
+  learns them; our own forms still send their true `Origin` (with
+  `no-referrer` a browser sends `Origin: null`, which the sign-in check refuses).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ SECURITY_HEADERS = {
         "base-uri 'none'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
 }
 
 

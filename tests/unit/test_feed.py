@@ -79,7 +79,7 @@ async def test_the_feed_is_a_calendar_with_its_zone_name_and_refresh(served):
     h, server, http = served
     status, headers, body = await fetch(server, http, await feed_path(h))
     assert status == 200 and headers["Content-Type"].startswith("text/calendar")
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
     calendar = icalendar.Calendar.from_ical(body)
     assert str(calendar["X-WR-CALNAME"]) == "ALLIES"
     assert "REFRESH-INTERVAL" in calendar and "X-PUBLISHED-TTL" in calendar
