@@ -18,7 +18,7 @@ from bot.meeting.group_calendar import GroupCalendar
 from bot.meeting.live import minutes_meeting, session_meeting
 from bot.meeting.mail_texts import minutes_subject
 from bot.meeting.minutes import compile_minutes, minutes_filename
-from bot.meeting.permalinks import meeting_path, slug_of
+from bot.meeting.permalinks import meeting_url
 from bot.meeting.render import MAX_CHUNK_CHARS, escape, plural, readable, split_for_messages
 from bot.runtime.calendars import load_calendar
 from bot.runtime.minutes_data import gather_minutes
@@ -95,7 +95,7 @@ def register(router: Router) -> None:
         mail = MailPost("minutes", ctx.group.id, key, subject, markdown, meeting)
         on_the_web = ""
         if ctx.web is not None:
-            url = ctx.web.url(meeting_path(ctx.group.id, slug_of(meeting, calendar)))
+            url = meeting_url(ctx.web, ctx.group.id, meeting, calendar)
             on_the_web = f" On the web: {url}"
             mail = replace(mail, markdown=f"{markdown}\n\nOn the web: {url}")
         return Reply(

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from bot.calendar.cadence import Meeting
+from bot.config.web import WebConfig
 from bot.meeting.group_calendar import GroupCalendar
 
 
@@ -34,3 +35,8 @@ def slug_of(meeting: Meeting, calendar: GroupCalendar) -> str:
 
 def meeting_path(group_id: str, slug: str) -> str:
     return f"/g/{group_id}/meetings/{slug}"
+
+
+def meeting_url(web: WebConfig, group_id: str, meeting: Meeting, calendar: GroupCalendar) -> str:
+    """The meeting page's public address, as every message that links to it writes it."""
+    return web.url(meeting_path(group_id, slug_of(meeting, calendar)))

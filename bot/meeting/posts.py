@@ -43,6 +43,12 @@ def post_meeting_id(meeting: Meeting) -> str:
     return f"{meeting.key}>{meeting.start.replace(tzinfo=None):%Y-%m-%dT%H:%M}"
 
 
+def post_key(group_id: str, meeting: Meeting, kind: str) -> str:
+    """The outbox key of an automatic post: its messages' and mails' identity
+    (the feed finds the agenda post's link by it)."""
+    return f"post:{group_id}:{post_meeting_id(meeting)}:{kind}"
+
+
 def offset_label(offset: timedelta) -> str:
     """`1d`, `15m`, `1d2h`: the canonical spelling used in post kinds."""
     total = int(offset.total_seconds())

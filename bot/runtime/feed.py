@@ -22,7 +22,7 @@ from bot.calendar.ics import Entry, render_entries
 from bot.calendar.revisions import revise
 from bot.config import GroupConfig
 from bot.config.web import WebConfig
-from bot.meeting.posts import post_meeting_id
+from bot.meeting.posts import post_key
 from bot.runtime.calendars import load_calendar
 from bot.runtime.outbox_writer import txn_id_for
 from storage.repo import Repo
@@ -37,11 +37,6 @@ def feed_url(web: WebConfig, token: str, group_id: str) -> str:
     return web.url(f"/calendar/{token}/{group_id}.ics")
 
 
-def agenda_key(group_id: str, meeting: Meeting) -> str:
-    """The outbox key of a meeting's agenda post (`bot.runtime.poster`)."""
-    return f"post:{group_id}:{post_meeting_id(meeting)}:agenda"
-
-
 async def entries(
     repo: Repo, group: GroupConfig, meetings: Sequence[Meeting], now: datetime, link: Link
 ) -> list[Entry]:
@@ -53,7 +48,7 @@ async def entries(
     changed = {key: rev for key, rev in revised.items() if stored.get(key) != rev}
     if changed:
         await repo.save_revisions(group.id, changed)
-    txn_ids = {m.key: txn_id_for(agenda_key(group.id, m), 0) for m in meetings}
+    txn_ids = {m.key: txn_id_for(post_key(group.id, m, "agenda"), 0) for m in meetings}
     posted = await repo.remote_event_ids(list(txn_ids.values()))
     result = []
     for meeting in meetings:

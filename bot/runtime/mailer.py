@@ -27,6 +27,7 @@ from bot.config.web import WebConfig
 from bot.mail.compose import Envelope, compose, message_id, thread_id
 from bot.mail.inbound import InboundMail
 from bot.meeting.agenda import short_day
+from bot.meeting.people import Names
 from bot.meeting.render import escape, to_html, to_plain
 from bot.runtime.calendars import load_names
 from bot.runtime.feed import entries
@@ -59,12 +60,16 @@ class Mailer:
     async def queue(self, repo: Repo, posts: Sequence[MailPost], now: datetime) -> int:
         """Queue every mail these posts ask for; return how many are new."""
         queued = 0
+        readers: dict[str, tuple[set[str], Names]] = {}  # per group: who is quiet, names
         for post in posts:
             group = self.directory.current.group(post.group_id)
             if group is None:
                 continue
             if post.people:
-                queued += await self._personal(repo, group, post, now)
+                if group.id not in readers:
+                    quiet = await repo.quiet_members(group.id)
+                    readers[group.id] = (quiet, await load_names(repo, group))
+                queued += await self._personal(repo, group, post, now, *readers[group.id])
             elif group.email:
                 queued += await self._to_list(repo, group, post, now)
         return queued
@@ -109,9 +114,15 @@ class Mailer:
         )
         return await self._enqueue(repo, group, post, envelope, bytes(mail), None, now)
 
-    async def _personal(self, repo: Repo, group: GroupConfig, post: MailPost, now: datetime) -> int:
-        quiet = await repo.quiet_members(group.id)
-        names = await load_names(repo, group)
+    async def _personal(
+        self,
+        repo: Repo,
+        group: GroupConfig,
+        post: MailPost,
+        now: datetime,
+        quiet: set[str],
+        names: Names,
+    ) -> int:
         queued = 0
         for user in post.people:
             address = group.mail_address_of(user)

@@ -20,12 +20,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import GroupConfig
 from bot.meeting.agenda import render_chase, render_reminder
 from bot.meeting.mail_texts import chase_mail, meeting_subject
-from bot.meeting.permalinks import meeting_path, slug_of
+from bot.meeting.permalinks import meeting_url
 from bot.meeting.posts import (
     Decision,
     PlannedPost,
     decide,
     plan_posts,
+    post_key,
     post_meeting_id,
     superseded,
 )
@@ -40,11 +41,6 @@ from storage.repo import Repo
 log = logging.getLogger(__name__)
 JOB_WINDOW = timedelta(days=60)
 REFRESH_HOURS = 6
-
-
-def post_key(group: GroupConfig, post: PlannedPost) -> str:
-    """The outbox key of an automatic post: its messages' and mails' identity."""
-    return f"post:{group.id}:{post_meeting_id(post.meeting)}:{post.kind}"
 
 
 def lead_text(until_start: timedelta) -> str:
@@ -182,7 +178,7 @@ class Poster:
         reply = await self._content(repo, group, post, now)
         await repo.record_post(group.id, meeting_id, post.kind, now)
         if reply is not None:
-            await self.core.queue(repo, room, post_key(group, post), reply)
+            await self.core.queue(repo, room, post_key(group.id, post.meeting, post.kind), reply)
         late = now - post.due
         log.info(
             "group %s: %s for %s posted%s",
@@ -217,10 +213,16 @@ class Poster:
             )
             if self.core.web is not None:  # the meeting's page in the archive
                 calendar = await load_calendar(repo, group)
-                path = meeting_path(group.id, slug_of(meeting, calendar))
-                text += f"\n\nOn the web: {self.core.web.url(path)}"
+                text += f"\n\nOn the web: {meeting_url(self.core.web, group.id, meeting, calendar)}"
             subject = meeting_subject(group.name, meeting, "agenda")
-            mail = MailPost("agenda", group.id, post_key(group, post), subject, text, meeting)
+            mail = MailPost(
+                "agenda",
+                group.id,
+                post_key(group.id, post.meeting, post.kind),
+                subject,
+                text,
+                meeting,
+            )
             return Reply(text, mails=(replace(mail, invitation=True),))
         updates = await repo.updates_for(group.id, meeting.key)
         if post.kind == "chase":
@@ -245,7 +247,7 @@ class Poster:
             MailPost(
                 "chase",
                 group.id,
-                post_key(group, post),
+                post_key(group.id, post.meeting, post.kind),
                 subject,
                 chase_mail(group.name, post.meeting, member.alliance, by_reply=by_reply),
                 post.meeting,

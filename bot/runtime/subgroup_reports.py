@@ -15,7 +15,7 @@ from bot.config.web import WebConfig
 from bot.meeting import record
 from bot.meeting.live import session_meeting
 from bot.meeting.outputs import one_line
-from bot.meeting.permalinks import meeting_path, slug_of
+from bot.meeting.permalinks import meeting_url
 from bot.meeting.render import escape, plural
 from bot.runtime.calendars import load_calendar
 from bot.runtime.outbox_writer import event_id_of
@@ -95,7 +95,7 @@ async def _meeting_text(
     day = _day(meeting.start.astimezone(sub.timezone).date())
     if web is not None:
         calendar = await load_calendar(repo, sub)
-        return f"{day} ([minutes]({web.url(meeting_path(sub.id, slug_of(meeting, calendar)))}))"
+        return f"{day} ([minutes]({meeting_url(web, sub.id, meeting, calendar)}))"
     posted = await repo.minutes_post(sub.id, meeting.key)
     first_key = posted[0][0] if posted and posted[0] else None
     event_id = await event_id_of(repo, first_key) if first_key else None

@@ -49,12 +49,6 @@ async def _all_meetings(repo: Repo, group: GroupConfig, now: datetime) -> list[M
     return calendar.between(EPOCH, now + AHEAD, include_skipped=True)
 
 
-async def _facts(repo: Repo, group: GroupConfig, meeting: Meeting) -> MeetingFacts:
-    notes = await repo.notes_for(group.id, meeting.key)
-    has_minutes = await repo.minutes_markdown(group.id, meeting.key) is not None
-    return MeetingFacts(meeting, notes=notes, has_minutes=has_minutes)
-
-
 async def meeting_lines(repo: Repo, group: GroupConfig, now: datetime) -> list[MeetingLine]:
     """Every meeting of the calendar, newest first, with what became of it."""
     meetings = await _all_meetings(repo, group, now)
@@ -102,8 +96,14 @@ async def meeting_view(
     if meeting is None:
         return None
     names = await load_names(repo, group)
-    facts = await _facts(repo, group, meeting)
     markdown = await repo.minutes_markdown(group.id, meeting.key)
+    sessions = await repo.sessions_between(group.id, EPOCH, now)
+    facts = MeetingFacts(
+        meeting,
+        session=next((s for s in sessions if s.meeting_key == meeting.key), None),
+        notes=await repo.notes_for(group.id, meeting.key),
+        has_minutes=markdown is not None,
+    )
     view = MeetingView(
         f"{group.name} meeting", describe_meeting(meeting), _status(facts, now), meeting.reason,
         to_html(markdown) if markdown else None,
