@@ -242,6 +242,7 @@ class BotCore:
             all_groups=self.groups.served(),
             link=self.link,
             web=self.web,
+            mails=self.mailer is not None,
         )
 
     async def _finish(

@@ -126,7 +126,7 @@ class Mailer:
         queued = 0
         for user in post.people:
             address = group.mail_address_of(user)
-            if address is None or user in quiet:
+            if address is None or (user in quiet and not post.asked):
                 continue
             if await repo.mail_queued(message_id(post.key, address, self.email.domain)):
                 continue  # queued before this restart: no new tokens either
@@ -134,20 +134,32 @@ class Mailer:
             envelope = self._envelope(group, post, address, **extra)
             known = names.known.get(user)
             greeting = f"Dear {escape(known)}," if known else "Hello,"  # never "Dear @id"
-            footer = (
-                f"You get this as a member of {group.name}. To stop these reminders, "
-                f"open {extra['unsubscribe']} or send !quiet in the group's room."
-            )
+            footer = self._personal_footer(group, post, extra)
             text = f"{to_plain(greeting)}\n\n{to_plain(post.markdown)}"
             body = to_html(greeting) + to_html(post.markdown)
             mail = compose(envelope, text, body, footer=footer, now=now)
             queued += await self._enqueue(repo, group, post, envelope, bytes(mail), user, now)
         return queued
 
+    @staticmethod
+    def _personal_footer(group: GroupConfig, post: MailPost, extra: dict[str, str]) -> str:
+        if post.asked:
+            return (
+                f"You asked for this in {group.name}'s room. If you did not, ignore it: "
+                "nothing happens unless the link is opened."
+            )
+        return (
+            f"You get this as a member of {group.name}. To stop these reminders, "
+            f"open {extra['unsubscribe']} or send !quiet in the group's room."
+        )
+
     async def _personal_headers(
         self, repo: Repo, group: GroupConfig, post: MailPost, user: str, now: datetime
     ) -> dict[str, str]:
-        """The opt-out link, and for the chase the reply address with its token."""
+        """The opt-out link (not on a mail the person asked for), and for the
+        chase the reply address with its token."""
+        if post.asked:
+            return {}
         optout = await issue(repo, OPTOUT, group.id, user, now)
         extra = {"unsubscribe": self.web.url(f"/mail/optout/{optout}")}
         inbound = self.email.inbound

@@ -29,7 +29,7 @@ class MailPost:
     (each recipient's Message-ID is derived from it); `meeting` is what the
     mail is about (its thread, its invitation, what a reply's update is for)."""
 
-    kind: str  # agenda, minutes, chase or due
+    kind: str  # agenda, minutes, chase, due or signin
     group_id: str
     key: str
     subject: str
@@ -37,6 +37,8 @@ class MailPost:
     meeting: Meeting | None = None
     people: tuple[str, ...] = ()
     invitation: bool = False  # attach the meeting as an invitation (the agenda)
+    # the person asked for it (`!web email`): sent despite quiet, no opt-out link
+    asked: bool = False
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,7 @@ class CommandContext:
     link: Callable[[str, str], str | None] = lambda group_id, message_id: None
     outcome: tuple[str, str] | None = None  # (command, outcome) for the metrics, set by dispatch
     web: WebConfig | None = None  # `[web]`, when the bot has its public server
+    mails: bool = False  # `[email]` is configured: a reply's `mails` are sent
 
     @property
     def alliance(self) -> str | None:

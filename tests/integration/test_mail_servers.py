@@ -10,6 +10,7 @@ The room side is the in-process recording transport: the Synapse test
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 
@@ -191,6 +192,39 @@ async def test_one_click_opt_out_is_the_quiet_switch(mailing):
     assert "`!quiet`" in back.body
     async with h.core.storage.transaction() as repo:
         assert BO not in await repo.quiet_members("allies")
+
+
+async def test_web_email_mails_a_sign_in_link_that_opens_the_archive_even_when_quiet(mailing):
+    h, smtp, _imap, reach = mailing
+    await h.say(ANNA, "!quiet")  # reminders off; a link she asks for still comes
+    [answer] = await h.say(ANNA, "!web email")
+    assert answer.body == (
+        "I am e-mailing you a sign-in link, to your address on the group's roster."
+    )
+    assert "/signin/" not in answer.body and "anna@" not in answer.body  # nothing in the room
+    [received] = await smtp.wait_for(1)
+    assert received.recipients == ["anna@forthem.example"]
+    mail = received.mail
+    assert mail["Subject"] == "Your sign-in link to the ALLIES archive"
+    assert mail["List-Unsubscribe"] is None and mail["Reply-To"] is None
+    plain = mail.get_body(preferencelist=("plain",)).get_content()
+    assert plain.startswith("Dear Anna Svensson,") and "It works once, for 15 minutes" in plain
+    path = re.search(r"http://127\.0\.0\.1:8080(/signin/\S+)", plain)[1]
+    base = f"http://127.0.0.1:{reach.web.port}"
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.post(base + path) as signed_in:
+            assert signed_in.status == 200 and "ALLIES" in await signed_in.text()
+        async with http.get(base + "/g/allies") as home:
+            assert home.status == 200
+    # each person's link goes to their own address only
+    [chair] = await h.say(CHAIR, "!web email")
+    assert chair.body.startswith("I am e-mailing you")
+    await smtp.wait_for(2)
+    await asyncio.sleep(0.3)
+    assert [r.recipients for r in smtp.received] == [
+        ["anna@forthem.example"],
+        ["chris@forthem.example"],
+    ]
 
 
 async def test_outage_delays_mail_and_loses_none_refusals_reach_the_chairs_once(mailing):

@@ -100,6 +100,19 @@ async def test_an_expired_link_and_an_outsider_get_clear_answers(site):
     assert "/signin/" not in refused.body and "members" in refused.body
 
 
+async def test_web_email_says_why_it_cannot_mail_and_web_takes_no_other_word(site):
+    h, _base = site
+    [no_mail] = await h.say(ANNA, "!web email")  # this harness has no `[email]`
+    assert "sends no e-mail" in no_mail.body and "`!web`" in no_mail.body
+    h.core.mailer = object()  # mail configured; Anna's roster line has no address
+    [no_address] = await h.say(ANNA, "!web email")
+    assert "no e-mail address for you" in no_address.body
+    [wrong] = await h.say(ANNA, "!web please")
+    assert "`!web email`" in wrong.body and "`!web signout`" in wrong.body
+    async with h.core.storage.transaction() as repo:
+        assert await repo.web_links_since(ANNA, h.clock - timedelta(hours=1)) == 0
+
+
 async def test_pages_keep_member_text_as_text_and_search_finds_decisions(site):
     h, base = site
     answer = await a_meeting_with_a_decision(h)
