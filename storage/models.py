@@ -29,7 +29,10 @@ class Update(Base):
     """A member's `!update`, collected for one meeting (its period key)."""
 
     __tablename__ = "updates"
-    __table_args__ = (Index("ix_updates_group_period", "group_id", "period"),)
+    __table_args__ = (
+        Index("ix_updates_group_period", "group_id", "period"),
+        Index("ix_updates_group_created", "group_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     group_id: Mapped[str] = mapped_column(String(64))
@@ -167,7 +170,10 @@ class MeetingNote(Base):
     """Something recorded for a meeting: topic, info, decision, presence, apology."""
 
     __tablename__ = "meeting_notes"
-    __table_args__ = (Index("ix_notes_group_meeting", "group_id", "meeting_key"),)
+    __table_args__ = (
+        Index("ix_notes_group_meeting", "group_id", "meeting_key"),
+        Index("ix_notes_group_created", "group_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     group_id: Mapped[str] = mapped_column(String(64))

@@ -60,7 +60,7 @@ def _session(row: MeetingSession) -> StoredSession:
     )
 
 
-def _action(row) -> StoredAction:
+def action_of(row) -> StoredAction:
     """From an ActionItem or a row of its columns (the same names)."""
     return StoredAction(
         row.id,
@@ -209,11 +209,11 @@ class MeetingRepo:
         )
         self.session.add(row)
         await self.session.flush()
-        return _action(row)
+        return action_of(row)
 
     async def action(self, group_id: str, action_id: int) -> StoredAction | None:
         row = await self.session.get(ActionItem, action_id)
-        return None if row is None or row.group_id != group_id else _action(row)
+        return None if row is None or row.group_id != group_id else action_of(row)
 
     async def actions(self, group_id: str, *, status: str | None = "open") -> list[StoredAction]:
         """Read as columns, not ORM objects (the report reads years of them)."""
@@ -221,7 +221,7 @@ class MeetingRepo:
         if status is not None:
             query = query.where(ActionItem.status == status)
         rows = await self.session.execute(query.order_by(ActionItem.id))
-        return [_action(row) for row in rows]
+        return [action_of(row) for row in rows]
 
     async def actions_created_in(self, group_id: str, meeting_key: str) -> list[StoredAction]:
         rows = await self.session.scalars(
@@ -233,7 +233,7 @@ class MeetingRepo:
             )
             .order_by(ActionItem.id)
         )
-        return [_action(row) for row in rows]
+        return [action_of(row) for row in rows]
 
     async def edit_action(self, action_id: int, text: str, due: date | None) -> None:
         await self.session.execute(

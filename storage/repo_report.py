@@ -5,19 +5,20 @@ and outputs with their history), never row by row."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import MeetingNote, MeetingSession, MinutesPost, Update
-from storage.repo_meetings import StoredSession, _session
+from storage.models import ActionItem, MeetingNote, MeetingSession, MinutesPost, Update
+from storage.repo_meetings import StoredAction, StoredSession, _session, action_of
 from storage.times import from_db, to_db
 
 
-@dataclass(frozen=True)
-class KeyedNote:
+class KeyedNote(NamedTuple):
+    """A note with its meeting: a tuple, as a year's report reads thousands."""
+
     meeting_key: str
     kind: str
     text: str
@@ -66,9 +67,29 @@ class ReportRepo:
             .where(n.group_id == group_id, n.meeting_key.in_(list(keys)), n.removed_at.is_(None))
             .order_by(n.id)
         )
-        return [
-            KeyedNote(r.meeting_key, r.kind, r.text, r.author, from_db(r.created_at)) for r in rows
-        ]
+        return [KeyedNote(key, kind, text, by, from_db(at)) for key, kind, text, by, at in rows]
+
+    async def actions_for_period(
+        self, group_id: str, since: datetime, until: datetime, keys: Collection[str]
+    ) -> list[StoredAction]:
+        """The action items a report of [since, until) counts: opened before
+        its end and not closed before its start, and any of these meetings'
+        (presence reads the ones created while a meeting ran). Removed ones
+        never count."""
+        a = ActionItem
+        relevant = and_(
+            a.created_at < to_db(until), or_(a.closed_at.is_(None), a.closed_at >= to_db(since))
+        )
+        rows = await self.session.execute(
+            select(*a.__table__.columns)
+            .where(
+                a.group_id == group_id,
+                a.status != "removed",
+                or_(relevant, a.meeting_key.in_(list(keys))),
+            )
+            .order_by(a.id)
+        )
+        return [action_of(row) for row in rows]
 
     async def minutes_keys(self, group_id: str, keys: Collection[str]) -> set[str]:
         """Which of these meetings have minutes posted."""

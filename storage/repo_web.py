@@ -149,14 +149,14 @@ class WebRepo:
     async def closed_actions(self, group_id: str, limit: int) -> tuple[list, int]:
         """The latest done actions (newest first) and how many are done in all."""
         from storage.models import ActionItem
-        from storage.repo_meetings import _action
+        from storage.repo_meetings import action_of
 
         done = (ActionItem.group_id == group_id, ActionItem.status == "done")
         total = await self.session.scalar(select(func.count()).select_from(ActionItem).where(*done))
         rows = await self.session.scalars(
             select(ActionItem).where(*done).order_by(ActionItem.closed_at.desc()).limit(limit)
         )
-        return [_action(row) for row in rows], total or 0
+        return [action_of(row) for row in rows], total or 0
 
     async def purge_expired_sign_ins(self, now: datetime) -> Counter[str]:
         """Sign-in links and sessions past their time (the daily retention job)."""

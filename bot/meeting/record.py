@@ -10,7 +10,7 @@ it reads plain values the runtime gathered, never storage or the clock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -148,9 +148,10 @@ def present(facts: MeetingFacts) -> tuple[str, ...]:
     return tuple(dict.fromkeys(person for _, person in sorted(shown, key=lambda s: s[0])))
 
 
-def apologies(facts: MeetingFacts) -> tuple[str, ...]:
-    """Who sent apologies and was not present after all (presence wins)."""
-    there = set(present(facts))
+def apologies(facts: MeetingFacts, there: Collection[str] | None = None) -> tuple[str, ...]:
+    """Who sent apologies and was not present after all (presence wins);
+    `there` is `present(facts)` when the caller has asked it already."""
+    there = set(present(facts) if there is None else there)
     sent = (n.author for n in facts.notes if n.kind == NoteKind.APOLOGY)
     return tuple(person for person in dict.fromkeys(sent) if person not in there)
 

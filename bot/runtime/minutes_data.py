@@ -80,12 +80,15 @@ async def gather_minutes(
         )
         for c in changes
     )
+    there = present(facts)
     return MinutesData(
         group_name=group.name,
         meeting=meeting,
         chairs=names.all_of(tuple(chairs)),
-        present=tuple(_person(group, names, p) for p in present(facts)),
-        apologies=tuple((_person(group, names, p), apology_text[p]) for p in apologies(facts)),
+        present=tuple(_person(group, names, p) for p in there),
+        apologies=tuple(
+            (_person(group, names, p), apology_text[p]) for p in apologies(facts, there)
+        ),
         agenda=agenda,
         updates=updates,
         notes=tuple(

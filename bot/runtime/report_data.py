@@ -96,6 +96,7 @@ def _since_the_record_began(record: MeetingRecord, began: datetime | None) -> bo
 
 def _record(found: _PeriodMeetings, meeting: Meeting, actions: list[StoredAction]) -> MeetingRecord:
     facts = found.facts(meeting, actions)
+    there = frozenset(present(facts))
     return MeetingRecord(
         key=meeting.key,
         start=meeting.start,
@@ -103,8 +104,8 @@ def _record(found: _PeriodMeetings, meeting: Meeting, actions: list[StoredAction
         recorded=was_recorded(facts),
         reason=meeting.reason,
         original_start=meeting.original_start,
-        present=frozenset(present(facts)),
-        apologies=frozenset(apologies(facts)),
+        present=there,
+        apologies=frozenset(apologies(facts, there)),
         decisions=sum(n.kind == NoteKind.DECISION for n in found.notes.get(meeting.key, [])),
         actions_opened=len(actions),
     )
@@ -163,7 +164,8 @@ async def gather_report(
     since, until = period_bounds(group, period)
     found = await _period_meetings(repo, group, since, until)
     by_meeting: dict[str, list[StoredAction]] = defaultdict(list)
-    actions = [a for a in await repo.actions(group.id, status=None) if a.status != "removed"]
+    keys = [m.key for m in found.meetings]
+    actions = await repo.actions_for_period(group.id, since, until, keys)
     for action in actions:
         by_meeting[action.meeting_key].append(action)
     began = await repo.first_record(group.id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from markdown_it import MarkdownIt
 
@@ -34,6 +35,14 @@ figure { margin: 1rem 0; } figure svg { width: 100%; height: auto; }
 """
 
 
+@lru_cache(maxsize=32)
+def section_html(markdown: str) -> str:
+    """One section's HTML. Remembered: a change to the record (a closed
+    action, a new update) rewrites one or two of a report's sections, and
+    the web archive rebuilds the page after each; the rest are the same text."""
+    return _MARKDOWN.render(markdown).strip()
+
+
 def inline_svg(svg: str) -> str:
     """An SVG document as an element: no XML declaration or DOCTYPE."""
     match = _SVG_START.search(svg)
@@ -49,7 +58,7 @@ def report_body(report: Report, charts: Mapping[str, str] | None = None) -> str:
     charts = charts or {}
     body = []
     for name, markdown in report_sections(report):
-        body.append(_MARKDOWN.render(markdown).strip())
+        body.append(section_html(markdown))
         if name in charts:
             body.append(f'<figure class="chart-{name}">{inline_svg(charts[name])}</figure>')
     return "\n".join(body)
