@@ -63,6 +63,7 @@ async def bench_archive(sizes, workdir: Path, requests: int = 50) -> dict[str, A
     from sqlalchemy import text
 
     from bench.report_bench import _config, _fill
+    from bot.cli.app import settle_heap
     from bot.runtime.mail_tokens import token_hash
     from bot.web.server import WebServer
     from tests.unit.fakes import make_harness
@@ -88,6 +89,7 @@ async def bench_archive(sizes, workdir: Path, requests: int = 50) -> dict[str, A
     h.core.web = h.config.web
     server = WebServer(replace(h.config.web, port=0), h.core)
     await server.start()
+    settle_heap()  # as `allies-bot run` does once started
     base = f"http://127.0.0.1:{server.port}"
     paths = {
         "home": "/g/allies",

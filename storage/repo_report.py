@@ -62,12 +62,15 @@ class ReportRepo:
         if not keys:
             return []
         n = MeetingNote
-        rows = await self.session.execute(  # columns, not ORM objects: a year has thousands
+        core = await self.session.connection()  # Core rows: a year has thousands of notes
+        rows = await core.execute(
             select(n.meeting_key, n.kind, n.text, n.author, n.created_at)
             .where(n.group_id == group_id, n.meeting_key.in_(list(keys)), n.removed_at.is_(None))
             .order_by(n.id)
         )
-        return [KeyedNote(key, kind, text, by, from_db(at)) for key, kind, text, by, at in rows]
+        return [
+            KeyedNote(key, kind, text, by, from_db(at)) for key, kind, text, by, at in rows.all()
+        ]
 
     async def actions_for_period(
         self, group_id: str, since: datetime, until: datetime, keys: Collection[str]
@@ -80,7 +83,8 @@ class ReportRepo:
         relevant = and_(
             a.created_at < to_db(until), or_(a.closed_at.is_(None), a.closed_at >= to_db(since))
         )
-        rows = await self.session.execute(
+        core = await self.session.connection()
+        rows = await core.execute(
             select(*a.__table__.columns)
             .where(
                 a.group_id == group_id,
@@ -89,7 +93,7 @@ class ReportRepo:
             )
             .order_by(a.id)
         )
-        return [action_of(row) for row in rows]
+        return [action_of(row) for row in rows.all()]
 
     async def minutes_keys(self, group_id: str, keys: Collection[str]) -> set[str]:
         """Which of these meetings have minutes posted."""
