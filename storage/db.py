@@ -117,8 +117,12 @@ class Storage:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repo]:
         """Everything done through the yielded repo commits together or not at all."""
-        async with self._sessions() as session, session.begin():
-            yield Repo(session)
+        async with self._sessions() as session:
+            async with session.begin():
+                repo = Repo(session)
+                yield repo
+            for hook in repo.committed:  # reached only when the commit succeeded
+                hook()
 
     async def run_in_transaction(self, work, *, attempts: int = 5):
         """Run `work(repo)` in a transaction, retrying when the database is

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,6 +82,9 @@ class Repo(
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # run once this transaction has committed (never after a rollback):
+        # e.g. handing the sender the messages it queued
+        self.committed: list[Callable[[], None]] = []
 
     # processed events
     # The hot path of every command (is it new, mark it done, queue the reply,
@@ -173,11 +176,13 @@ class Repo(
         file: tuple[str, str, bytes] | None = None,
         reaction: str | None = None,
         replaces: str | None = None,
-    ) -> None:
-        """Queue a message; `file` is (name, MIME type, content) for an upload."""
+    ) -> PendingMessage:
+        """Queue a message; `file` is (name, MIME type, content) for an upload.
+        Returns it as the sender will send it (once this transaction commits)."""
         name, mime, data = file or (None, None, None)
-        await self.session.execute(
-            insert(OutboxMessage).values(
+        message_id = await self.session.scalar(
+            insert(OutboxMessage)
+            .values(
                 txn_id=txn_id,
                 room_id=room_id,
                 body=body,
@@ -192,7 +197,12 @@ class Repo(
                 reaction=reaction,
                 replaces=replaces,
             )
+            .returning(OutboxMessage.id)
         )
+        return PendingMessage(
+            message_id, txn_id, room_id, body, html, reply_to, tuple(mentions), 0,
+            name, mime, data, reaction, replaces,
+        )  # fmt: skip
 
     async def pending_messages(self, limit: int = 100, after_id: int = 0) -> list[PendingMessage]:
         """Unsent messages in queue order, from after `after_id` on."""
@@ -236,10 +246,13 @@ class Repo(
         return from_db(await self.session.scalar(query))
 
     async def mark_sent(self, message_id: int, remote_event_id: str, now: datetime) -> None:
-        await self.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
-            .values(sent_at=to_db(now), remote_event_id=remote_event_id)
+        await self.mark_all_sent([(message_id, remote_event_id, now)])
+
+    async def mark_all_sent(self, sent: Sequence[tuple[int, str, datetime]]) -> None:
+        """Mark these (id, remote event id, when) sent, in one statement."""
+        await self.session.execute(  # an UPDATE by primary key, executed as one batch
+            update(OutboxMessage),
+            [{"id": i, "remote_event_id": r, "sent_at": to_db(at)} for i, r, at in sent],
         )
 
     async def mark_attempt_failed(self, message_id: int, error: str, *, give_up: bool) -> None:

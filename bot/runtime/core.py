@@ -3,7 +3,8 @@
 Each command runs in one database transaction that also records the event
 id as processed and queues the reply in the outbox. Replaying an event (a
 restart, a sync retry) therefore changes nothing and answers nothing twice;
-the outbox sender delivers queued replies after commit.
+once the transaction has committed, the queued replies are handed to the
+outbox sender as they were written (it reads back only what it did not see).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.chat.transport import (
@@ -122,8 +124,7 @@ class BotCore:
         elif event.kind is IncomingKind.PROFILE:
             await self._on_profile(event)
             return  # nothing to answer
-        self.record_changed()
-        self.outbox.wake()
+        self.record_changed()  # the reply, if any, reached the sender by `queue`
 
     async def _on_message(self, group: GroupConfig, event: Incoming) -> None:
         parsed = parse_command(event.body)
@@ -277,7 +278,10 @@ class BotCore:
     ) -> None:
         """Queue a reply's messages (`bot.runtime.outbox_writer.queue_reply`)
         and, where mail is configured, the mails it asks for, same transaction."""
-        await queue_reply(repo, room_id, key, reply, self.clock(), reply_to=reply_to, home=home)
+        queued = await queue_reply(
+            repo, room_id, key, reply, self.clock(), reply_to=reply_to, home=home
+        )
+        repo.committed.append(partial(self.outbox.hand_over, queued))
         if reply.mails and self.mailer is not None:
             await self.mailer.queue(repo, reply.mails, self.clock())
 

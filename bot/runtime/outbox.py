@@ -1,8 +1,16 @@
 """Delivers queued replies, one sender task, in order, exactly once.
 
-Replies are queued in the database by the command's transaction; this task
-sends them with their deterministic transaction ids and marks them sent.
-A message still unsent when the bot stops is sent after the restart.
+Replies are queued in the database by the command's transaction; once it
+has committed, they are handed to this task as written (`hand_over`), so
+the usual command costs no read-back. The task sends them with their
+deterministic transaction ids and marks them sent in batches: at the end of
+each flush, and every `MARK_EVERY_SECONDS` during a long one (a burst). It
+reads the queue from the database when it may have missed something: at
+start, after a failed or waiting send, on a wake without a hand-over, and
+on its idle poll. A message sent but not yet marked when the bot dies is
+sent again after the restart under its same transaction id: Matrix
+deduplicates it; Teams has no such id, so there a crash within that window
+(at most `MARK_EVERY_SECONDS`, or the rest of one flush) can repeat it.
 
 A sender that fails for one message (a `SendError`, or any other exception:
 a bug, a reset connection) costs that message one attempt and holds back its
@@ -18,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
@@ -30,16 +39,22 @@ from storage.repo import PendingMessage
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 PENDING_BATCH = 100
+MARK_EVERY_SECONDS = 0.1  # during a long flush; a flush's end always marks what it sent
 IDLE_POLL_SECONDS = 30.0
 RETRY_FIRST_SECONDS = 1.0  # after a flush where a message failed; doubles up to the idle poll
 FAULT_SEND_ERRORS_ENV = "ALLIES_BOT_FAULT_SEND_ERRORS"
+FAULT_EXIT_BEFORE_MARK_ENV = "ALLIES_BOT_FAULT_EXIT_BEFORE_MARK"
 
 
 def injected_send_errors() -> int:
     """A test seam, off unless the variable is set: the first N sends raise
     ConnectionResetError (how the fault suite proves a failing sender loses
     no reply). Read once, when the sender is made."""
-    value = os.environ.get(FAULT_SEND_ERRORS_ENV, "").strip()
+    return _count_from(FAULT_SEND_ERRORS_ENV)
+
+
+def _count_from(variable: str) -> int:
+    value = os.environ.get(variable, "").strip()
     return int(value) if value.isdigit() else 0
 
 
@@ -54,11 +69,31 @@ class OutboxSender:
         self._retry_in = RETRY_FIRST_SECONDS
         self._repeats = Repeats()  # one traceback per kind of sender failure, not per message
         self._faults = injected_send_errors()
+        # a test seam: after this many sends the process dies before marking them
+        self._exit_after_sends = _count_from(FAULT_EXIT_BEFORE_MARK_ENV)
+        self._sends = 0
         self.companions: list[Callable[[], None]] = []  # other senders woken with this one
+        self._handed: deque[PendingMessage] = deque()  # committed, as written, not yet sent
+        self._read_queue = True  # the database may hold messages not handed over
+        self._unmarked: dict[int, tuple[str, datetime]] = {}  # sent: remote id, when
+        self._read_ids: set[int] = set()  # what the last queue read found (sent from there)
+        self._marked_at = 0.0
+
+    def hand_over(self, messages: list[PendingMessage]) -> None:
+        """Messages a transaction queued, given after it committed: sent
+        from here, in order, without reading them back."""
+        # a commit the queue read saw before its hand-over came: sent from the queue
+        messages = [m for m in messages if m.id not in self._read_ids]
+        if messages:
+            self._handed.extend(messages)
+            self._wake.set()
+            for wake in self.companions:
+                wake()
 
     def wake(self) -> None:
         """Something was committed to send: this sender and its companions
-        (the mail outbox) look now."""
+        (the mail outbox) look now, this one in the database."""
+        self._read_queue = True
         self._wake.set()
         for wake in self.companions:
             wake()
@@ -71,12 +106,17 @@ class OutboxSender:
         and soon after a flush where a message failed. A database error
         propagates (the supervisor restarts this)."""
         self.attach(transport)
-        while True:
-            self._wake.clear()
-            self._failed = False
-            await self.flush()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._next_wait())
+        try:
+            while True:
+                self._wake.clear()
+                self._failed = False
+                await self.flush()
+                if not await _woken(self._wake, self._next_wait()):
+                    self._read_queue = True  # the idle poll reads the queue
+        finally:
+            if self._unmarked:  # stopping: mark what was sent (a crash resends it instead)
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._mark())
 
     def _next_wait(self) -> float:
         """Seconds until the next flush unless woken: the idle poll, or a
@@ -94,29 +134,73 @@ class OutboxSender:
         return None if queued is None else max((self.clock() - queued).total_seconds(), 0.0)
 
     async def flush(self) -> int:
-        """Send everything pending; return how many were settled. A message
-        that must wait holds back the later ones of its room only (order is
-        kept per room), not every other room's."""
+        """Send everything pending, then mark it sent; return how many were
+        settled. A message that must wait holds back the later ones of its
+        room only (order is kept per room), not every other room's."""
         assert self.transport is not None, "run() or attach() sets the transport"
-        sent, last_id = 0, 0
-        blocked: set[str] = set()
         async with self._lock:
-            while batch := await self._pending(last_id):
-                for message in batch:
-                    last_id = message.id
-                    if message.room_id in blocked:
-                        continue
-                    if not await self._send_one(message):
-                        blocked.add(message.room_id)
-                        continue
-                    sent += 1
-                if len(batch) < PENDING_BATCH:
-                    break  # that was all; anything queued since calls wake() again
+            await self._mark()  # left over from a flush a database error ended
+            blocked: set[str] = set()
+            sent = await self._send_handed(blocked)
+            if self._read_queue:
+                self._handed.clear()  # the queue holds them too, in order
+                sent += await self._send_queued(blocked)
+            self._read_queue = bool(blocked)  # what failed or waits is read again next time
+            await self._mark()
+        return sent
+
+    async def _send_handed(self, blocked: set[str]) -> int:
+        """The handed-over messages, in order; a failed or waiting one sends
+        the rest of its room to the queue (read next), where it stays first."""
+        sent = 0
+        while self._handed and not self._read_queue:
+            message = self._handed.popleft()
+            if message.room_id in blocked:
+                continue
+            if await self._send_one(message):
+                sent += 1
+            else:
+                blocked.add(message.room_id)
+                self._read_queue = True
+        return sent
+
+    async def _send_queued(self, blocked: set[str]) -> int:
+        sent, last_id = 0, 0
+        self._read_ids = set()
+        while batch := await self._pending(last_id):
+            self._read_ids.update(m.id for m in batch)
+            for message in batch:
+                last_id = message.id
+                if message.room_id in blocked or message.id in self._unmarked:
+                    continue
+                if not await self._send_one(message):
+                    blocked.add(message.room_id)
+                    continue
+                sent += 1
+            if len(batch) < PENDING_BATCH:
+                break  # that was all; anything queued since is handed over or wakes us
+        read = self._read_ids  # handed over while reading: the queue had them
+        self._handed = deque(m for m in self._handed if m.id not in read)
         return sent
 
     async def _pending(self, after_id: int) -> list[PendingMessage]:
         async with self.storage.transaction() as repo:
             return await repo.pending_messages(limit=PENDING_BATCH, after_id=after_id)
+
+    async def _mark(self) -> None:
+        """One short write for every message sent since the last one."""
+        self._marked_at = asyncio.get_running_loop().time()
+        if not self._unmarked:
+            return
+        if self._exit_after_sends and self._sends >= self._exit_after_sends:
+            log.error("exiting before marking %d sent (%s, a test seam)",
+                      len(self._unmarked), FAULT_EXIT_BEFORE_MARK_ENV)  # fmt: skip
+            os._exit(70)
+        marks = [(i, remote, at) for i, (remote, at) in self._unmarked.items()]
+        async with self.storage.transaction() as repo:
+            await repo.mark_all_sent(marks)
+        for message_id, _remote, _at in marks:
+            del self._unmarked[message_id]
 
     async def _send_one(self, message: PendingMessage) -> bool:
         file = None
@@ -144,10 +228,12 @@ class OutboxSender:
             if self._repeats.is_new(exc):
                 log.exception("sending %s raised", message.txn_id)
             return await self._attempt_failed(message, describe(exc), permanent=False)
-        async with self.storage.transaction() as repo:
-            await repo.mark_sent(message.id, remote_id, self.clock())
+        self._unmarked[message.id] = (remote_id, self.clock())
         MESSAGES.labels("sent").inc()
         log.info("sent %s as %s", message.txn_id, remote_id)
+        self._sends += 1
+        if asyncio.get_running_loop().time() - self._marked_at >= MARK_EVERY_SECONDS:
+            await self._mark()
         return True
 
     async def _attempt_failed(
@@ -173,3 +259,11 @@ class OutboxSender:
         if self._faults > 0:
             self._faults -= 1
             raise ConnectionResetError(f"injected by {FAULT_SEND_ERRORS_ENV} (a test seam)")
+
+
+async def _woken(event: asyncio.Event, timeout: float) -> bool:
+    """Wait for `event` up to `timeout` seconds: True if it was set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout)
+        return True
+    return False

@@ -13,7 +13,7 @@ from datetime import datetime
 from bot.chat.transport import private_to
 from bot.meeting.render import MAX_CHUNK_CHARS, split_for_messages, to_html, to_plain
 from bot.runtime.router import Reply, RoomPost
-from storage.repo import Repo
+from storage.repo import PendingMessage, Repo
 
 
 def txn_id_for(key: str, index: int) -> str:
@@ -73,14 +73,15 @@ async def queue_reply(
     *,
     reply_to: str | None = None,
     home: str | None = None,
-) -> None:
+) -> list[PendingMessage]:
     """Queue a reply's messages in order, each with a txn id derived from
-    `key` (an event id, or group/meeting/kind for scheduled posts). The
-    announcement and room posts go to `home` (the group's room) when the
-    command came from elsewhere (a private chat)."""
+    `key` (an event id, or group/meeting/kind for scheduled posts), and
+    return them. The announcement and room posts go to `home` (the group's
+    room) when the command came from elsewhere (a private chat)."""
     home = home or room_id
+    queued: list[PendingMessage] = []
     if reply.react is not None:
-        await repo.enqueue(
+        queued.append(await repo.enqueue(
             txn_id=txn_id_for(f"{key}:react", 0),
             room_id=room_id,
             body="",
@@ -89,22 +90,25 @@ async def queue_reply(
             mentions=(),
             now=now,
             reaction=reply.react,
-        )
+        ))  # fmt: skip
     for index, part in enumerate(_parts(reply, room_id, home, reply_to)):
-        await repo.enqueue(txn_id=txn_id_for(key, index), now=now, **part)
+        queued.append(await repo.enqueue(txn_id=txn_id_for(key, index), now=now, **part))
     for post in reply.room_posts:
-        await _queue_room_post(repo, home, post, now)
+        queued.append(await _queue_room_post(repo, home, post, now))
     if reply.private_to is not None:
         for post in reply.private_posts:
-            await _queue_room_post(repo, private_to(reply.private_to), post, now)
+            queued.append(await _queue_room_post(repo, private_to(reply.private_to), post, now))
+    return queued
 
 
-async def _queue_room_post(repo: Repo, room_id: str, post: RoomPost, now: datetime) -> None:
+async def _queue_room_post(
+    repo: Repo, room_id: str, post: RoomPost, now: datetime
+) -> PendingMessage:
     replaces = None
     if post.replaces_key is not None:
         replaces = await event_id_of(repo, post.replaces_key)
     file = (post.file.name, post.file.mimetype, post.file.data) if post.file else None
-    await repo.enqueue(
+    return await repo.enqueue(
         txn_id=txn_id_for(post.txn_key, 0),
         room_id=room_id,
         body=post.file.name if post.file else to_plain(post.markdown),

@@ -7,6 +7,8 @@ import signal
 
 import pytest
 
+from bot.runtime.outbox import FAULT_EXIT_BEFORE_MARK_ENV
+
 from .helpers import READY, make_world, replies, wait_until
 
 pytestmark = pytest.mark.fault
@@ -45,6 +47,46 @@ async def test_sigkill_mid_burst_loses_nothing_and_answers_once(synapse, make_me
     await world.bot.stop()
     [(stored, distinct)] = world.db_rows("SELECT COUNT(*), COUNT(DISTINCT event_id) FROM updates")
     assert stored == distinct == 300
+
+
+async def test_killed_between_sending_and_the_batched_mark_answers_each_command_once(
+    synapse, make_member, tmp_path
+):
+    """The sender marks what it sent in batches: a process that dies after
+    sending and before that write resends those replies after the restart,
+    under their same transaction ids, and the homeserver keeps one of each."""
+    world = await make_world(synapse, make_member, tmp_path, count=3)
+    world.bot.extra_env[FAULT_EXIT_BEFORE_MARK_ENV] = "4"
+    await world.bot.start()
+    await world.bot.wait_for_log(READY)
+    observer = world.members[0]
+    sent = []
+    for n in range(3):
+        for index, member in enumerate(world.members):
+            sent.append(await member.send_text(world.room, f"!update m{index} n{n}"))
+    await asyncio.wait_for(world.bot.process.wait(), 60)
+    assert world.bot.process.returncode == 70, world.bot.log()[-2000:]
+    assert "exiting before marking" in world.bot.log()
+    unmarked = [txn for (txn,) in world.db_rows("SELECT txn_id FROM outbox WHERE sent_at IS NULL")]
+    assert unmarked and f"sent {unmarked[0]} as" in world.bot.log()  # sent, not marked
+    await wait_until(  # the homeserver has them: they went out before the exit
+        lambda: sum(replies(observer, world.room, sent).values()) >= 4, 30, "the four sent"
+    )
+    world.bot.extra_env.pop(FAULT_EXIT_BEFORE_MARK_ENV)
+    await world.bot.start()
+    await world.bot.wait_for_log(READY)
+    await wait_until(
+        lambda: all(replies(observer, world.room, sent).values()), 60, "an answer to every command"
+    )
+    await observer.sync_barrier()
+    await asyncio.sleep(1)
+    await observer.sync_barrier()
+    counts = replies(observer, world.room, sent)
+    assert sorted(set(counts.values())) == [1], {k: v for k, v in counts.items() if v != 1}
+    await world.bot.stop()
+    [(left,)] = world.db_rows("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
+    assert left == 0
+    assert world.bot.log().count(f"sent {unmarked[0]} as") == 2  # resent, kept once
 
 
 async def test_homeserver_down_ten_seconds(synapse, make_member, tmp_path):

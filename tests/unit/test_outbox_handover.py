@@ -1,0 +1,112 @@
+"""The sender's hot path: a command's reply, handed over after its commit, is
+sent without reading the queue back and marked sent in one short write; a
+burst is marked in a few batched writes, not one per message; what a queue
+read already found is never sent twice when its hand-over arrives late; and
+a rolled-back command hands nothing over."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import event
+
+from bot.runtime.outbox import FAULT_EXIT_BEFORE_MARK_ENV, OutboxSender
+from bot.runtime.router import Reply
+from tests.unit.fakes import ROOM, make_harness
+
+MEMBER = "@anna:example.org"
+
+
+def statements(h) -> Counter[str]:
+    """Counts what reaches the database from now on: outbox reads and marks,
+    and writes of any kind (an executemany counts once)."""
+    seen: Counter[str] = Counter()
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        text = statement.lstrip().upper()
+        if text.startswith("SELECT") and "FROM OUTBOX" in text:
+            seen["outbox read"] += 1
+        if text.startswith("UPDATE OUTBOX "):
+            seen["outbox mark"] += 1
+        if text.startswith(("INSERT", "UPDATE", "DELETE")):
+            seen["write"] += 1
+
+    event.listen(h.core.storage.engine.sync_engine, "before_cursor_execute", count)
+    return seen
+
+
+async def test_a_reply_goes_without_a_read_back_and_is_marked_in_one_write(tmp_path):
+    h = await make_harness(tmp_path)
+    await h.core.outbox.flush()  # the start-up read of the queue
+    seen = statements(h)
+    [reply] = await h.say(MEMBER, "!help")
+    assert reply.room_id == ROOM and "!update" in reply.body
+    assert seen["outbox read"] == 0 and seen["outbox mark"] == 1
+    async with h.core.storage.transaction() as repo:
+        assert await repo.pending_count() == 0
+    await h.core.storage.close()
+
+
+async def test_a_burst_is_sent_in_order_and_marked_in_batches(tmp_path):
+    h = await make_harness(tmp_path)
+    await h.core.outbox.flush()
+    seen = statements(h)
+    for n in range(30):  # thirty commands committed before the sender runs
+        await h.core.handle(_message(h, n))
+    assert seen["outbox read"] == 0
+    await h.core.outbox.flush()
+    bodies = [m.body for _, m in h.transport.sent]
+    assert len(bodies) == 30 and all(m.room_id == ROOM for _, m in h.transport.sent)
+    assert seen["outbox mark"] <= 2, seen  # the flush's end, and at most one 100 ms batch
+    async with h.core.storage.transaction() as repo:
+        assert await repo.pending_count() == 0
+    await h.core.storage.close()
+
+
+async def test_a_message_the_queue_read_found_is_not_sent_again_when_handed_over(tmp_path):
+    h = await make_harness(tmp_path)
+
+    async def queue_one(repo):
+        await h.core.queue(repo, ROOM, "late", Reply("handed over late"))
+        return list(repo.committed)
+
+    hooks = []
+    async with h.core.storage.transaction() as repo:
+        hooks = await queue_one(repo)
+        repo.committed.clear()  # hold the hand-over back until the queue was read
+    h.core.outbox.wake()
+    await h.core.outbox.flush()  # the read finds and sends it
+    for hook in hooks:
+        hook()  # the hand-over arrives after the read
+    await h.core.outbox.flush()
+    assert [m.body for _, m in h.transport.sent] == ["handed over late"]
+    await h.core.storage.close()
+
+
+async def test_a_rolled_back_command_hands_nothing_over(tmp_path):
+    h = await make_harness(tmp_path)
+    await h.core.outbox.flush()
+
+    async def fails(repo):
+        await h.core.queue(repo, ROOM, "doomed", Reply("never sent"))
+        raise RuntimeError("the handler's bug")
+
+    with pytest.raises(RuntimeError):
+        await h.core.storage.run_in_transaction(fails)
+    await h.core.outbox.flush()
+    assert h.transport.sent == []
+    await h.core.storage.close()
+
+
+def test_the_exit_before_mark_seam_is_off_unless_set(tmp_path, monkeypatch):
+    monkeypatch.delenv(FAULT_EXIT_BEFORE_MARK_ENV, raising=False)
+    assert OutboxSender(None, lambda: None)._exit_after_sends == 0  # type: ignore[arg-type]
+    monkeypatch.setenv(FAULT_EXIT_BEFORE_MARK_ENV, "7")
+    assert OutboxSender(None, lambda: None)._exit_after_sends == 7  # type: ignore[arg-type]
+
+
+def _message(h, n: int):
+    from bot.chat.transport import Incoming, IncomingKind
+
+    return Incoming(IncomingKind.MESSAGE, f"$burst{n}", ROOM, MEMBER, h.clock, f"!update n{n}")
