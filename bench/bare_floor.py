@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from urllib.parse import quote
 
 import aiohttp
@@ -45,6 +46,8 @@ class BareFloor:
         self.stopping = asyncio.Event()
         self.http: aiohttp.ClientSession | None = None
         self.token = ""
+        self.seen: dict[str, float] = {}  # event id -> when its sync was read
+        self.legs: list[float] = []  # seen -> reply sent, seconds (written at exit)
 
     async def _call(self, method: str, path: str, **kwargs) -> dict:
         assert self.http is not None
@@ -110,6 +113,7 @@ class BareFloor:
                 and event.get("sender") != self.user_id
                 and content.get("msgtype") == "m.text"
             ):
+                self.seen[event["event_id"]] = time.monotonic()
                 self.queue.put_nowait(event["event_id"])
 
     async def _backfill(self, prev_batch: str | None, since: str) -> list[dict]:
@@ -139,6 +143,7 @@ class BareFloor:
             for attempt in range(SEND_ATTEMPTS):
                 try:
                     await self._call("PUT", path, json=content)
+                    self.legs.append(time.monotonic() - self.seen.pop(event_id, 0.0))
                     break
                 except (aiohttp.ClientError, RuntimeError, TimeoutError):
                     await asyncio.sleep(backoff(attempt))

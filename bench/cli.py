@@ -60,6 +60,9 @@ BARE_TARGETS: list[tuple[str, float, str]] = [
     ("drain_ratio", 1.15, "<="),
     ("cpu_ms_per_command", 5.0, "<="),
     ("rss_mb", 75.0, "<="),
+    ("seen_to_sent_ratio", 1.15, "<="),  # issue 23: command seen -> reply sent, p50
+    ("restart_reply_s", 1.0, "<="),
+    ("disk_kb_per_command", 15.0, "<="),
     ("lost_bot", 0, "=="),
     ("duplicates_bot", 0, "=="),
 ]
@@ -128,6 +131,11 @@ def summarise(run: RunResult) -> dict[str, Any]:
         "rss_end_mb": round(run.rss_end_mb, 1),
         "cpu_s": round(run.cpu_s, 2),
         "cpu_ms_per_command": round(run.cpu_s / max(1, len(run.commands)) * 1000, 2),
+        "disk_kb_per_command": None
+        if run.disk_bytes is None
+        else round(run.disk_bytes / 1024 / max(1, len(run.commands)), 1),
+        "restart_reply_s": None if run.restart_reply_s is None else round(run.restart_reply_s, 3),
+        "seen_to_sent_p50_ms": _ms(percentile(run.seen_to_sent, 50)),
         "synapse_cpu_s": round(run.synapse_cpu_s, 2),
         "wall_s": round(run.wall_s, 1),
         "commands": len(measured),
@@ -186,6 +194,8 @@ def build_results(
                 **results["vs_bare"],
                 "cpu_ms_per_command": bot["cpu_ms_per_command"],
                 "rss_mb": bot["rss_peak_mb"],
+                "restart_reply_s": bot["restart_reply_s"],
+                "disk_kb_per_command": bot["disk_kb_per_command"],
                 "lost_bot": bot["lost"],
                 "duplicates_bot": bot["duplicates"],
             },
@@ -252,6 +262,7 @@ def _versus(bot: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
         "rss_ratio": _ratio(bot["rss_peak_mb"], floor["rss_peak_mb"]),
         "cpu_ratio": _ratio(bot["cpu_ms_per_command"], floor["cpu_ms_per_command"]),
         "synapse_cpu_ratio": _ratio(bot["synapse_cpu_s"], floor["synapse_cpu_s"]),
+        "seen_to_sent_ratio": _ratio(bot["seen_to_sent_p50_ms"], floor["seen_to_sent_p50_ms"]),
     }
 
 
@@ -426,8 +437,15 @@ def bare_table(results: dict[str, Any]) -> list[str]:
             versus["cpu_ratio"], "cpu_ms_per_command", "≤ 5 ms (bot)"),
         row("peak RSS (MB)", bot["rss_peak_mb"], bare["rss_peak_mb"],
             versus["rss_ratio"], "rss_mb", "≤ 75 MB (bot)"),
+        row("command seen → reply sent, p50 (ms)", bot["seen_to_sent_p50_ms"],
+            bare["seen_to_sent_p50_ms"], versus["seen_to_sent_ratio"], "seen_to_sent_ratio",
+            "≤ 1.15 x"),
         row("start-up to first sync (s)", bot["startup_s"], bare["startup_s"],
             versus["startup_ratio"], None, "-"),
+        row("restart → first reply (s)", bot["restart_reply_s"], None, None,
+            "restart_reply_s", "≤ 1.0 s (bot)"),
+        row("disk written per command (kB)", bot["disk_kb_per_command"],
+            bare["disk_kb_per_command"], None, "disk_kb_per_command", "≤ 15 kB (bot)"),
         row("Synapse CPU during the run (s)", bot["synapse_cpu_s"], bare["synapse_cpu_s"],
             versus["synapse_cpu_ratio"], None, "-"),
         row("lost / duplicates", f"{bot['lost']} / {bot['duplicates']}",

@@ -203,6 +203,20 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+LEGS_ENV = "BENCH_LEGS_PATH"  # where a floor writes its seen -> sent times at exit
+
+
+def io_write_bytes(pid: int) -> int | None:
+    """Bytes the process caused to be written to disk (/proc/<pid>/io)."""
+    try:
+        for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 class Subject:
     """The process under test: started, timed to READY, measured, stopped."""
 
@@ -286,6 +300,9 @@ class RunResult:
     observer_gaps: int = 0
     exit_code: int | None = None
     log_path: str = ""
+    disk_bytes: int | None = None  # written to disk from READY to the end of the run
+    restart_reply_s: float | None = None  # spawn -> the reply to a command sent while down
+    seen_to_sent: list[float] = field(default_factory=list)  # command seen -> reply sent, s
 
 
 @dataclass
@@ -298,6 +315,7 @@ class Live:
     workdir: Path
     profiler: Profiler | None = None
     cpu0: float = 0.0
+    io0: int = 0
 
     def phase(self, name: str) -> list[Command]:
         return [c for c in self.result.commands if c.phase == name]
@@ -414,7 +432,7 @@ class Bench:
         else:
             argv = [sys.executable, "-m", FLOORS[name], "--homeserver"]
             argv += [self.synapse.base_url, "--user", account.user_id, "--room", room]
-            env = {"BENCH_FLOOR_PASSWORD": password}
+            env = {"BENCH_FLOOR_PASSWORD": password, LEGS_ENV: str(workdir / "legs.json")}
         observers = [Observer(self.api, reader, room, account.user_id) for reader in readers]
         for observer in observers:
             await observer.start()
@@ -442,6 +460,7 @@ class Bench:
                     live.profiler = Profiler(self.profile_dir, live.result.name, live.subject.pid)
                     await live.profiler.start()
                 live.cpu0 = cpu_seconds(live.subject.pid) or 0.0
+                live.io0 = io_write_bytes(live.subject.pid) or 0
                 for command in live.phase("warmup"):
                     await self._block(live, [command])
             await self._interleave(list(lives.values()))
@@ -455,6 +474,10 @@ class Bench:
                 result.cpu_s = (cpu_seconds(pid) or 0.0) - live.cpu0
                 result.rss_peak_mb = (proc_status(pid, "VmHWM") or 0) / 1024
                 result.rss_end_mb = (proc_status(pid, "VmRSS") or 0) / 1024
+                written = io_write_bytes(pid)
+                result.disk_bytes = None if written is None else written - live.io0
+            if (bot := lives.get("bot")) is not None:
+                bot.result.restart_reply_s = await self._restart(bot)
         finally:
             for live in lives.values():
                 live.result.exit_code = await live.subject.stop()
@@ -465,7 +488,32 @@ class Bench:
             history = await self.api.history(self.members[0].token, live.result.room_id)
             self._score(live.result, live.observers, history)
             self._write_commands(live.result, live.workdir / "commands.json")
+            live.result.seen_to_sent = self._seen_to_sent(live)
         return {name: live.result for name, live in lives.items()}
+
+    async def _restart(self, live: Live) -> float | None:
+        """Seconds from spawning the bot again (schema at head, session kept)
+        to its reply to a command a member sent while it was down."""
+        assert self.api is not None
+        await live.subject.stop()
+        member = self.members[0]
+        event_id = await self.api.send_text(member.token, live.result.room_id, "!help")
+        await asyncio.sleep(1.0)  # the command is stored before the bot comes back
+        spawned = time.monotonic()
+        await live.subject.start()
+        await live.observers[0].wait_for_replies([event_id], spawned + self.plan.reply_timeout)
+        arrivals = [o.replies[event_id][0].at for o in live.observers if event_id in o.replies]
+        return min(arrivals) - spawned if arrivals else None
+
+    def _seen_to_sent(self, live: Live) -> list[float]:
+        """Command seen -> its reply's send returned: the bot's from its log
+        (`bench.breakdown`), a floor's from what it wrote at exit."""
+        if live.result.name == "bot":
+            from bench.breakdown import legs
+
+            return legs(self.workdir, None)["bot"]
+        path = live.workdir / "legs.json"
+        return json.loads(path.read_text()) if path.exists() else []
 
     async def _interleave(self, lives: list[Live]) -> None:
         plan = self.plan
