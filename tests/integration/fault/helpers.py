@@ -50,3 +50,16 @@ async def wait_until(predicate, timeout: float, what: str) -> None:
 
 def replies(member, room: str, event_ids: list[str]) -> dict[str, int]:
     return {event_id: len(member.replies_to(room, event_id)) for event_id in event_ids}
+
+
+async def each_answered_once(observer, room: str, sent: list[str], *, timeout: float) -> None:
+    """Every command got an answer, and (after the observer has caught up
+    twice, two seconds apart) no command got two."""
+    await wait_until(
+        lambda: all(replies(observer, room, sent).values()), timeout, "an answer to every command"
+    )
+    await observer.sync_barrier()
+    await asyncio.sleep(2)
+    await observer.sync_barrier()
+    counts = replies(observer, room, sent)
+    assert sorted(set(counts.values())) == [1], {k: v for k, v in counts.items() if v != 1}

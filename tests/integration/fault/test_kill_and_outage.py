@@ -9,7 +9,7 @@ import pytest
 
 from bot.runtime.outbox import FAULT_EXIT_BEFORE_MARK_ENV
 
-from .helpers import READY, make_world, replies, wait_until
+from .helpers import READY, each_answered_once, make_world, replies, wait_until
 
 pytestmark = pytest.mark.fault
 
@@ -36,14 +36,7 @@ async def test_sigkill_mid_burst_loses_nothing_and_answers_once(synapse, make_me
     assert len(sent) == 300
     await world.bot.start()
     await world.bot.wait_for_log(READY)
-    await wait_until(
-        lambda: all(replies(observer, world.room, sent).values()), 120, "an answer to every command"
-    )
-    await observer.sync_barrier()
-    await asyncio.sleep(2)
-    await observer.sync_barrier()
-    counts = replies(observer, world.room, sent)
-    assert sorted(set(counts.values())) == [1], {k: v for k, v in counts.items() if v != 1}
+    await each_answered_once(observer, world.room, sent, timeout=120)
     await world.bot.stop()
     [(stored, distinct)] = world.db_rows("SELECT COUNT(*), COUNT(DISTINCT event_id) FROM updates")
     assert stored == distinct == 300
@@ -75,14 +68,7 @@ async def test_killed_between_sending_and_the_batched_mark_answers_each_command_
     world.bot.extra_env.pop(FAULT_EXIT_BEFORE_MARK_ENV)
     await world.bot.start()
     await world.bot.wait_for_log(READY)
-    await wait_until(
-        lambda: all(replies(observer, world.room, sent).values()), 60, "an answer to every command"
-    )
-    await observer.sync_barrier()
-    await asyncio.sleep(1)
-    await observer.sync_barrier()
-    counts = replies(observer, world.room, sent)
-    assert sorted(set(counts.values())) == [1], {k: v for k, v in counts.items() if v != 1}
+    await each_answered_once(observer, world.room, sent, timeout=60)
     await world.bot.stop()
     [(left,)] = world.db_rows("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
     assert left == 0
