@@ -67,8 +67,9 @@ class MailOutbox:
         while True:
             self._wake.clear()
             await self.flush()
+            wait = await self._next_wait()  # first: a cancel here leaves no coroutine behind
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), await self._next_wait())
+                await asyncio.wait_for(self._wake.wait(), wait)
 
     async def _next_wait(self) -> float:
         async with self.storage.transaction() as repo:
