@@ -13,9 +13,10 @@ from pathlib import Path
 
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from storage.errors import is_locked, worth_retrying
 from storage.models import FeedToken
 from storage.repo import Repo
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATE_URL_ENV = "ALLIES_BOT_MIGRATE_URL"
+RETRY_PAUSE_SECONDS = 0.2  # then 0.4, 0.6, 0.8: two seconds in all
 _REVISION = re.compile(r'^revision = "([^"]+)"', re.MULTILINE)
 
 
@@ -126,16 +128,20 @@ class Storage:
 
     async def run_in_transaction(self, work, *, attempts: int = 5):
         """Run `work(repo)` in a transaction, retrying when the database is
-        locked by someone else; the work is redone from scratch each time."""
+        locked by someone else or out of reach a moment (a restart: about two
+        seconds of attempts); the work is redone from scratch each time. What
+        still fails is raised: `storage.errors.is_unavailable` tells the
+        caller whether to try again later."""
         for attempt in range(1, attempts + 1):
             try:
                 async with self.transaction() as repo:
                     return await work(repo)
-            except OperationalError as exc:
-                if "locked" not in str(exc).lower() or attempt == attempts:
+            except Exception as exc:
+                if not worth_retrying(exc) or attempt == attempts:
                     raise
-                log.warning("database locked, retrying (attempt %d/%d)", attempt, attempts)
-                await asyncio.sleep(0.2 * attempt)
+                why = "locked" if is_locked(exc) else "out of reach"
+                log.warning("database %s, retrying (attempt %d/%d)", why, attempt, attempts)
+                await asyncio.sleep(RETRY_PAUSE_SECONDS * attempt)
         raise AssertionError("unreachable")
 
     async def ping(self) -> None:

@@ -38,6 +38,7 @@ from bot.runtime.router import (
     role_of,
 )
 from storage.db import Storage
+from storage.errors import worth_retrying
 from storage.repo import Repo
 
 if TYPE_CHECKING:
@@ -287,10 +288,17 @@ class BotCore:
 
     async def _run_safely(self, work, event: Incoming) -> None:
         """A failing handler must not kill the bot or leave half-written data:
-        its transaction rolls back and the sender gets a short apology."""
+        its transaction rolls back and the sender gets a short apology. A
+        database out of reach is not the handler's failure: the error goes to
+        the transport, which brings the event again (a Matrix sync batch is
+        retried, Teams redelivers on a 500), and nobody is told "sorry" for a
+        command that will still be done."""
         try:
             await self.storage.run_in_transaction(work)
-        except Exception:
+        except Exception as exc:
+            if worth_retrying(exc):  # nothing was done: the transport brings it again
+                log.warning("database out of reach handling %s; it comes again", event.event_id)
+                raise
             log.exception("handling %s failed; rolled back", event.event_id)
 
             async def apologise(repo: Repo) -> None:
