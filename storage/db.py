@@ -78,11 +78,22 @@ class Storage:
         # A server restarted under a pooled connection must not cost a command:
         # each checkout is checked first (a cut one is replaced, not used).
         pre_ping = parsed.get_backend_name() != "sqlite"
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=pre_ping)
+        options: dict = {"pool_pre_ping": pre_ping}
+        if parsed.drivername == "sqlite+aiosqlite":  # one thread trip per statement
+            options["async_creator"] = self._sqlite_connection
+        self.engine: AsyncEngine = create_async_engine(url, **options)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _configure_sqlite)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.backend = parsed.get_backend_name()
+
+    def _sqlite_connection(self):
+        """A new SQLite connection (`storage.sqlite_driver`), opened with
+        what SQLAlchemy makes of the URL, as its own aiosqlite path would."""
+        from storage import sqlite_driver
+
+        args, kwargs = self.engine.sync_engine.dialect.create_connect_args(self.url)
+        return sqlite_driver.connect(*args, **kwargs)
 
     async def migrate(self, *, in_child: bool = False) -> None:
         """Bring the schema to the newest Alembic revision (idempotent).
