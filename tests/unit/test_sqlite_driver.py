@@ -84,3 +84,24 @@ async def test_a_failed_statement_raises_and_its_transaction_is_undone(storage):
     async with storage.transaction() as repo:  # the connection is still good
         names = (await repo.session.execute(text("SELECT name FROM t"))).scalars()
         assert list(names) == ["kept"]
+
+
+async def test_a_new_database_has_small_pages_and_a_write_ahead_log(tmp_path):
+    storage = Storage(f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+    await storage.migrate()
+    async with storage.engine.connect() as conn:
+        assert await conn.scalar(text("PRAGMA page_size")) == 1024
+        assert await conn.scalar(text("PRAGMA journal_mode")) == "wal"
+    await storage.close()
+
+
+async def test_an_existing_database_keeps_its_page_size(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE kept (x)")  # made with SQLite's default, 4 KiB
+    storage = Storage(f"sqlite+aiosqlite:///{path}")
+    async with storage.engine.connect() as conn:
+        assert await conn.scalar(text("PRAGMA page_size")) == 4096
+    await storage.close()
