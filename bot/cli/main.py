@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import re
 import sys
 import tomllib
@@ -248,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(run_console(config, args.as_user, args.group))
         return 0
+    # Until the networks' libraries are imported (`bot.cli.app.settle_heap`),
+    # start-up makes a great many objects and no garbage (the config, the
+    # modules of the wiring, nio, aiohttp): the cyclic collector would walk
+    # them again and again for nothing. Off, start-up is about 0.1 s shorter.
+    gc.disable()
     config = _load(args.config, need_matrix=True)
     secrets = []
     if config.matrix is not None:

@@ -52,10 +52,16 @@ class MatrixSender:
         ready: asyncio.Event,
         sleep: Sleep,
         direct: DirectRooms | None = None,
+        rooms_known: asyncio.Event | None = None,
     ) -> None:
         self.client = client
         self.crypto = crypto
-        self.ready = ready  # set after the first sync: rooms and their encryption are known
+        # After the first sync nio knows the rooms, and which are encrypted:
+        # a plain room can be sent to then. An encrypted one waits for `ready`,
+        # the first round of key work after it (members' devices, one-time
+        # keys, the trust policy), which on a restart takes about 0.1 s.
+        self.rooms_known = rooms_known or ready
+        self.ready = ready
         self.sleep = sleep
         self.direct = direct  # where messages for one person go (`private:@user`)
 
@@ -65,12 +71,15 @@ class MatrixSender:
 
     async def send(self, message: Outgoing, txn_id: str) -> str:
         """Send with a fixed txn id: a retry is deduplicated by the homeserver."""
-        await self.ready.wait()
+        await self.rooms_known.wait()
         if (user := private_user(message.room_id)) is not None:
             if self.direct is None:
                 raise SendError("no direct rooms on this connection", permanent=True)
+            await self.ready.wait()  # finding or making the direct room is key work too
             message = replace(message, room_id=await self.direct.room_for(user))
         encrypted = self.encrypted(message.room_id)
+        if encrypted:
+            await self.ready.wait()
         event_type = "m.room.message"
         if message.reaction is not None:
             event_type, content = "m.reaction", reaction_content(message)
@@ -95,17 +104,18 @@ class MatrixSender:
     async def _room_send(
         self, room_id: str, event_type: str, content: dict[str, Any], txn_id: str
     ) -> Any:
-        """One attempt; None when the encryption layer failed (worth a retry)."""
-        if not self.crypto.enabled:
+        """One attempt; None when the encryption layer failed (worth a retry).
+        Only an encrypted room's send takes the crypto lock (its key work
+        and the room key's sharing); a plain room's does not wait for it."""
+        if self.crypto.enabled and room_id not in self.client.rooms:
+            raise SendError(f"not in room {room_id}", permanent=True)
+        if not self.encrypted(room_id):
             return await self.client.room_send(
                 room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
             )
-        if room_id not in self.client.rooms:
-            raise SendError(f"not in room {room_id}", permanent=True)
         async with self.crypto.lock:
             try:
-                if self.encrypted(room_id):
-                    await self.crypto.before_send(room_id)
+                await self.crypto.before_send(room_id)
                 return await self.client.room_send(
                     room_id,
                     event_type,

@@ -91,7 +91,8 @@ class MatrixTransport:
             self.client, config.matrix.trust, config.storage.data_dir, config.matrix.password
         )
         self._stopping = asyncio.Event()
-        self._ready = asyncio.Event()  # the first sync is handled: rooms are known
+        self._ready = asyncio.Event()  # the first sync is handled, its key work done
+        self._rooms_known = asyncio.Event()  # nio has read a sync: rooms and encryption known
         self._listening = False
         self.names = NameReporter(self.client, lambda: self.rooms)
         self._started_ms = int(time.time() * 1000)
@@ -99,7 +100,9 @@ class MatrixTransport:
         self._lanes = RoomLanes()
         self.last_synced: float | None = None  # monotonic time of the last completed sync
         direct = DirectRooms(self.client, storage, self.crypto)
-        self.sender = MatrixSender(self.client, self.crypto, self._ready, self._sleep, direct)
+        self.sender = MatrixSender(
+            self.client, self.crypto, self._ready, self._sleep, direct, self._rooms_known
+        )
 
     async def connect(self) -> dict[str, GroupConfig]:
         """Log in, upload encryption keys, resolve configured rooms to ids and
@@ -155,6 +158,7 @@ class MatrixTransport:
                 continue
             try:
                 await self._handle_invites(response)
+                self._rooms_known.set()  # and joined where invited
                 lanes = await self._submit_rooms(response, on_event, token, first_start=first_start)
                 batches.add(response.next_batch, self._batch_done(lanes, on_event))
                 handled = await batches.settle(wait=not self._ready.is_set())
