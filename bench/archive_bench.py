@@ -127,7 +127,8 @@ async def bench_archive(sizes, workdir: Path, requests: int = 50) -> dict[str, A
     finally:
         await server.stop()
         await h.core.storage.close()
-    # a report built afresh is reported beside the others, not held to the page target
+    # the pages as served, and the report page built afresh after a change,
+    # each held to the page target and reported with its own verdict
     pages = {k: v for k, v in figures.items() if k not in ("search", "report built afresh")}
     worst = max(v["p95_ms"] for v in pages.values())
     return {
@@ -135,6 +136,7 @@ async def bench_archive(sizes, workdir: Path, requests: int = 50) -> dict[str, A
         "floor_p95_ms": _p95(floor),
         "worst_page_p95_ms": worst,
         "met": worst <= PAGE_TARGET_MS and figures["search"]["p95_ms"] <= SEARCH_TARGET_MS,
+        "afresh_met": figures["report built afresh"]["p95_ms"] <= PAGE_TARGET_MS,
         "requests": requests,
         "years": sizes.report_years,
         "alliances": sizes.report_alliances,
@@ -148,7 +150,8 @@ def archive_rows(r: dict[str, Any]) -> list[str]:
         f"{r['requests']} GETs a page | p95 ms: "
         f"{pages} (floor, a body from memory: {r['floor_p95_ms']:.1f}; targets ≤ "
         f"{PAGE_TARGET_MS:g} a page, ≤ {SEARCH_TARGET_MS:g} search: "
-        f"{'met' if r['met'] else 'NOT met'}) |"
+        f"{'met' if r['met'] else 'NOT met'}; the report built afresh ≤ {PAGE_TARGET_MS:g}: "
+        f"{'met' if r.get('afresh_met', True) else 'NOT met'}) |"
     ]
 
 

@@ -13,9 +13,19 @@ from bot.chat.matrix.send import status_of
 
 log = logging.getLogger(__name__)
 SYNC_TIMEOUT_MS = 30_000
+# What a sync brings: timelines and the state of rooms (members lazily),
+# nothing the bot has no use for. Members' clients send read receipts and
+# typing notices for nearly every message they see; with them filtered out
+# the homeserver does not wake the bot's long-poll for them at all.
 SYNC_FILTER = {
-    "room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": True}},
+    "room": {
+        "timeline": {"limit": 100},
+        "state": {"lazy_load_members": True},
+        "ephemeral": {"types": []},
+        "account_data": {"types": []},
+    },
     "presence": {"types": []},
+    "account_data": {"types": []},
 }
 
 
