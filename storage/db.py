@@ -56,11 +56,15 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     touched to the WAL, and a command touches about nine (the update, its
     processed marker and its reply, each a row plus index entries), so the
     disk written per command fell from about 59 to 22 kB; reading the
-    archive's pages took the same time with either size."""
+    archive's pages took the same time with either size. A checkpoint every
+    4000 pages keeps the WAL at about 4 MB, as with 4 KiB pages (SQLite's
+    1000 would copy the same busy pages back to the file four times as
+    often: 23 kB a command instead of 20)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA page_size=1024")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA wal_autocheckpoint=4000")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
