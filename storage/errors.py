@@ -32,7 +32,11 @@ def is_unavailable(exc: BaseException) -> bool:
         if exc.connection_invalidated:  # the session was cut mid-statement
             return True
         exc = exc.orig
-    if isinstance(exc, ConnectionError):  # refused or reset: down or restarting
+    # Refused: the server is down or restarting (asyncpg raises it bare when
+    # the pool opens a connection). Not every ConnectionError: a reset or a
+    # broken pipe from anything else a handler did would then be retried,
+    # and brought again, for ever.
+    if isinstance(exc, ConnectionRefusedError):
         return True
     state = str(getattr(exc, "sqlstate", "") or "")
     return state.startswith(_UNAVAILABLE_STATES)

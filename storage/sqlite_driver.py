@@ -100,11 +100,9 @@ class OneTripConnection(aiosqlite.Connection):
 
 
 def connect(database: str, **kwargs: Any) -> OneTripConnection:
-    """`aiosqlite.connect`, giving a `OneTripConnection`. `check_same_thread`
-    is off: aiosqlite and SQLAlchemy read the connection's state (its
-    isolation level, whether a transaction is open) from the event loop's
-    thread, while every statement still runs on aiosqlite's own."""
-    kwargs["check_same_thread"] = False
+    """`aiosqlite.connect`, giving a `OneTripConnection` (with SQLAlchemy's
+    arguments as they are: reading whether a transaction is open, from the
+    event loop's thread, is allowed whatever `check_same_thread` says)."""
 
     def connector() -> sqlite3.Connection:
         return sqlite3.connect(database, **kwargs)

@@ -42,6 +42,8 @@ def cut() -> DBAPIError:
         (OperationalError("SELECT", {}, Exception("no such table: updates")), False, False),
         (IntegrityError("INSERT", {}, StateError("23505")), False, False),
         (RuntimeError("the handler's bug"), False, False),
+        (ConnectionResetError(104, "reset by a peer a handler talked to"), False, False),
+        (BrokenPipeError(32, "a broken pipe of the handler's own"), False, False),
     ],
 )
 def test_which_failures_mean_try_again_later(exc, unavailable, locked):

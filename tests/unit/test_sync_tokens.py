@@ -55,3 +55,51 @@ async def test_the_token_is_written_at_most_every_few_seconds(tmp_path, monkeypa
     await batches.drain()  # the loop stops: written whatever the time
     assert await stored(storage) == "t6" and batches.handled == "t6"
     await storage.close()
+
+
+async def test_after_a_failed_batch_nothing_later_is_stored_and_it_comes_again(tmp_path):
+    """A batch that failed (the database out of reach) and a later one that
+    went through (another room, or the database back): the loop must fetch
+    again from before the failed one, so neither token may be stored."""
+    storage = Storage(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    await storage.migrate()
+    tokens = SyncTokens(storage)
+    await tokens.save("t0", delivered=1)
+    batches = Batches(tokens, "t0")
+
+    async def fails() -> int:
+        raise RuntimeError("database out of reach")
+
+    async def succeeds() -> int:
+        return 1
+
+    batches.add("t1", fails())
+    batches.add("t2", succeeds())
+    await asyncio.sleep(0)
+    assert await batches.settle(wait=True) is False
+    assert batches.handled == "t0"
+    assert await stored(storage) == "t0"
+    await storage.close()
+
+
+async def test_a_stop_stores_where_the_loop_got_to_even_when_nothing_is_in_flight(
+    tmp_path, monkeypatch
+):
+    clock = Clock()
+    monkeypatch.setattr(sync_token.time, "monotonic", clock)
+    storage = Storage(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    await storage.migrate()
+    tokens = SyncTokens(storage)
+    batches = Batches(tokens, None)
+
+    async def handled() -> int:
+        return 1
+
+    for token in ("t1", "t2"):
+        batches.add(token, handled())
+        assert await batches.settle(wait=True)
+        clock.now += 1
+    assert await stored(storage) == "t1"  # t2's save was put off (5 s rule)
+    await batches.drain()
+    assert await stored(storage) == "t2"
+    await storage.close()

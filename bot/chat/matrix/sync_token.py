@@ -33,6 +33,7 @@ class SyncTokens:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self._saved_at = float("-inf")
+        self._stored: str | None = None
 
     async def load(self) -> str | None:
         async with self.storage.transaction() as repo:
@@ -43,11 +44,11 @@ class SyncTokens:
         moment ago (see the module's docstring) and `force` is not asked."""
         now = time.monotonic()
         wait = TOKEN_SAVE_BUSY_S if delivered else TOKEN_SAVE_EVERY_S
-        if not force and now - self._saved_at < wait:
+        if token == self._stored or (not force and now - self._saved_at < wait):
             return
         async with self.storage.transaction() as repo:
             await repo.set_state(SYNC_TOKEN_KEY, token)
-        self._saved_at = now
+        self._saved_at, self._stored = now, token
 
 
 class Batches:
@@ -75,16 +76,18 @@ class Batches:
             token, batch = self._in_flight.popleft()
             if batch.exception() is not None:
                 log.error("a sync batch failed", exc_info=batch.exception())
-                await self.drain()
+                await self.drain(failed=True)  # the later ones come again too
                 return False
             await self.tokens.save(token, batch.result())
             self.handled = token
         return True
 
-    async def drain(self) -> None:
+    async def drain(self, *, failed: bool = False) -> None:
         """Wait for every batch in flight; store the tokens up to the first
-        failure (each one: this is a stop, or a failure to recover from)."""
-        failed = False
+        failure, each one, and where the loop got to (this is a stop, or a
+        failure to recover from). After a failure (`failed`, or one found
+        here) nothing later is stored and `handled` stays before it: the
+        failed batch is fetched again, with all that came after it."""
         while self._in_flight:
             token, batch = self._in_flight.popleft()
             with contextlib.suppress(Exception):
@@ -93,3 +96,5 @@ class Batches:
             if not failed:
                 await self.tokens.save(token, batch.result(), force=True)
                 self.handled = token
+        if not failed and self.handled is not None:  # a save the 5 s rule put off
+            await self.tokens.save(self.handled, 0, force=True)
