@@ -17,7 +17,8 @@ before; only the number of hand-overs changes.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import aiosqlite
@@ -51,7 +52,7 @@ class OneTripCursor:
         self.rowcount = -1
         self.lastrowid: int | None = None
         self.arraysize = 1
-        self._rows: list[Any] = []
+        self._rows: deque[Any] = deque()
 
     async def __aenter__(self) -> OneTripCursor:
         return self
@@ -61,7 +62,8 @@ class OneTripCursor:
 
     async def _go(self, sql: str, parameters: Any, many: bool) -> OneTripCursor:
         outcome = await self._connection._execute(_run, self._connection, sql, parameters, many)
-        self.description, self.rowcount, self.lastrowid, self._rows = outcome
+        self.description, self.rowcount, self.lastrowid, rows = outcome
+        self._rows = deque(rows)
         return self
 
     async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
@@ -71,19 +73,23 @@ class OneTripCursor:
         return await self._go(sql, parameters, True)
 
     async def fetchall(self) -> list[Any]:
-        rows, self._rows = self._rows, []
+        rows = list(self._rows)
+        self._rows.clear()
         return rows
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
-        count = self.arraysize if size is None else size
-        rows, self._rows = self._rows[:count], self._rows[count:]
-        return rows
+        count = min(self.arraysize if size is None else size, len(self._rows))
+        return [self._rows.popleft() for _ in range(count)]
 
     async def fetchone(self) -> Any:
-        return self._rows.pop(0) if self._rows else None
+        return self._rows.popleft() if self._rows else None
+
+    async def __aiter__(self) -> AsyncIterator[Any]:  # a streamed result (`stream()`)
+        while self._rows:
+            yield self._rows.popleft()
 
     async def close(self) -> None:
-        self._rows = []  # the SQLite cursor was closed on the thread already
+        self._rows.clear()  # the SQLite cursor was closed on the thread already
 
 
 class OneTripConnection(aiosqlite.Connection):

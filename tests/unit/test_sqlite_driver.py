@@ -105,3 +105,18 @@ async def test_an_existing_database_keeps_its_page_size(tmp_path):
     async with storage.engine.connect() as conn:
         assert await conn.scalar(text("PRAGMA page_size")) == 4096
     await storage.close()
+
+
+async def test_a_streamed_result_reads_every_row_in_order(storage):
+    async with storage.transaction() as repo:
+        await repo.session.execute(
+            text("INSERT INTO t (name) VALUES (:n)"), [{"n": f"row {i}"} for i in range(250)]
+        )
+    async with storage.engine.connect() as conn:
+        streamed = await conn.stream(text("SELECT name FROM t ORDER BY id"))
+        names = [row.name async for row in streamed]
+        assert names == [f"row {i}" for i in range(250)]
+        partial = await conn.stream(text("SELECT id FROM t ORDER BY id"))
+        assert [r.id for r in await partial.fetchmany(3)] == [1, 2, 3]
+        assert (await partial.fetchone()).id == 4
+        await partial.close()
