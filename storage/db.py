@@ -153,7 +153,7 @@ class Storage:
         """Run `work(repo)` in a transaction, retrying when the database is
         locked by someone else or out of reach a moment (a restart: about two
         seconds of attempts); the work is redone from scratch each time. What
-        still fails is raised: `storage.errors.is_unavailable` tells the
+        still fails is raised: `storage.errors.worth_retrying` tells the
         caller whether to try again later."""
         for attempt in range(1, attempts + 1):
             try:

@@ -65,6 +65,15 @@ class GroupDirectory:
         """Where the group's own posts go: its (first) served room."""
         return next(iter(self.rooms_of(group_id)), None)
 
+    def home_of(self, room_id: str, group_id: str) -> str:
+        """Where a group's own posts go (minutes, announcements) for a command
+        typed in `room_id`: that room when the group is served there, else the
+        group's room (a command typed in a private chat with the bot)."""
+        served = self.of_room(room_id)
+        if served is not None and served.id == group_id:
+            return room_id
+        return self.room_of(group_id) or room_id
+
     def rooms_of(self, group_id: str) -> list[str]:
         """Every room the group is served in."""
         return [room for room, gid in self.room_ids.items() if gid == group_id]

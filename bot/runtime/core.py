@@ -93,14 +93,6 @@ class BotCore:
         best = max(ranked, key=lambda item: (item[0], item[1]), default=None)
         return best[2] if best is not None and best[0] > Role.OUTSIDER else None
 
-    def home_room(self, room_id: str, group: GroupConfig) -> str:
-        """Where a group's own posts go (minutes, announcements): its room,
-        also for a command typed in a private chat with the bot."""
-        served = self.groups.of_room(room_id)
-        if served is not None and served.id == group.id:
-            return room_id
-        return self.groups.room_of(group.id) or room_id
-
     def link(self, group_id: str, message_id: str) -> str | None:
         """A link that opens a message of the group's room, as its network builds it."""
         room = self.groups.room_of(group_id)
@@ -264,7 +256,7 @@ class BotCore:
         marker_room = private_state_key(person) if person is not None else event.room_id
         await repo.mark_processed(event.event_id, marker_room, kind, self.clock())
         target = event.event_id if reply_to == "" else reply_to
-        home = self.home_room(event.room_id, group) if group is not None else None
+        home = self.groups.home_of(event.room_id, group.id) if group is not None else None
         await self.queue(repo, event.room_id, event.event_id, reply, reply_to=target, home=home)
 
     async def queue(
@@ -297,7 +289,9 @@ class BotCore:
             await self.storage.run_in_transaction(work)
         except Exception as exc:
             if worth_retrying(exc):  # nothing was done: the transport brings it again
-                log.warning("database out of reach handling %s; it comes again", event.event_id)
+                log.warning(
+                    "database locked or out of reach handling %s; it comes again", event.event_id
+                )
                 raise
             log.exception("handling %s failed; rolled back", event.event_id)
 

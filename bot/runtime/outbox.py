@@ -34,7 +34,7 @@ from bot.chat.transport import Outgoing, OutgoingFile, SendError, Transport
 from bot.ops.metrics import MESSAGES
 from bot.runtime.supervisor import Repeats, describe
 from storage.db import Storage
-from storage.repo import PendingMessage
+from storage.repo_outbox import PendingMessage
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5

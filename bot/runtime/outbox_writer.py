@@ -13,7 +13,8 @@ from datetime import datetime
 from bot.chat.transport import private_to
 from bot.meeting.render import MAX_CHUNK_CHARS, split_for_messages, to_html, to_plain
 from bot.runtime.router import Reply, RoomPost
-from storage.repo import PendingMessage, Repo
+from storage.repo import Repo
+from storage.repo_outbox import PendingMessage
 
 
 def txn_id_for(key: str, index: int) -> str:

@@ -83,18 +83,17 @@ class Batches:
         return True
 
     async def drain(self, *, failed: bool = False) -> None:
-        """Wait for every batch in flight; store the tokens up to the first
-        failure, each one, and where the loop got to (this is a stop, or a
-        failure to recover from). After a failure (`failed`, or one found
-        here) nothing later is stored and `handled` stays before it: the
-        failed batch is fetched again, with all that came after it."""
+        """Wait for every batch in flight, then store where the loop got to,
+        in one write (this is a stop, or a failure to recover from). After a
+        failure (`failed`, or one found here) `handled` stays before it and
+        nothing later is stored: the failed batch is fetched again, with all
+        that came after it."""
         while self._in_flight:
             token, batch = self._in_flight.popleft()
             with contextlib.suppress(Exception):
                 await batch
             failed = failed or batch.exception() is not None
             if not failed:
-                await self.tokens.save(token, batch.result(), force=True)
                 self.handled = token
-        if not failed and self.handled is not None:  # a save the 5 s rule put off
+        if self.handled is not None:  # one write, whatever the 5 s rule put off
             await self.tokens.save(self.handled, 0, force=True)
