@@ -114,25 +114,21 @@ class OutputRepo:
         self, group_id: str, since: datetime, until: datetime | None = None
     ) -> list[StoredOutputChange]:
         """The steps after `since` and up to `until` (inclusive), oldest first."""
+        c = OutputChange
         query = (
-            select(OutputChange, Output)
-            .join(Output, Output.id == OutputChange.output_id)
-            .where(OutputChange.group_id == group_id, OutputChange.changed_at > to_db(since))
-            .order_by(OutputChange.id)
+            select(
+                c.output_id, Output.title, Output.kind, c.status, c.note, c.changed_by, c.changed_at
+            )
+            .join(Output, Output.id == c.output_id)
+            .where(c.group_id == group_id, c.changed_at > to_db(since))
+            .order_by(c.id)
         )
         if until is not None:
-            query = query.where(OutputChange.changed_at <= to_db(until))
+            query = query.where(c.changed_at <= to_db(until))
+        core = await self.session.connection()  # Core rows: the report reads all of them
         return [
-            StoredOutputChange(
-                change.output_id,
-                output.title,
-                output.kind,
-                change.status,
-                change.note,
-                change.changed_by,
-                from_db(change.changed_at),
-            )
-            for change, output in (await self.session.execute(query)).all()
+            StoredOutputChange(output, title, kind, status, note, by, from_db(at))
+            for output, title, kind, status, note, by, at in (await core.execute(query)).all()
         ]
 
     async def _record(

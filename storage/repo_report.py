@@ -5,14 +5,14 @@ and outputs with their history), never row by row."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ActionItem, MeetingNote, MeetingSession, MinutesPost, Update
-from storage.repo_meetings import StoredAction, StoredSession, _session, action_of
+from storage.repo_meetings import StoredSession, _session
 from storage.times import from_db, to_db
 
 
@@ -26,21 +26,36 @@ class KeyedNote(NamedTuple):
     created_at: datetime
 
 
+class ReportAction(NamedTuple):
+    """What a report counts of an action item (not its words or owners)."""
+
+    id: int
+    meeting_key: str
+    due: date | None
+    status: str
+    created_by: str
+    created_at: datetime
+    closed_at: datetime | None
+
+
 class ReportRepo:
     session: AsyncSession
 
     async def first_record(self, group_id: str) -> datetime | None:
         """When the group's record began: its first live session, note or
-        update (None: nothing recorded yet)."""
+        update (None: nothing recorded yet). One statement: a report asks
+        it for the group and each sub-group."""
         firsts = [
-            await self.session.scalar(select(func.min(column)).where(where == group_id))
+            select(func.min(column)).where(where == group_id).scalar_subquery()
             for column, where in (
                 (MeetingSession.started_at, MeetingSession.group_id),
                 (MeetingNote.created_at, MeetingNote.group_id),
                 (Update.created_at, Update.group_id),
             )
         ]
-        found = [from_db(f) for f in firsts if f is not None]
+        core = await self.session.connection()
+        row = (await core.execute(select(*firsts))).one()
+        found = [from_db(f) for f in row if f is not None]
         return min(found) if found else None
 
     async def sessions_between(
@@ -74,7 +89,7 @@ class ReportRepo:
 
     async def actions_for_period(
         self, group_id: str, since: datetime, until: datetime, keys: Collection[str]
-    ) -> list[StoredAction]:
+    ) -> list[ReportAction]:
         """The action items a report of [since, until) counts: opened before
         its end and not closed before its start, and any of these meetings'
         (presence reads the ones created while a meeting ran). Removed ones
@@ -85,7 +100,7 @@ class ReportRepo:
         )
         core = await self.session.connection()
         rows = await core.execute(
-            select(*a.__table__.columns)
+            select(a.id, a.meeting_key, a.due, a.status, a.created_by, a.created_at, a.closed_at)
             .where(
                 a.group_id == group_id,
                 a.status != "removed",
@@ -93,7 +108,10 @@ class ReportRepo:
             )
             .order_by(a.id)
         )
-        return [action_of(row) for row in rows.all()]
+        return [
+            ReportAction(id_, key, due, status, by, from_db(at), from_db(closed))
+            for id_, key, due, status, by, at, closed in rows.all()
+        ]
 
     async def minutes_keys(self, group_id: str, keys: Collection[str]) -> set[str]:
         """Which of these meetings have minutes posted."""

@@ -37,8 +37,8 @@ from bot.meeting.report.data import (
 )
 from bot.runtime.calendars import load_calendar, load_names
 from storage.repo import Repo
-from storage.repo_meetings import StoredAction, StoredSession
-from storage.repo_report import KeyedNote
+from storage.repo_meetings import StoredSession
+from storage.repo_report import KeyedNote, ReportAction
 
 
 @dataclass
@@ -51,7 +51,7 @@ class _PeriodMeetings:
     notes: dict[str, list[KeyedNote]]
     minutes: set[str]
 
-    def facts(self, meeting: Meeting, actions: Sequence[StoredAction] = ()) -> MeetingFacts:
+    def facts(self, meeting: Meeting, actions: Sequence[ReportAction] = ()) -> MeetingFacts:
         """What is stored for one meeting, as the record's rules read it."""
         key = meeting.key
         notes = self.notes.get(key, [])
@@ -94,7 +94,7 @@ def _since_the_record_began(record: MeetingRecord, began: datetime | None) -> bo
     return began is not None and record.start >= began
 
 
-def _record(found: _PeriodMeetings, meeting: Meeting, actions: list[StoredAction]) -> MeetingRecord:
+def _record(found: _PeriodMeetings, meeting: Meeting, actions: list[ReportAction]) -> MeetingRecord:
     facts = found.facts(meeting, actions)
     there = frozenset(present(facts))
     return MeetingRecord(
@@ -116,14 +116,13 @@ def _roster(group: GroupConfig, records: tuple[MeetingRecord, ...]) -> dict[str,
     stand-ins erasure and retention left with their alliance (`represented`),
     so attendance still counts per alliance."""
     roster = {m.user: m.alliance for m in group.members}
-    for record in records:
-        for person in record.present | record.apologies:
-            if (alliance := represented(group, person)) is not None:
-                roster[person] = alliance
+    for person in set().union(*(record.present | record.apologies for record in records)):
+        if (alliance := represented(group, person)) is not None:
+            roster[person] = alliance
     return roster
 
 
-def _action(action: StoredAction, group: GroupConfig) -> ActionRecord:
+def _action(action: ReportAction, group: GroupConfig) -> ActionRecord:
     tz = group.timezone
     closed = action.closed_at.astimezone(tz).date() if action.closed_at else None
     return ActionRecord(
@@ -163,7 +162,7 @@ async def gather_report(
     for it (`prepared_by`, an id) is named on its title page."""
     since, until = period_bounds(group, period)
     found = await _period_meetings(repo, group, since, until)
-    by_meeting: dict[str, list[StoredAction]] = defaultdict(list)
+    by_meeting: dict[str, list[ReportAction]] = defaultdict(list)
     keys = [m.key for m in found.meetings]
     actions = await repo.actions_for_period(group.id, since, until, keys)
     for action in actions:
