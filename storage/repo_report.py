@@ -8,7 +8,7 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ActionItem, MeetingNote, MeetingSession, MinutesPost, Update
@@ -36,6 +36,37 @@ class ReportAction(NamedTuple):
     created_by: str
     created_at: datetime
     closed_at: datetime | None
+
+
+# The two statements that read thousands of rows, built once (as the hot
+# path's are, storage.repo): building one per call cost its construction and
+# cache key each time a report was built.
+_N = MeetingNote.__table__.c
+NOTES_OF_MEETINGS = (
+    select(_N.meeting_key, _N.kind, _N.text, _N.author, _N.created_at)
+    .where(
+        _N.group_id == bindparam("group"),
+        _N.meeting_key.in_(bindparam("keys", expanding=True)),
+        _N.removed_at.is_(None),
+    )
+    .order_by(_N.id)
+)
+_A = ActionItem.__table__.c
+ACTIONS_OF_PERIOD = (
+    select(_A.id, _A.meeting_key, _A.due, _A.status, _A.created_by, _A.created_at, _A.closed_at)
+    .where(
+        _A.group_id == bindparam("group"),
+        _A.status != "removed",
+        or_(
+            and_(
+                _A.created_at < bindparam("until"),
+                or_(_A.closed_at.is_(None), _A.closed_at >= bindparam("since")),
+            ),
+            _A.meeting_key.in_(bindparam("keys", expanding=True)),
+        ),
+    )
+    .order_by(_A.id)
+)
 
 
 class ReportRepo:
@@ -76,13 +107,8 @@ class ReportRepo:
     async def notes_for_meetings(self, group_id: str, keys: Collection[str]) -> list[KeyedNote]:
         if not keys:
             return []
-        n = MeetingNote
         core = await self.session.connection()  # Core rows: a year has thousands of notes
-        rows = await core.execute(
-            select(n.meeting_key, n.kind, n.text, n.author, n.created_at)
-            .where(n.group_id == group_id, n.meeting_key.in_(list(keys)), n.removed_at.is_(None))
-            .order_by(n.id)
-        )
+        rows = await core.execute(NOTES_OF_MEETINGS, {"group": group_id, "keys": list(keys)})
         return [
             KeyedNote(key, kind, text, by, from_db(at)) for key, kind, text, by, at in rows.all()
         ]
@@ -94,19 +120,10 @@ class ReportRepo:
         its end and not closed before its start, and any of these meetings'
         (presence reads the ones created while a meeting ran). Removed ones
         never count."""
-        a = ActionItem
-        relevant = and_(
-            a.created_at < to_db(until), or_(a.closed_at.is_(None), a.closed_at >= to_db(since))
-        )
         core = await self.session.connection()
         rows = await core.execute(
-            select(a.id, a.meeting_key, a.due, a.status, a.created_by, a.created_at, a.closed_at)
-            .where(
-                a.group_id == group_id,
-                a.status != "removed",
-                or_(relevant, a.meeting_key.in_(list(keys))),
-            )
-            .order_by(a.id)
+            ACTIONS_OF_PERIOD,
+            {"group": group_id, "since": to_db(since), "until": to_db(until), "keys": list(keys)},
         )
         return [
             ReportAction(id_, key, due, status, by, from_db(at), from_db(closed))

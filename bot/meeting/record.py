@@ -129,21 +129,25 @@ def running_until(meeting: Meeting, session: SessionLike | None) -> datetime:
     return max(meeting.end, session.ended_at or session.closes_at)
 
 
-def _during(facts: MeetingFacts, at: datetime) -> bool:
+def _ran(facts: MeetingFacts) -> tuple[datetime, datetime]:
+    """When what is said counts as said in the meeting: from an hour before
+    its start to the end of the time it ran."""
     meeting = facts.meeting
-    return meeting.start - START_WINDOW <= at <= running_until(meeting, facts.session)
+    return meeting.start - START_WINDOW, running_until(meeting, facts.session)
 
 
 def present(facts: MeetingFacts) -> tuple[str, ...]:
     """Who was present, in the order they first showed it: `!here` (which
     `!startmeeting` says for the chair), or a topic, note, decision or action
     item recorded while the meeting ran."""
+    since, until = _ran(facts)
     shown: list[tuple[datetime, str]] = []
     for note in facts.notes:
-        if note.kind == NoteKind.HERE or (note.kind in SPOKEN and _during(facts, note.created_at)):
+        kind = note.kind
+        if kind == NoteKind.HERE or (kind in SPOKEN and since <= note.created_at <= until):
             shown.append((note.created_at, note.author))
     for action in facts.actions:
-        if _during(facts, action.created_at):
+        if since <= action.created_at <= until:
             shown.append((action.created_at, action.created_by))
     return tuple(dict.fromkeys(person for _, person in sorted(shown, key=lambda s: s[0])))
 

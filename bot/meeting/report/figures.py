@@ -160,23 +160,27 @@ def _action_figures(actions: tuple[ActionRecord, ...], data: ReportData, cutoff:
     )
 
 
-def _months(data: ReportData) -> list[str]:
+def _months(data: ReportData) -> list[tuple[int, int]]:
+    """The (year, month) of each month of the period, up to today."""
     first, last = data.period.first, min(data.period.last, max(data.today, data.period.first))
     months, year, month = [], first.year, first.month
     while (year, month) <= (last.year, last.month):
-        months.append(f"{year:04d}-{month:02d}")
+        months.append((year, month))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
 
 
 def _actions_by_month(actions: tuple[ActionRecord, ...], data: ReportData):
-    opened = Counter(f"{a.opened:%Y-%m}" for a in actions if a.opened in data.period)
+    opened = Counter((a.opened.year, a.opened.month) for a in actions if a.opened in data.period)
     closed = Counter(
-        f"{a.closed:%Y-%m}"
+        (a.closed.year, a.closed.month)
         for a in actions
         if a.status == "done" and a.closed is not None and a.closed in data.period
     )
-    return tuple(MonthActions(m, opened[m], closed[m]) for m in _months(data))
+    return tuple(
+        MonthActions(f"{year:04d}-{month:02d}", opened[year, month], closed[year, month])
+        for year, month in _months(data)
+    )
 
 
 def _status_at(output: OutputRecord, day: date) -> str | None:
