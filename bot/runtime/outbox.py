@@ -3,14 +3,16 @@
 Replies are queued in the database by the command's transaction; once it
 has committed, they are handed to this task as written (`hand_over`), so
 the usual command costs no read-back. The task sends them with their
-deterministic transaction ids and marks them sent in batches: at the end of
-each flush, and every `MARK_EVERY_SECONDS` during a long one (a burst). It
+deterministic transaction ids and marks them sent in batches, one write
+at most every `MARK_EVERY_SECONDS` while replies flow (each write is a
+commit: at a few commands a second, a mark per reply was a fifth of the
+disk a command cost), and at once when it stops. It
 reads the queue from the database when it may have missed something: at
 start, after a failed or waiting send, on a wake without a hand-over, and
 on its idle poll. A message sent but not yet marked when the bot dies is
 sent again after the restart under its same transaction id: Matrix
 deduplicates it; Teams has no such id, so there a crash within that window
-(at most `MARK_EVERY_SECONDS`, or the rest of one flush) can repeat it.
+(at most `MARK_EVERY_SECONDS`) can repeat it.
 
 A sender that fails for one message (a `SendError`, or any other exception:
 a bug, a reset connection) costs that message one attempt and holds back its
@@ -39,7 +41,7 @@ from storage.repo_outbox import PendingMessage
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 PENDING_BATCH = 100
-MARK_EVERY_SECONDS = 0.1  # during a long flush; a flush's end always marks what it sent
+MARK_EVERY_SECONDS = 1.0  # sent marks are written at most this often while the bot runs
 IDLE_POLL_SECONDS = 30.0
 RETRY_FIRST_SECONDS = 1.0  # after a flush where a message failed; doubles up to the idle poll
 FAULT_SEND_ERRORS_ENV = "ALLIES_BOT_FAULT_SEND_ERRORS"
@@ -110,13 +112,26 @@ class OutboxSender:
             while True:
                 self._wake.clear()
                 self._failed = False
-                await self.flush()
-                if not await _woken(self._wake, self._next_wait()):
+                await self.flush(mark=False)
+                await self._mark_when_due()
+                wait, mark_in = self._next_wait(), self._mark_due_in()
+                if not await _woken(self._wake, min(wait, mark_in)) and wait <= mark_in:
                     self._read_queue = True  # the idle poll reads the queue
         finally:
             if self._unmarked:  # stopping: mark what was sent (a crash resends it instead)
                 with contextlib.suppress(Exception):
                     await asyncio.shield(self._mark())
+
+    def _mark_due_in(self) -> float:
+        """Seconds until the sent marks are due (infinite: nothing to mark)."""
+        if not self._unmarked:
+            return float("inf")
+        since = asyncio.get_running_loop().time() - self._marked_at
+        return max(MARK_EVERY_SECONDS - since, 0.0)
+
+    async def _mark_when_due(self) -> None:
+        if self._unmarked and self._mark_due_in() <= 0:
+            await self._mark()
 
     def _next_wait(self) -> float:
         """Seconds until the next flush unless woken: the idle poll, or a
@@ -133,20 +148,22 @@ class OutboxSender:
             queued = await repo.oldest_pending_at()
         return None if queued is None else max((self.clock() - queued).total_seconds(), 0.0)
 
-    async def flush(self) -> int:
-        """Send everything pending, then mark it sent; return how many were
-        settled. A message that must wait holds back the later ones of its
-        room only (order is kept per room), not every other room's."""
+    async def flush(self, *, mark: bool = True) -> int:
+        """Send everything pending, then mark it sent (with `mark`; the run
+        loop marks when due instead); return how many were settled. A
+        message that must wait holds back the later ones of its room only
+        (order is kept per room), not every other room's."""
         assert self.transport is not None, "run() or attach() sets the transport"
         async with self._lock:
-            await self._mark()  # left over from a flush a database error ended
+            await self._mark_when_due()  # also what a flush a database error ended left
             blocked: set[str] = set()
             sent = await self._send_handed(blocked)
             if self._read_queue:
                 self._handed.clear()  # the queue holds them too, in order
                 sent += await self._send_queued(blocked)
             self._read_queue = bool(blocked)  # what failed or waits is read again next time
-            await self._mark()
+            if mark:
+                await self._mark()
         return sent
 
     async def _send_handed(self, blocked: set[str]) -> int:
@@ -232,8 +249,7 @@ class OutboxSender:
         MESSAGES.labels("sent").inc()
         log.info("sent %s as %s", message.txn_id, remote_id)
         self._sends += 1
-        if asyncio.get_running_loop().time() - self._marked_at >= MARK_EVERY_SECONDS:
-            await self._mark()
+        await self._mark_when_due()  # a long flush (a burst) marks as it goes
         return True
 
     async def _attempt_failed(

@@ -6,11 +6,14 @@ a rolled-back command hands nothing over."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import Counter
 
 import pytest
 from sqlalchemy import event
 
+from bot.runtime import outbox
 from bot.runtime.outbox import FAULT_EXIT_BEFORE_MARK_ENV, OutboxSender
 from bot.runtime.router import Reply
 from tests.unit.fakes import ROOM, make_harness
@@ -58,9 +61,49 @@ async def test_a_burst_is_sent_in_order_and_marked_in_batches(tmp_path):
     await h.core.outbox.flush()
     bodies = [m.body for _, m in h.transport.sent]
     assert len(bodies) == 30 and all(m.room_id == ROOM for _, m in h.transport.sent)
-    assert seen["outbox mark"] <= 2, seen  # the flush's end, and at most one 100 ms batch
+    assert seen["outbox mark"] <= 2, seen  # the flush's end, and at most one a second
     async with h.core.storage.transaction() as repo:
         assert await repo.pending_count() == 0
+    await h.core.storage.close()
+
+
+async def _sent(h, count: int) -> None:
+    for _ in range(200):
+        if len(h.transport.sent) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{len(h.transport.sent)} of {count} sent")
+
+
+async def _unmarked(h) -> int:
+    async with h.core.storage.transaction() as repo:
+        return await repo.pending_count()
+
+
+async def test_the_running_sender_marks_replies_in_one_write_a_while_after(tmp_path, monkeypatch):
+    """A few commands a second: one mark write for the lot once it is due,
+    not one per reply; the stop marks what is left at once."""
+    monkeypatch.setattr(outbox, "MARK_EVERY_SECONDS", 0.3)
+    h = await make_harness(tmp_path)
+    runner = asyncio.create_task(h.core.outbox.run(h.transport))
+    await asyncio.sleep(0.05)  # the start-up read; marks are due long since
+    seen = statements(h)
+    await h.core.handle(_message(h, 0))
+    await _sent(h, 1)
+    for n in range(1, 4):
+        await h.core.handle(_message(h, n))
+    await _sent(h, 4)
+    assert seen["outbox mark"] == 1 and await _unmarked(h) == 3  # the first one, at once
+    await asyncio.sleep(0.45)
+    assert seen["outbox mark"] == 2 and await _unmarked(h) == 0  # the other three together
+    await h.core.handle(_message(h, 4))
+    await _sent(h, 5)
+    assert await _unmarked(h) == 1
+    runner.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await runner
+    assert seen["outbox mark"] == 3 and await _unmarked(h) == 0  # stopping marks it
+    assert len(h.transport.sent) == 5  # none sent twice
     await h.core.storage.close()
 
 
