@@ -9,13 +9,6 @@ from __future__ import annotations
 import re
 
 from bot.meeting.render import escape
-from bot.meeting.report.charts import chart_input
-from bot.meeting.report.figures import compile_report
-from bot.meeting.report.html import report_html
-from bot.meeting.report.markdown import report_summary
-from bot.meeting.report.period import PeriodError, parse_period
-from bot.runtime.charts import draw_charts
-from bot.runtime.report_data import gather_report
 from bot.runtime.router import CommandContext, OutgoingFile, Phase, Reply, Role, Router, UsageError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -36,6 +29,15 @@ def register(router: Router) -> None:
         example="!report 2026",
     )
     async def report(ctx: CommandContext) -> Reply:
+        # imported at the first `!report` (a few times a year), not at every start
+        from bot.meeting.report.charts import chart_input
+        from bot.meeting.report.figures import compile_report
+        from bot.meeting.report.html import report_html
+        from bot.meeting.report.markdown import report_summary
+        from bot.meeting.report.period import PeriodError, parse_period
+        from bot.runtime.charts import draw_charts
+        from bot.runtime.report_data import gather_report
+
         try:
             period = parse_period(ctx.args, ctx.group.date_settings, ctx.now)
         except PeriodError as exc:

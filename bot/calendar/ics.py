@@ -20,20 +20,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
-
-from icalendar import (
-    Calendar,
-    Event,
-    Timezone,
-    TimezoneDaylight,
-    TimezoneStandard,
-    vDuration,
-)
 
 from bot.calendar.cadence import Meeting
 from bot.calendar.revisions import Revision, revise
+
+if TYPE_CHECKING:
+    # imported where a calendar is rendered: the running bot renders one only
+    # for a feed, a mail or `!calendar`, and the import is a restart's 30 ms
+    from icalendar import Event, Timezone, TimezoneDaylight, TimezoneStandard
 
 PRODID = "-//allies-bot//meeting calendar//EN"
 REFRESH = timedelta(hours=6)  # how often subscribers should re-fetch the feed
@@ -96,6 +92,8 @@ def _transitions(tzid: str, first_year: int, last_year: int) -> tuple[_Transitio
 
 
 def _observance(change: _Transition) -> TimezoneStandard | TimezoneDaylight:
+    from icalendar import TimezoneDaylight, TimezoneStandard
+
     part = TimezoneDaylight() if change.is_dst else TimezoneStandard()
     part.add("dtstart", change.onset)
     part.add("tzoffsetfrom", change.offset_from)
@@ -117,6 +115,8 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     """A VTIMEZONE for ``tzid`` correct from 1 January ``first_year`` to the end of
     ``last_year``. Transitions are scanned from the year before, so that the start
     of ``first_year`` already lies after an onset of the rules that apply to it."""
+    from icalendar import Timezone
+
     zone = Timezone()
     zone.add("tzid", tzid)
     zone.add("x-lic-location", tzid)
@@ -182,6 +182,8 @@ def _event(entry: Entry, group_id: str, group_name: str, call_link: str | None) 
     """Skipped meetings stay in the feed as CANCELLED so subscribers drop them;
     SEQUENCE is the revision's, raised by every change subscribers must see."""
     meeting, revision = entry.meeting, entry.revision
+    from icalendar import Event
+
     event = Event()
     event.add("uid", event_uid(group_id, meeting))
     cancelled = meeting.status == "skipped"
@@ -229,6 +231,8 @@ def render_entries(
     with the agenda; without, a published feed (METHOD:PUBLISH)."""
     entries = list(entries)
     meetings = [entry.meeting for entry in entries]
+    from icalendar import Calendar, vDuration
+
     calendar = Calendar()
     for name, value in (
         ("prodid", PRODID),
