@@ -67,11 +67,11 @@ def fuzz_harness(tmp_path_factory):
     """One harness for every fuzzed command: its database fills up as it goes."""
     import asyncio
 
-    import handlers.report
+    import bot.runtime.charts
 
     loop = asyncio.new_event_loop()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(handlers.report, "draw_charts", _no_charts)
+        patch.setattr(bot.runtime.charts, "draw_charts", _no_charts)
         harness = loop.run_until_complete(
             make_harness(tmp_path_factory.mktemp("fuzz"), CONFIG_WITH_CADENCE)
         )
@@ -179,9 +179,9 @@ async def test_member_text_is_inert_in_every_message(calendar_harness, monkeypat
     with that text as its arguments and with none (listings, minutes, the
     report, the data export): nothing sent carries markup, links or
     mentions that the bot did not make itself."""
-    import handlers.report
+    import bot.runtime.charts
 
-    monkeypatch.setattr(handlers.report, "draw_charts", _no_charts)  # config names only
+    monkeypatch.setattr(bot.runtime.charts, "draw_charts", _no_charts)  # config names only
     h = calendar_harness
     start = datetime(2026, 4, 3, 9, 0, tzinfo=UTC)
     h.clock = start - timedelta(days=1)
