@@ -9,6 +9,7 @@ import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import event, select, text
@@ -97,6 +98,9 @@ class Storage:
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _configure_sqlite)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Messages the outbox has sent whose mark (remote id, when) is not
+        # written yet: the next transaction writes them (`transaction`).
+        self.sent_marks: dict[int, tuple[str, datetime]] = {}
         self.backend = parsed.get_backend_name()
 
     def _sqlite_connection(self):
@@ -141,12 +145,19 @@ class Storage:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repo]:
-        """Everything done through the yielded repo commits together or not at all."""
+        """Everything done through the yielded repo commits together or not at
+        all. It first writes the sent marks not written yet (`sent_marks`),
+        so what it reads knows every send, and they commit with it."""
         async with self._sessions() as session:
             async with session.begin():
                 repo = Repo(session)
+                marks = sorted(self.sent_marks.items())  # by id: rows locked in one order
+                if marks:
+                    await repo.mark_all_sent([(i, remote, at) for i, (remote, at) in marks])
                 yield repo
-            for hook in repo.committed:  # reached only when the commit succeeded
+            for message_id, _sent in marks:  # reached only when the commit succeeded
+                self.sent_marks.pop(message_id, None)
+            for hook in repo.committed:
                 hook()
 
     async def run_in_transaction(self, work, *, attempts: int = 5):

@@ -3,10 +3,14 @@
 Replies are queued in the database by the command's transaction; once it
 has committed, they are handed to this task as written (`hand_over`), so
 the usual command costs no read-back. The task sends them with their
-deterministic transaction ids and marks them sent in batches, one write
-at most every `MARK_EVERY_SECONDS` while replies flow (each write is a
-commit: at a few commands a second, a mark per reply was a fifth of the
-disk a command cost), and at once when it stops. It
+deterministic transaction ids. A sent one's mark (its remote id) is
+written by the next transaction of any kind, first thing
+(`Storage.sent_marks`): what that transaction reads knows every send (the
+post a minutes edit replaces), and a command's commit carries the previous
+reply's mark instead of a commit of its own (at a few commands a second,
+a mark's own commit was a fifth of the disk a command cost). When no
+transaction comes, this task writes them after `MARK_EVERY_SECONDS`, and at
+once when it stops. It
 reads the queue from the database when it may have missed something: at
 start, after a failed or waiting send, on a wake without a hand-over, and
 on its idle poll. A message sent but not yet marked when the bot dies is
@@ -41,7 +45,7 @@ from storage.repo_outbox import PendingMessage
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 PENDING_BATCH = 100
-MARK_EVERY_SECONDS = 1.0  # sent marks are written at most this often while the bot runs
+MARK_EVERY_SECONDS = 1.0  # a sent mark no transaction wrote meanwhile is written after this
 IDLE_POLL_SECONDS = 30.0
 RETRY_FIRST_SECONDS = 1.0  # after a flush where a message failed; doubles up to the idle poll
 FAULT_SEND_ERRORS_ENV = "ALLIES_BOT_FAULT_SEND_ERRORS"
@@ -77,9 +81,8 @@ class OutboxSender:
         self.companions: list[Callable[[], None]] = []  # other senders woken with this one
         self._handed: deque[PendingMessage] = deque()  # committed, as written, not yet sent
         self._read_queue = True  # the database may hold messages not handed over
-        self._unmarked: dict[int, tuple[str, datetime]] = {}  # sent: remote id, when
         self._read_ids: set[int] = set()  # what the last queue read found (sent from there)
-        self._marked_at = 0.0
+        self._unwritten_since = 0.0  # loop time the oldest unwritten mark was made
 
     def hand_over(self, messages: list[PendingMessage]) -> None:
         """Messages a transaction queued, given after it committed: sent
@@ -118,19 +121,19 @@ class OutboxSender:
                 if not await _woken(self._wake, min(wait, mark_in)) and wait <= mark_in:
                     self._read_queue = True  # the idle poll reads the queue
         finally:
-            if self._unmarked:  # stopping: mark what was sent (a crash resends it instead)
+            if self.storage.sent_marks:  # stopping: mark what was sent (a crash resends it)
                 with contextlib.suppress(Exception):
                     await asyncio.shield(self._mark())
 
     def _mark_due_in(self) -> float:
         """Seconds until the sent marks are due (infinite: nothing to mark)."""
-        if not self._unmarked:
+        if not self.storage.sent_marks:
             return float("inf")
-        since = asyncio.get_running_loop().time() - self._marked_at
+        since = asyncio.get_running_loop().time() - self._unwritten_since
         return max(MARK_EVERY_SECONDS - since, 0.0)
 
     async def _mark_when_due(self) -> None:
-        if self._unmarked and self._mark_due_in() <= 0:
+        if self._mark_due_in() <= 0:
             await self._mark()
 
     def _next_wait(self) -> float:
@@ -188,7 +191,7 @@ class OutboxSender:
             self._read_ids.update(m.id for m in batch)
             for message in batch:
                 last_id = message.id
-                if message.room_id in blocked or message.id in self._unmarked:
+                if message.room_id in blocked or message.id in self.storage.sent_marks:
                     continue
                 if not await self._send_one(message):
                     blocked.add(message.room_id)
@@ -205,19 +208,11 @@ class OutboxSender:
             return await repo.pending_messages(limit=PENDING_BATCH, after_id=after_id)
 
     async def _mark(self) -> None:
-        """One short write for every message sent since the last one."""
-        self._marked_at = asyncio.get_running_loop().time()
-        if not self._unmarked:
-            return
-        if self._exit_after_sends and self._sends >= self._exit_after_sends:
-            log.error("exiting before marking %d sent (%s, a test seam)",
-                      len(self._unmarked), FAULT_EXIT_BEFORE_MARK_ENV)  # fmt: skip
-            os._exit(70)
-        marks = [(i, remote, at) for i, (remote, at) in self._unmarked.items()]
-        async with self.storage.transaction() as repo:
-            await repo.mark_all_sent(marks)
-        for message_id, _remote, _at in marks:
-            del self._unmarked[message_id]
+        """Write the sent marks no transaction has written yet (a transaction
+        writes them first thing: an empty one is all it takes)."""
+        if self.storage.sent_marks:
+            async with self.storage.transaction():
+                pass
 
     async def _send_one(self, message: PendingMessage) -> bool:
         file = None
@@ -245,10 +240,16 @@ class OutboxSender:
             if self._repeats.is_new(exc):
                 log.exception("sending %s raised", message.txn_id)
             return await self._attempt_failed(message, describe(exc), permanent=False)
-        self._unmarked[message.id] = (remote_id, self.clock())
+        if not self.storage.sent_marks:
+            self._unwritten_since = asyncio.get_running_loop().time()
+        self.storage.sent_marks[message.id] = (remote_id, self.clock())
         MESSAGES.labels("sent").inc()
         log.info("sent %s as %s", message.txn_id, remote_id)
         self._sends += 1
+        if self._exit_after_sends and self._sends >= self._exit_after_sends:
+            log.error("exiting before marking %d sent (%s, a test seam)",
+                      len(self.storage.sent_marks), FAULT_EXIT_BEFORE_MARK_ENV)  # fmt: skip
+            os._exit(70)
         await self._mark_when_due()  # a long flush (a burst) marks as it goes
         return True
 

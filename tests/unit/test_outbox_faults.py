@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 
 from bot.chat.transport import Outgoing
+from bot.runtime import outbox
 from bot.runtime.outbox import (
     FAULT_SEND_ERRORS_ENV,
     MAX_ATTEMPTS,
@@ -80,6 +81,7 @@ class DatabaseGoneOnce:
 
     def __init__(self, outbox: OutboxSender) -> None:
         self.outbox, self.real = outbox, outbox.storage
+        self.sent_marks = self.real.sent_marks
 
     def transaction(self):
         self.outbox.storage = self.real
@@ -101,8 +103,9 @@ class SendsThenLosesTheDatabase:
 
 
 async def test_a_database_error_restarts_the_sender_which_marks_what_it_sent_not_resends(
-    tmp_path,
+    tmp_path, monkeypatch
 ):
+    monkeypatch.setattr(outbox, "MARK_EVERY_SECONDS", 0.0)  # the mark follows the send at once
     h = await queued_harness(tmp_path, [ROOM, ROOM])
     transport = SendsThenLosesTheDatabase(h.core.outbox)
     tasks = Supervisor(Backoff(first=0.01, cap=0.01))

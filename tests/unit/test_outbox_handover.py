@@ -11,7 +11,7 @@ import contextlib
 from collections import Counter
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from bot.runtime import outbox
 from bot.runtime.outbox import FAULT_EXIT_BEFORE_MARK_ENV, OutboxSender
@@ -75,35 +75,49 @@ async def _sent(h, count: int) -> None:
     raise AssertionError(f"{len(h.transport.sent)} of {count} sent")
 
 
-async def _unmarked(h) -> int:
-    async with h.core.storage.transaction() as repo:
-        return await repo.pending_count()
+def commits(h) -> list[int]:
+    """Counts the commits from now on (one item each)."""
+    seen: list[int] = []
+    event.listen(h.core.storage.engine.sync_engine, "commit", lambda _conn: seen.append(1))
+    return seen
 
 
-async def test_the_running_sender_marks_replies_in_one_write_a_while_after(tmp_path, monkeypatch):
-    """A few commands a second: one mark write for the lot once it is due,
-    not one per reply; the stop marks what is left at once."""
+async def _unwritten(h) -> int:
+    """Sent and not yet marked in the database, read without a transaction
+    of the storage's (one of those writes the marks first)."""
+    async with h.core.storage.engine.connect() as conn:
+        return await conn.scalar(text("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"))
+
+
+async def test_the_next_transaction_carries_the_sent_marks_and_reads_them(tmp_path, monkeypatch):
+    """A few commands a second: each command's commit carries the previous
+    reply's mark (no commit of its own); the last one is written by the
+    sender once it is due; a stop writes what is left at once."""
     monkeypatch.setattr(outbox, "MARK_EVERY_SECONDS", 0.3)
     h = await make_harness(tmp_path)
     runner = asyncio.create_task(h.core.outbox.run(h.transport))
-    await asyncio.sleep(0.05)  # the start-up read; marks are due long since
-    seen = statements(h)
-    await h.core.handle(_message(h, 0))
-    await _sent(h, 1)
-    for n in range(1, 4):
+    await asyncio.sleep(0.05)  # the start-up read of the queue
+    seen, committed = statements(h), commits(h)
+    for n in range(4):
         await h.core.handle(_message(h, n))
-    await _sent(h, 4)
-    assert seen["outbox mark"] == 1 and await _unmarked(h) == 3  # the first one, at once
-    await asyncio.sleep(0.45)
-    assert seen["outbox mark"] == 2 and await _unmarked(h) == 0  # the other three together
+        await _sent(h, n + 1)
+    assert len(committed) == 4 and seen["outbox mark"] == 3  # four commands, no mark of its own
+    assert await _unwritten(h) == 1
+    async with h.core.storage.transaction() as repo:  # any transaction reads every send
+        assert await repo.pending_count() == 0
+    assert await _unwritten(h) == 0
     await h.core.handle(_message(h, 4))
     await _sent(h, 5)
-    assert await _unmarked(h) == 1
+    await asyncio.sleep(0.45)  # no transaction came: the sender writes it when due
+    assert await _unwritten(h) == 0 and len(committed) == 7
+    await h.core.handle(_message(h, 5))
+    await _sent(h, 6)
+    assert await _unwritten(h) == 1
     runner.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await runner
-    assert seen["outbox mark"] == 3 and await _unmarked(h) == 0  # stopping marks it
-    assert len(h.transport.sent) == 5  # none sent twice
+    assert await _unwritten(h) == 0  # stopping marks it
+    assert len(h.transport.sent) == 6  # none sent twice
     await h.core.storage.close()
 
 
