@@ -116,13 +116,19 @@ def mention(user_id: str, name: str | None = None) -> str:
 
 
 def render_chase(
-    group_name: str, meeting: Meeting, missing: Sequence[str], names: Names | None = None
+    group_name: str,
+    meeting: Meeting,
+    missing: Sequence[str],
+    names: Names | None = None,
+    alliances: int = 1,
 ) -> str:
+    """The nudge to the people of the `alliances` that sent no update yet."""
     names = names or Names()
     people = ", ".join(mention(user, names.of(user)) for user in missing)
+    whose = "your alliance" if alliances == 1 else f"{alliances} alliances"
     return (
         f"Updates for the {escape(group_name)} meeting on {day_and_time(meeting.start)} "
-        f"are still missing from your alliance: {people}. Send one with `!update <text>` "
+        f"are still missing from {whose}: {people}. Send one with `!update <text>` "
         "(one per alliance is enough), or `!quiet` to stop these reminders."
     )
 

@@ -230,7 +230,8 @@ class Poster:
             if not missing:
                 return None
             names = await load_names(repo, group)
-            text = render_chase(group.name, meeting, missing, names)
+            alliances = len({group.alliance_of(person) for person in missing})
+            text = render_chase(group.name, meeting, missing, names, alliances)
             mails = self._chase_mails(group, post, missing)
             return Reply(text, mentions=tuple(missing), mails=mails)
         lead = lead_text(meeting.start - now)

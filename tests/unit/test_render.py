@@ -54,3 +54,19 @@ async def test_a_reply_too_long_for_one_message_is_never_cut_inside_an_escape(tm
     sent = [message for _, message in h.transport.sent]
     assert len(sent) == 2 and all(len(m.body) <= MAX_CHUNK_CHARS for m in sent)
     assert all("<a " not in m.html for m in sent), [m.html[-120:] for m in sent]
+
+
+def test_the_chase_says_how_many_alliances_it_waits_for():
+    """One alliance is "your alliance"; people of several are not told the
+    update is missing from "your alliance" as if they shared one."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.calendar.cadence import Meeting
+    from bot.meeting.agenda import render_chase
+
+    start = datetime(2026, 12, 11, 10, 0, tzinfo=UTC)
+    meeting = Meeting("2026-12-11T11:00", start, start + timedelta(hours=1))
+    one = render_chase("ALLIES", meeting, ["@a:x.org", "@b:x.org"], alliances=1)
+    three = render_chase("ALLIES", meeting, ["@a:x.org", "@c:x.org", "@d:x.org"], alliances=3)
+    assert "still missing from your alliance: " in one
+    assert "still missing from 3 alliances: " in three and "your alliance" not in three
