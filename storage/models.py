@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Date, DateTime, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -51,7 +51,15 @@ class OutboxMessage(Base):
     so a crash between commit and send neither loses nor doubles a reply."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "sent_at"),)
+    # only what is still to send (migration 0009): a mark takes its entry out
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "id",
+            sqlite_where=text("sent_at IS NULL AND failed IS NULL"),
+            postgresql_where=text("sent_at IS NULL AND failed IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     txn_id: Mapped[str] = mapped_column(String(255), unique=True)
