@@ -13,13 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
 from storage.times import from_db, to_db
 
 _OUTBOX = OutboxMessage.__table__
+# Still to send: neither sent nor given up. The pending index holds exactly
+# these rows (its WHERE, storage.models): a query asks it in the same words.
+TO_SEND = and_(_OUTBOX.c.sent_at.is_(None), _OUTBOX.c.failed.is_(None))
 ENQUEUE = insert(_OUTBOX).returning(_OUTBOX.c.id)
 MARK_SENT = (
     update(_OUTBOX)
@@ -92,7 +95,7 @@ class OutboxRepo:
         columns = (o.id, o.txn_id, o.room_id, o.body, o.html, o.reply_to, o.mentions, o.attempts)
         rows = await self.session.execute(
             select(*columns, o.file_name, o.file_type, o.file_data, o.reaction, o.replaces)
-            .where(o.sent_at.is_(None), o.failed.is_(None), o.id > after_id)
+            .where(TO_SEND, o.id > after_id)
             .order_by(o.id)
             .limit(limit)
         )
@@ -117,14 +120,14 @@ class OutboxRepo:
 
     async def pending_count(self) -> int:
         o = OutboxMessage
-        query = select(func.count()).select_from(o).where(o.sent_at.is_(None), o.failed.is_(None))
+        query = select(func.count()).select_from(o).where(TO_SEND)
         return await self.session.scalar(query) or 0
 
     async def oldest_pending_at(self) -> datetime | None:
         """When the oldest message still to send was queued (None: none is);
         `/healthz` shows its age, so a stuck outbox is seen."""
         o = OutboxMessage
-        query = select(func.min(o.created_at)).where(o.sent_at.is_(None), o.failed.is_(None))
+        query = select(func.min(o.created_at)).where(TO_SEND)
         return from_db(await self.session.scalar(query))
 
     async def mark_sent(self, message_id: int, remote_event_id: str, now: datetime) -> None:
