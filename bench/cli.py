@@ -442,7 +442,7 @@ def bare_table(results: dict[str, Any]) -> list[str]:
             "≤ 1.15 x"),
         row("start-up to first sync (s)", bot["startup_s"], bare["startup_s"],
             versus["startup_ratio"], None, "-"),
-        row("restart → first reply (s)", bot["restart_reply_s"], None, None,
+        row("restart → first reply (s)", _fmt(bot["restart_reply_s"], 2), None, None,
             "restart_reply_s", "≤ 1.0 s (bot)"),
         row("disk written per command (kB)", bot["disk_kb_per_command"],
             bare["disk_kb_per_command"], None, "disk_kb_per_command", "≤ 15 kB (bot)"),
