@@ -45,6 +45,9 @@ class Update(Base):
     edited_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+_TO_SEND = text("sent_at IS NULL AND failed IS NULL")  # as storage.repo_outbox.TO_SEND asks
+
+
 class OutboxMessage(Base):
     """A message the bot has decided to send. Queued inside the command's
     transaction and sent after commit with a deterministic transaction id,
@@ -53,12 +56,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     # only what is still to send (migration 0009): a mark takes its entry out
     __table_args__ = (
-        Index(
-            "ix_outbox_pending",
-            "id",
-            sqlite_where=text("sent_at IS NULL AND failed IS NULL"),
-            postgresql_where=text("sent_at IS NULL AND failed IS NULL"),
-        ),
+        Index("ix_outbox_pending", "id", sqlite_where=_TO_SEND, postgresql_where=_TO_SEND),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

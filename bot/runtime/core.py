@@ -24,8 +24,8 @@ from bot.chat.transport import (
 from bot.config import GroupConfig
 from bot.config.directory import Directory, GroupDirectory
 from bot.config.web import WebConfig
-from bot.meeting.people import clean_display_name
-from bot.ops.metrics import COMMANDS, UNDECRYPTABLE
+from bot.ops.metrics import COMMANDS
+from bot.runtime.notices import remember_profile, tell_unreadable
 from bot.runtime.outbox import OutboxSender
 from bot.runtime.outbox_writer import queue_reply
 from bot.runtime.router import (
@@ -113,9 +113,9 @@ class BotCore:
         elif event.kind in (IncomingKind.EDIT, IncomingKind.REDACTION):
             await self._on_change(group, event)
         elif event.kind is IncomingKind.UNREADABLE:
-            await self._on_unreadable(event)
+            await tell_unreadable(self, event)
         elif event.kind is IncomingKind.PROFILE:
-            await self._on_profile(event)
+            await remember_profile(self, event)
             return  # nothing to answer
         self.record_changed()  # the reply, if any, reached the sender by `queue`
 
@@ -191,34 +191,6 @@ class BotCore:
                 await self._finish(repo, event, kind, reply, reply_to=reply_to, group=group)
 
         await self._run_safely(work, event)
-
-    async def _on_unreadable(self, event: Incoming) -> None:
-        """Tell the sender once per `once_key` (a marker that survives restarts),
-        never once per message: a key problem would otherwise be a flood. The
-        event is not marked processed, so if its key arrives later it is
-        still read and answered."""
-        marker = f"undecryptable:{event.once_key}"
-        UNDECRYPTABLE.inc()
-
-        async def work(repo: Repo) -> None:
-            if await repo.get_state(marker) is not None:
-                log.info("unreadable %s: sender already told, no new notice", event.event_id)
-                return
-            await repo.set_state(marker, event.event_id)
-            reply = Reply(event.body, mentions=(event.sender,))
-            key = f"{event.event_id}:unreadable"
-            await self.queue(repo, event.room_id, key, reply, reply_to=event.event_id)
-
-        await self.storage.run_in_transaction(work)
-
-    async def _on_profile(self, event: Incoming) -> None:
-        """Remember how the network names a person (texts show names, not ids)."""
-        name = clean_display_name(event.body)
-
-        async def work(repo: Repo) -> None:
-            await repo.remember_display_name(event.sender, name, self.clock())
-
-        await self.storage.run_in_transaction(work)
 
     def _context(
         self, group: GroupConfig, event: Incoming, args: str, repo: Repo, event_id: str

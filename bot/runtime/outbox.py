@@ -115,8 +115,7 @@ class OutboxSender:
             while True:
                 self._wake.clear()
                 self._failed = False
-                await self.flush(mark=False)
-                await self._mark_when_due()
+                await self.flush(mark=False)  # it begins by writing the marks when due
                 wait, mark_in = self._next_wait(), self._mark_due_in()
                 if not await _woken(self._wake, min(wait, mark_in)) and wait <= mark_in:
                     self._read_queue = True  # the idle poll reads the queue
