@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -22,8 +22,8 @@ from bot.cli.console_time import ConsoleClock, ConsoleTime
 from bot.cli.reach import Reach, start_reach
 from bot.config import Config, GroupConfig
 from bot.config.directory import GroupDirectory
+from bot.ops.health import HealthCheck
 from bot.ops.metrics import OUTBOX_DEPTH, SYNC_LAG
-from bot.ops.server import HealthCheck, OpsServer
 from bot.runtime.core import BotCore, utc_now
 from bot.runtime.housekeeping import Housekeeper
 from bot.runtime.outbox import OutboxSender
@@ -33,6 +33,9 @@ from bot.runtime.reload import Reloader
 from bot.runtime.supervisor import Supervisor
 from handlers import build_router
 from storage.db import Storage
+
+if TYPE_CHECKING:
+    from bot.ops.server import OpsServer
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +99,11 @@ async def start_ops(
     tasks: Supervisor,
     more: Sequence[HealthCheck] = (),
 ) -> OpsServer | None:
-    """`/healthz` and `/metrics`, when `[ops] listen` asks for them."""
+    """`/healthz` and `/metrics`, when `[ops] listen` asks for them (the
+    server's module is imported only then)."""
     if config.ops is None:
         return None
+    from bot.ops.server import OpsServer
 
     async def storage_problem() -> str | None:
         await core.storage.ping()

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.config import Config
 from bot.meeting.mail_texts import refused_notice
-from bot.ops.server import HealthCheck
+from bot.ops.health import HealthCheck
 from bot.runtime.calendars import load_names
 from bot.runtime.core import BotCore
 from bot.runtime.router import Reply

@@ -16,26 +16,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.ops.health import HealthCheck
 from bot.ops.metrics import OUTBOX_OLDEST, REGISTRY
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT_S = 5.0
 
-# A check returns None when healthy, else the reason (one short line).
-Check = Callable[[], Awaitable[str | None]]
 # Seconds the oldest unsent message has waited, None when the outbox is empty.
 OutboxAge = Callable[[], Awaitable[float | None]]
 
-
-@dataclass(frozen=True)
-class HealthCheck:
-    name: str
-    check: Check
+__all__ = ["HealthCheck", "OpsServer"]
 
 
 class OpsServer:
