@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.calendar.dates import DateParseError, Unreadable, parse_when
-from bot.meeting.actions import action_line, parse_action, split_due
+from bot.meeting.actions import action_line, parse_action, split_by, split_due
 from bot.meeting.owners import AmbiguousOwner, People, not_on_roster
 from bot.meeting.record import Item
 from bot.meeting.render import escape
@@ -56,9 +56,10 @@ def task_and_due(
 ) -> tuple[str, date | None, str]:
     """The task, its due date and a note. Words after the last `due` that are
     no date at all (`review what is due to WP2`) stay in the task, and the
-    note says so; a date that is past or ambiguous is an error."""
+    note says so; a date that is past or ambiguous is an error. With no
+    `due`, a trailing `by <when>` can be the due date (`task_by`)."""
     if due_words is None:
-        return task, None, ""
+        return task_by(ctx, task)
     try:
         return task, _due_date(ctx, due_words), ""
     except Unreadable:
@@ -69,6 +70,28 @@ def task_and_due(
         return f"{task} due {due_words}", None, note
     except DateParseError as exc:
         raise _unusable(exc) from None
+
+
+def task_by(ctx: CommandContext, task: str) -> tuple[str, date | None, str]:
+    """`circulate the survey by 15 January` means a due date: the words after
+    the last `by` are one when they read as a date. Words that are no date
+    (`ask WP2 by email`) stay in the task, silently; a date the bot will not
+    use (ambiguous, past, a whole week) stays in the task too, and the note
+    says why, so a chair who meant a due date sees it was not set."""
+    split = split_by(task)
+    if split is None:
+        return task, None, ""
+    short, words = split
+    try:
+        return short, _due_date(ctx, words), ""
+    except Unreadable:
+        return task, None, ""
+    except DateParseError as exc:
+        note = (
+            f"\n(“by {escape(words)}” was not taken as the due date: {escape(str(exc))} "
+            "To give it one, use `!action edit` with `due <when>`.)"
+        )
+        return task, None, note
 
 
 async def roster_people(ctx: CommandContext) -> People:
@@ -119,7 +142,7 @@ def register(router: Router) -> None:
     @router.command(
         "action",
         role=Role.MEMBER,
-        usage="!action <who> <task> [due <when>]",
+        usage="!action <who> <task> [due <when> | by <when>]",
         summary="record an action item; edit or drop one",
         phase=Phase.AFTER,
         topic="action items",
@@ -180,7 +203,7 @@ def register(router: Router) -> None:
     @router.command(
         "action edit",
         role=Role.MEMBER,
-        usage="!action edit <id> <text> [due <when>]",
+        usage="!action edit <id> <text> [due <when> | by <when>]",
         summary="change an action item's text or due date",
         phase=Phase.AFTER,
         topic="action items",

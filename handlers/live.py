@@ -57,6 +57,20 @@ async def record(ctx: CommandContext, kind: NoteKind, *, key: str | None = None)
     return Reply("", react=RECORDED)
 
 
+async def _started_again(ctx: CommandContext, meeting_key: str) -> str:
+    """What a chair should know when the meeting they start had already
+    been ended (a second `!startmeeting`): when it ended, and that its
+    minutes, if posted, are updated by the next `!minutes`. Empty if not."""
+    last = await ctx.repo.last_session(ctx.group.id)
+    if last is None or last.meeting_key != meeting_key or last.ended_at is None:
+        return ""
+    ended = last.ended_at.astimezone(ctx.group.timezone)
+    said = f" It had been ended at {ended:%H:%M}; what was recorded then stays with it."
+    if await ctx.repo.minutes_post(ctx.group.id, meeting_key) is not None:
+        said += " The minutes already posted are updated by the next `!minutes`."
+    return said
+
+
 def register(router: Router) -> None:
     @router.command(
         "startmeeting",
@@ -72,6 +86,7 @@ def register(router: Router) -> None:
             raise UsageError("A meeting is already running; `!endmeeting` ends it first.")
         calendar = await load_calendar(ctx.repo, ctx.group)
         meeting = meeting_to_start(calendar, ctx.now)
+        again = await _started_again(ctx, meeting.key)
         if calendar.cadence is None:  # no calendar: the updates collected so far are for this one
             await ctx.repo.move_updates(ctx.group.id, OPEN_PERIOD, meeting.key)
         await ctx.repo.start_session(
@@ -93,8 +108,9 @@ def register(router: Router) -> None:
             now=ctx.now,
         )
         kind = "ad-hoc meeting" if meeting.status == MeetingStatus.ADHOC else "meeting"
+        started = "Meeting started again" if again else "Meeting started"
         return Reply(
-            f"**Meeting started:** {ctx.group.name} {kind}, {describe_meeting(meeting)}.\n\n"
+            f"**{started}:** {ctx.group.name} {kind}, {describe_meeting(meeting)}.{again}\n\n"
             "Record with `!topic`, `!info`, `!decision`, `!action`; say `!here` to be listed "
             "as present. `!endmeeting` ends it, `!minutes` posts the minutes."
         )

@@ -18,6 +18,7 @@ from bot.meeting.people import Names
 from bot.meeting.render import escape
 
 DUE_RE = re.compile(r"^(?P<task>.*\S)\s+due\s+(?P<due>\S.*)$", re.IGNORECASE | re.DOTALL)
+BY_RE = re.compile(r"^(?P<task>.*\S)\s+by\s+(?P<due>\S.*)$", re.IGNORECASE | re.DOTALL)
 MAX_OWNERS = 10
 _TOKENS = re.compile(r"[^\s,]+|,")
 
@@ -37,6 +38,15 @@ def split_due(text: str) -> tuple[str, str | None]:
     if match is None:
         return text.strip(), None
     return match["task"].strip(), match["due"].strip()
+
+
+def split_by(task: str) -> tuple[str, str] | None:
+    """`circulate the survey by 15 January` -> ("circulate the survey",
+    "15 January"): a due date said the everyday way, after the last `by`.
+    None when the task has no `by` with words after it; whether those words
+    are a date (`by email` is none) the caller decides."""
+    match = BY_RE.match(task.strip())
+    return None if match is None else (match["task"].strip(), match["due"].strip())
 
 
 def _next_owner(tokens: list[re.Match[str]], at: int, people: People) -> tuple[str, int]:

@@ -111,3 +111,22 @@ async def test_editing_in_words_after_due_keeps_the_due_date(named):
     assert changed.body.startswith(
         "Changed: #1 Anna Svensson: check what is due to WP2, due Fri 20 Mar 2026\n"
     )
+
+
+async def test_a_trailing_by_with_a_date_is_the_due_date(named):
+    h = named  # Monday 2 March 2026
+    [dated] = await h.say(ANNA, "!action me circulate the survey by 20 March")
+    assert dated.body == "Action #1 Anna Svensson: circulate the survey, due Fri 20 Mar 2026"
+    [words] = await h.say(ANNA, "!action Bo ask WP2 by email")
+    assert words.body == "Action #2 Bo Lindqvist: ask WP2 by email, no due date"
+    [last] = await h.say(ANNA, "!action me ask WP2 by email by Friday")
+    assert last.body == "Action #3 Anna Svensson: ask WP2 by email, due Fri 6 Mar 2026"
+    [unused] = await h.say(ANNA, "!action me send it by 3/4")
+    assert unused.body.startswith(
+        "Action #4 Anna Svensson: send it by 3/4, no due date\n"
+        "(“by 3/4” was not taken as the due date: "
+    )
+    assert "could be 3 April or 4 March" in unused.body
+    assert unused.body.endswith("To give it one, use `!action edit` with `due <when>`.)")
+    [edited] = await h.say(ANNA, "!action edit 2 ask WP2 by email by 27 March")
+    assert edited.body.startswith("Changed: #2 Bo Lindqvist: ask WP2 by email, due Fri 27 Mar 2026")

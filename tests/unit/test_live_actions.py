@@ -46,6 +46,27 @@ async def test_meeting_attaches_to_the_scheduled_one_and_records_with_reactions(
     assert "No meeting is running" in nothing.body
 
 
+async def test_starting_an_ended_meeting_again_says_so(calendar_harness):
+    h = calendar_harness
+    h.clock = MEETING + timedelta(minutes=5)
+    await h.say(CHAIR, "!startmeeting")
+    h.clock = MEETING + timedelta(minutes=40)
+    await h.say(CHAIR, "!endmeeting")
+    h.clock = MEETING + timedelta(minutes=42)
+    [again] = await h.say(VICE, "!startmeeting")
+    assert again.body.startswith(
+        "**Meeting started again:** ALLIES meeting, Friday 3 April 2026, 11:00–12:00 CEST "
+        "(09:00–10:00 UTC). "
+        "It had been ended at 11:40; what was recorded then stays with it.\n\n"
+    )
+    await h.say(VICE, "!endmeeting")
+    await h.say(CHAIR, "!minutes")
+    h.clock = MEETING + timedelta(minutes=50)
+    [third] = await h.say(CHAIR, "!startmeeting")
+    assert "It had been ended at 11:42; what was recorded then stays with it. " in third.body
+    assert "The minutes already posted are updated by the next `!minutes`." in third.body
+
+
 async def test_adhoc_meeting_when_nothing_is_scheduled_soon(calendar_harness):
     h = calendar_harness
     [started] = await h.say(VICE, "!startmeeting")
