@@ -7,12 +7,16 @@ real as they get and the CLI, config loading and logging are exercised too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
+
+from .synapse_server import _die_with_parent
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -60,6 +64,10 @@ def render_config(homeserver: str, bot_user: str, groups: list[GroupSpec]) -> st
 
 
 class BotProcess:
+    # Started and not yet stopped: a test that fails before it stops its bot
+    # leaves it here, and the integration conftest kills it after the test.
+    running: ClassVar[set[BotProcess]] = set()
+
     def __init__(self, workdir: Path, config_text: str, password: str) -> None:
         self.workdir = workdir
         self.config_path = workdir / "config.toml"
@@ -83,8 +91,10 @@ class BotProcess:
             env=env,
             stdout=log,
             stderr=log,
+            preexec_fn=_die_with_parent,  # no bot outlives a killed pytest either
         )
         log.close()
+        BotProcess.running.add(self)
 
     async def wait_for_log(self, text: str, timeout: float = 20.0) -> None:
         """Wait until the bot has logged `text` (e.g. that its sync loop runs)."""
@@ -108,7 +118,16 @@ class BotProcess:
             except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
+        BotProcess.running.discard(self)
         return self.process.returncode
+
+    def kill_now(self) -> None:
+        """SIGKILL, without waiting (any event loop may be gone by now; the
+        loop that started it reaps it)."""
+        BotProcess.running.discard(self)
+        if self.process is not None and self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.process.pid, signal.SIGKILL)
 
     def session(self) -> dict:
         return json.loads((self.workdir / "data" / "matrix-session.json").read_text())

@@ -12,7 +12,7 @@ fixture with a function-loop test fails with "attached to a different loop".
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ import pytest_asyncio
 
 from tests.ci import in_ci
 
+from .bot_process import BotProcess
 from .encrypted_member import EncryptedMember
 from .encrypted_world import secret_room  # noqa: F401 (a fixture: the encrypted-room tests')
 from .matrix_member import MatrixMember
@@ -45,6 +46,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             # append=False: must be the *closest* asyncio marker, ahead of the
             # bare one that asyncio_mode=auto already added.
             item.add_marker(session_loop, append=False)
+
+
+@pytest.fixture(autouse=True)
+def no_bot_left_running() -> Iterator[None]:
+    """A test that fails before it stops its bot must not leave `allies-bot
+    run` behind, syncing on and taking CPU from the tests after it."""
+    yield
+    for bot in list(BotProcess.running):
+        bot.kill_now()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
