@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, TextIO
@@ -147,6 +148,23 @@ async def _connect(networks: dict[str, Network], core: BotCore, config: Config) 
     core.directory.swap(GroupDirectory.of(config.groups, rooms))
 
 
+async def _unless_stopped(work: Awaitable[None], stopping: asyncio.Event) -> bool:
+    """Run `work` unless a stop comes first, then cancel it; True if it
+    finished. Connecting waits out an unreachable homeserver with nio's
+    retries, for as long as it takes: SIGTERM must not wait with it."""
+    task = asyncio.ensure_future(work)
+    stop = asyncio.ensure_future(stopping.wait())
+    await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    stop.cancel()
+    if task.done():
+        task.result()  # its failure is the caller's
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return False
+
+
 def _listen(networks: dict, core: BotCore, tasks: Supervisor) -> list[asyncio.Task]:
     """Every network starts syncing now; one that fails is restarted by the
     supervisor, not the end of the bot."""
@@ -209,8 +227,10 @@ async def run_bot(config: Config) -> None:
     settle_heap()
     switch = TransportSwitch(networks)
     tasks = Supervisor()
+    stopping = asyncio.Event()
 
     def stop() -> None:
+        stopping.set()
         tasks.wind_down()  # a task waiting out its backoff ends now, not in 30 s
         asyncio.ensure_future(switch.stop())  # noqa: RUF006 (sets events: done in one step)
 
@@ -218,7 +238,9 @@ async def run_bot(config: Config) -> None:
         loop.add_signal_handler(sig, stop)
     reach: Reach | None = None
     try:
-        await _connect(networks, core, config)
+        if not await _unless_stopped(_connect(networks, core, config), stopping):
+            log.info("stopped while connecting")
+            return
         core.outbox.attach(switch)  # links in the first posts are built by the networks
         tasks.start("outbox", partial(core.outbox.run, switch))
         # mail before the first posts: the catch-up below may already queue some

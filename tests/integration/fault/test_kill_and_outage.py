@@ -1,4 +1,5 @@
-"""Fault suite (a, b): SIGKILL mid-burst, and the homeserver going away."""
+"""Fault suite (a, b): SIGKILL mid-burst, and the homeserver going away
+(also before the bot ever reached it: SIGTERM still stops it at once)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import signal
 import pytest
 
 from bot.runtime.outbox import FAULT_EXIT_BEFORE_MARK_ENV
+from tests.loopback import free_port
 
+from ..bot_process import BotProcess, GroupSpec, render_config
 from .helpers import READY, each_answered_once, make_world, replies, wait_until
 
 pytestmark = pytest.mark.fault
@@ -97,3 +100,18 @@ async def test_homeserver_down_ten_seconds(synapse, make_member, tmp_path):
     assert list(replies(member, world.room, [first, *during]).values()) == [1, 1, 1, 1]
     assert world.bot.process.returncode is None
     await world.bot.stop()
+
+
+async def test_sigterm_while_the_homeserver_is_out_of_reach_stops_the_bot(tmp_path):
+    """Nothing listens where the homeserver should be: nio's login retries
+    without end, and `systemctl stop` must not wait for them (it would
+    SIGKILL after its own timeout, mid-write perhaps)."""
+    homeserver = f"http://127.0.0.1:{free_port()}"
+    spec = GroupSpec("allies", "!nowhere:localhost", ["@chair:localhost"], {})
+    bot = BotProcess(tmp_path, render_config(homeserver, "@bot:localhost", [spec]), "pw")
+    await bot.start()
+    await bot.wait_for_log("storage ready")
+    await asyncio.sleep(2.0)  # into nio's retries
+    assert READY not in bot.log()
+    assert await bot.stop(signal.SIGTERM, timeout=10.0) == 0, bot.log()[-2000:]
+    assert "stopped while connecting" in bot.log()
