@@ -6,10 +6,7 @@ recorded it, or a chair) closes it; open ones appear in the next agenda.
 
 from __future__ import annotations
 
-from datetime import date
-
-from bot.calendar.dates import DateParseError, Unreadable, parse_when
-from bot.meeting.actions import action_line, parse_action, split_by, split_due
+from bot.meeting.actions import action_line, parse_action, split_due
 from bot.meeting.owners import AmbiguousOwner, People, not_on_roster
 from bot.meeting.record import Item
 from bot.meeting.render import escape
@@ -23,75 +20,11 @@ from bot.runtime.router import (
     UsageError,
     number_arg,
 )
+from handlers.due_dates import local_today, new_due_alone, task_and_due
 from handlers.live import target_meeting_key
 from storage.repo_meetings import StoredAction
 
 MAX_TASK_CHARS = 1000
-
-
-def local_today(ctx: CommandContext) -> date:
-    return ctx.now.astimezone(ctx.group.timezone).date()
-
-
-def _unusable(exc: DateParseError) -> UsageError:
-    return UsageError(f"I could not use the due date: {escape(str(exc))}")
-
-
-def _due_date(ctx: CommandContext, text: str) -> date:
-    return parse_when(text, ctx.group.date_settings, ctx.now).moment.date()
-
-
-def parse_due(ctx: CommandContext, text: str | None) -> date | None:
-    """A due date in the group's zone and languages; never silently dropped."""
-    if text is None:
-        return None
-    try:
-        return _due_date(ctx, text)
-    except DateParseError as exc:
-        raise _unusable(exc) from None
-
-
-def task_and_due(
-    ctx: CommandContext, task: str, due_words: str | None
-) -> tuple[str, date | None, str]:
-    """The task, its due date and a note. Words after the last `due` that are
-    no date at all (`review what is due to WP2`) stay in the task, and the
-    note says so; a date that is past or ambiguous is an error. With no
-    `due`, a trailing `by <when>` can be the due date (`task_by`)."""
-    if due_words is None:
-        return task_by(ctx, task)
-    try:
-        return task, _due_date(ctx, due_words), ""
-    except Unreadable:
-        note = (
-            f"\n(“due {escape(due_words)}” is not a date, so it stays in the task. "
-            "A due date goes last, e.g. `due 15 January`.)"
-        )
-        return f"{task} due {due_words}", None, note
-    except DateParseError as exc:
-        raise _unusable(exc) from None
-
-
-def task_by(ctx: CommandContext, task: str) -> tuple[str, date | None, str]:
-    """`circulate the survey by 15 January` means a due date: the words after
-    the last `by` are one when they read as a date. Words that are no date
-    (`ask WP2 by email`) stay in the task, silently; a date the bot will not
-    use (ambiguous, past, a whole week) stays in the task too, and the note
-    says why, so a chair who meant a due date sees it was not set."""
-    split = split_by(task)
-    if split is None:
-        return task, None, ""
-    short, words = split
-    try:
-        return short, _due_date(ctx, words), ""
-    except Unreadable:
-        return task, None, ""
-    except DateParseError as exc:
-        note = (
-            f"\n(“by {escape(words)}” was not taken as the due date: {escape(str(exc))} "
-            "To give it one, use `!action edit` with `due <when>`.)"
-        )
-        return task, None, note
 
 
 async def roster_people(ctx: CommandContext) -> People:
@@ -203,7 +136,7 @@ def register(router: Router) -> None:
     @router.command(
         "action edit",
         role=Role.MEMBER,
-        usage="!action edit <id> <text> [due <when> | by <when>]",
+        usage="!action edit <id> [<text>] [due <when> | by <when>]",
         summary="change an action item's text or due date",
         phase=Phase.AFTER,
         topic="action items",
@@ -212,9 +145,13 @@ def register(router: Router) -> None:
     async def edit(ctx: CommandContext) -> Reply:
         number, _, rest = ctx.args.partition(" ")
         item = await _owned_action(ctx, number)
-        task, due, due_note = task_and_due(ctx, *split_due(rest))
+        alone = new_due_alone(ctx, rest)
+        if alone is not None:
+            task, due, due_note = item.text, alone, ""
+        else:
+            task, due, due_note = task_and_due(ctx, *split_due(rest))
         if not task:
-            raise UsageError("Give the new text (and optionally `due <when>`).")
+            raise UsageError("Give the new text, a due date (`due <when>`), or both.")
         if len(task) > MAX_TASK_CHARS:
             raise UsageError(f"Action texts are at most {MAX_TASK_CHARS:,} characters.")
         due = due or item.due  # words after "due" that are no date change no due date

@@ -35,7 +35,8 @@ from bot.runtime.router import (
     UsageError,
     number_arg,
 )
-from handlers.actions import local_today, parse_due, roster_people
+from handlers.actions import roster_people
+from handlers.due_dates import local_today, parse_due
 from storage.repo_outputs import StoredOutput
 
 MAX_NOTE_CHARS = 500

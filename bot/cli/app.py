@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, TextIO
@@ -17,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.chat.console import ConsoleTransport
 from bot.chat.network import NETWORKS, Network, network_class
+from bot.chat.stopping import unless_stopped
 from bot.chat.switch import TransportSwitch
 from bot.chat.transport import Incoming
 from bot.cli.console_time import ConsoleClock, ConsoleTime
@@ -148,23 +148,6 @@ async def _connect(networks: dict[str, Network], core: BotCore, config: Config) 
     core.directory.swap(GroupDirectory.of(config.groups, rooms))
 
 
-async def _unless_stopped(work: Awaitable[None], stopping: asyncio.Event) -> bool:
-    """Run `work` unless a stop comes first, then cancel it; True if it
-    finished. Connecting waits out an unreachable homeserver with nio's
-    retries, for as long as it takes: SIGTERM must not wait with it."""
-    task = asyncio.ensure_future(work)
-    stop = asyncio.ensure_future(stopping.wait())
-    await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
-    stop.cancel()
-    if task.done():
-        task.result()  # its failure is the caller's
-        return True
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    return False
-
-
 def _listen(networks: dict, core: BotCore, tasks: Supervisor) -> list[asyncio.Task]:
     """Every network starts syncing now; one that fails is restarted by the
     supervisor, not the end of the bot."""
@@ -238,7 +221,9 @@ async def run_bot(config: Config) -> None:
         loop.add_signal_handler(sig, stop)
     reach: Reach | None = None
     try:
-        if not await _unless_stopped(_connect(networks, core, config), stopping):
+        # connecting waits out an unreachable homeserver with nio's retries
+        connected, _ = await unless_stopped(_connect(networks, core, config), stopping)
+        if not connected or stopping.is_set():
             log.info("stopped while connecting")
             return
         core.outbox.attach(switch)  # links in the first posts are built by the networks

@@ -19,6 +19,16 @@ from bot.meeting.render import escape
 
 DUE_RE = re.compile(r"^(?P<task>.*\S)\s+due\s+(?P<due>\S.*)$", re.IGNORECASE | re.DOTALL)
 BY_RE = re.compile(r"^(?P<task>.*\S)\s+by\s+(?P<due>\S.*)$", re.IGNORECASE | re.DOTALL)
+# `postpone it by 2 weeks`, `cut costs by 12.5`, `raise it by 10%`: amounts,
+# which a date parser would happily read as a day.
+_AMOUNT = re.compile(
+    r"^(?:\d+(?:[.,]\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"eleven|twelve|half an?|a few|several)\s*"
+    r"(?:%|percent|per cent|days?|weeks?|fortnights?|months?|years?|hours?|minutes?|times?)\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\b\d{4}\b")
+_DATE_ONLY = re.compile(r"^(?P<word>due|by)\s+(?P<when>\S.*)$", re.IGNORECASE | re.DOTALL)
 MAX_OWNERS = 10
 _TOKENS = re.compile(r"[^\s,]+|,")
 
@@ -47,6 +57,23 @@ def split_by(task: str) -> tuple[str, str] | None:
     are a date (`by email` is none) the caller decides."""
     match = BY_RE.match(task.strip())
     return None if match is None else (match["task"].strip(), match["due"].strip())
+
+
+def date_only(text: str) -> tuple[str, str] | None:
+    """`due 22 January` (or `by 22 January`) with no text before it: what
+    `!action edit 3 due 22 January` says, ("due", "22 January"); else None."""
+    match = _DATE_ONLY.match(text.strip())
+    return None if match is None else (match["word"].lower(), match["when"].strip())
+
+
+def can_be_deadline(words: str) -> bool:
+    """Whether the words after `by` can name a day at all: not an amount
+    (`by 2 weeks`, `by a day`, `by 10%`), not bare figures without a year
+    (`by 1.5`, `by 3/4`: a sum, or a date two ways), not `by now`."""
+    words = words.strip()
+    if _AMOUNT.match(words) or words.lower() == "now":
+        return False
+    return any(c.isalpha() for c in words) or _YEAR.search(words) is not None
 
 
 def _next_owner(tokens: list[re.Match[str]], at: int, people: People) -> tuple[str, int]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from .synapse_server import _die_with_parent
+from .synapse_server import die_with_parent
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -91,7 +91,7 @@ class BotProcess:
             env=env,
             stdout=log,
             stderr=log,
-            preexec_fn=_die_with_parent,  # no bot outlives a killed pytest either
+            preexec_fn=die_with_parent,  # no bot outlives a killed pytest either
         )
         log.close()
         BotProcess.running.add(self)

@@ -86,7 +86,7 @@ def _has_synapse(python: Path) -> bool:
     return subprocess.run([str(python), "-c", probe], check=False).returncode == 0
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Make Synapse exit if pytest is killed, so no orphan holds the port/DB."""
     if sys.platform.startswith("linux"):
         import ctypes
@@ -240,7 +240,7 @@ class SynapseServer:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=self._stdout,
             stderr=asyncio.subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         try:
             await self._wait_ready(START_TIMEOUT)

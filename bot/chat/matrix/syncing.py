@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
 from nio import AsyncClient
 
 from bot.chat.matrix.send import status_of
+from bot.chat.stopping import unless_stopped
 
 log = logging.getLogger(__name__)
 SYNC_TIMEOUT_MS = 30_000
@@ -33,20 +33,11 @@ async def sync_unless_stopped(
     client: AsyncClient, stopping: asyncio.Event, token: str | None, *, full_state: bool
 ) -> Any:
     """One long-poll sync, abandoned at once (None) when `stopping` is set."""
-    sync = asyncio.ensure_future(
-        client.sync(
-            timeout=SYNC_TIMEOUT_MS, since=token, sync_filter=SYNC_FILTER, full_state=full_state
-        )
+    sync = client.sync(
+        timeout=SYNC_TIMEOUT_MS, since=token, sync_filter=SYNC_FILTER, full_state=full_state
     )
-    stopped = asyncio.ensure_future(stopping.wait())
-    await asyncio.wait({sync, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    stopped.cancel()
-    if not sync.done():
-        sync.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sync
-        return None
-    return sync.result()
+    _, response = await unless_stopped(sync, stopping)
+    return response
 
 
 def wait_after(response: Any) -> float:
