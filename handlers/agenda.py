@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.meeting.agenda import ProposedItem, agenda_lines
 from bot.runtime.agenda_data import agenda_text
-from bot.runtime.calendars import load_calendar
+from bot.runtime.calendars import current_meeting
 from bot.runtime.router import CommandContext, Phase, Reply, Role, Router, UsageError, number_arg
 from handlers.schedule import NO_CADENCE
 
@@ -12,8 +12,7 @@ MAX_ITEM_CHARS = 300
 
 
 async def _next_meeting_items(ctx: CommandContext):
-    calendar = await load_calendar(ctx.repo, ctx.group)
-    meeting = calendar.next(ctx.now) if calendar.cadence else None
+    _, meeting = await current_meeting(ctx.repo, ctx.group, ctx.now)
     if meeting is None:
         return None, []
     return meeting, await ctx.repo.agenda_items(ctx.group.id, meeting.key)

@@ -31,7 +31,7 @@ async def _open_session(ctx: CommandContext) -> StoredSession:
 
 async def target_meeting_key(ctx: CommandContext, item: Item = Item.NOTE) -> str:
     """The meeting `item` belongs to now (the rule: `bot.meeting.record`)."""
-    session = await ctx.repo.open_session(ctx.group.id)
+    session = await ctx.repo.last_session(ctx.group.id)
     calendar = await load_calendar(ctx.repo, ctx.group)
     return meeting_for(item, session, calendar, ctx.now)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.calendar.ics import render_ics
 from bot.meeting.agenda import call_line, describe_meeting, render_schedule
 from bot.meeting.render import escape
-from bot.runtime.calendars import load_calendar
+from bot.runtime.calendars import current_meeting, load_calendar
 from bot.runtime.feed import feed_url
 from bot.runtime.router import (
     CommandContext,
@@ -34,19 +34,19 @@ def register(router: Router) -> None:
         topic="when we meet, and in your calendar",
     )
     async def next_command(ctx: CommandContext) -> Reply:
-        calendar = await load_calendar(ctx.repo, ctx.group)
+        calendar, meeting = await current_meeting(ctx.repo, ctx.group, ctx.now)
         if calendar.cadence is None:
             return Reply(NO_CADENCE)
-        meeting = calendar.next(ctx.now)
+        ended = _ended_today(calendar, meeting, ctx)
         if meeting is None:
-            return Reply("No further meetings are scheduled.")
+            return Reply(f"{ended}No further meetings are scheduled.")
         state = "in progress now" if meeting.start <= ctx.now else "next meeting"
         moved = ""
         if meeting.status == "moved" and meeting.original_start is not None:
             moved = f" (moved from {meeting.original_start:%a %d %b %H:%M})"
         return Reply(
-            f"**{escape(ctx.group.name)}, {state}:** {describe_meeting(meeting)}{moved}\n\n"
-            f"{call_line(ctx.group.schedule.call_link)}"
+            f"{ended}**{escape(ctx.group.name)}, {state}:** {describe_meeting(meeting)}{moved}"
+            f"\n\n{call_line(ctx.group.schedule.call_link)}"
         )
 
     @router.command(
@@ -60,10 +60,14 @@ def register(router: Router) -> None:
     )
     async def schedule_command(ctx: CommandContext) -> Reply:
         count = _count(ctx.args)
-        calendar = await load_calendar(ctx.repo, ctx.group)
+        calendar, meeting = await current_meeting(ctx.repo, ctx.group, ctx.now)
         if calendar.cadence is None:
             return Reply(NO_CADENCE)
-        upcoming = calendar.upcoming(ctx.now, count)
+        upcoming = calendar.upcoming(ctx.now, count + 1)
+        over = calendar.next(ctx.now)
+        if upcoming and over is not None and over != meeting and upcoming[0].key == over.key:
+            upcoming = upcoming[1:]  # ended by its chair: `!next` no longer names it either
+        upcoming = upcoming[:count]
         zone = ctx.group.timezone.key
         return Reply(
             f"**{escape(ctx.group.name)} meetings** ({zone})\n\n{render_schedule(upcoming)}"
@@ -112,6 +116,15 @@ def register(router: Router) -> None:
             )
         token = await ctx.repo.feed_token(ctx.group.id, ctx.now)
         return Reply(subscription_text(ctx.group.name, feed_url(ctx.web, token, ctx.group.id)))
+
+
+def _ended_today(calendar, meeting, ctx: CommandContext) -> str:
+    """A line for a meeting whose chair has ended it while its scheduled
+    time still runs (`meeting` is then the one after it); else empty."""
+    scheduled = calendar.next(ctx.now)
+    if scheduled is None or scheduled == meeting:
+        return ""
+    return f"The meeting of {describe_meeting(scheduled)} has ended.\n\n"
 
 
 def subscription_text(group_name: str, url: str) -> str:

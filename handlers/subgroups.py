@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.meeting.agenda import describe_meeting
 from bot.meeting.render import escape
-from bot.runtime.calendars import load_calendar
+from bot.runtime.calendars import current_meeting
 from bot.runtime.router import CommandContext, Phase, Reply, Role, Router
 
 
@@ -21,7 +21,7 @@ def register(router: Router) -> None:
             return Reply(f"{escape(ctx.group.name)} has no sub-groups (`parent` in the config).")
         lines = []
         for sub in ctx.group.subgroups:
-            upcoming = (await load_calendar(ctx.repo, sub)).next(ctx.now)
+            _, upcoming = await current_meeting(ctx.repo, sub, ctx.now)
             when = describe_meeting(upcoming) if upcoming else "no meeting planned"
             lines.append(f"- **{escape(sub.name)}**: next meeting {when}")
         count = len(ctx.group.subgroups)

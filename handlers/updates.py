@@ -8,7 +8,7 @@ from itertools import groupby
 
 from bot.meeting.agenda import describe_meeting
 from bot.meeting.people import Names
-from bot.meeting.record import Item, meeting_for
+from bot.meeting.record import Item, meeting_for, meeting_now
 from bot.meeting.render import escape, plural
 from bot.meeting.updates import NO_ALLIANCE, came_by_mail, too_long
 from bot.runtime.calendars import load_calendar
@@ -22,12 +22,12 @@ async def current_period(ctx: CommandContext) -> tuple[str, str]:
     """The meeting updates sent now belong to (the rule:
     `bot.meeting.record.meeting_for`), and how replies name it; a group
     without a calendar collects into one open period until its next meeting."""
-    session = await ctx.repo.open_session(ctx.group.id)
+    session = await ctx.repo.last_session(ctx.group.id)
     calendar = await load_calendar(ctx.repo, ctx.group)
     period = meeting_for(Item.UPDATE, session, calendar, ctx.now)
-    if session is not None and session.meeting_key == period:
+    if session is not None and session.ended_at is None and session.meeting_key == period:
         return period, "this meeting (running now)"
-    meeting = calendar.next(ctx.now)
+    meeting = meeting_now(calendar, session, ctx.now)
     if meeting is not None and meeting.key == period:
         return period, f"the meeting of {describe_meeting(meeting)}"
     return period, "the next meeting"

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.calendar.cadence import Meeting, MeetingStatus
-from bot.meeting.group_calendar import GroupCalendar
+from bot.meeting.group_calendar import OPEN_PERIOD, GroupCalendar
 
 __all__ = [
     "RECORD_START",
@@ -191,14 +191,29 @@ def meeting_for(
 ) -> str:
     """The key of the meeting a member's item belongs to.
 
-    While a live session is open, everything goes to it. Otherwise notes and
-    action items go to the meeting in progress or ended less than 12 hours
-    ago (they are what was said there), else to the next meeting; updates and
-    apologies go to the next meeting (the one in progress counts)."""
+    `session` is the group's last live session, open or ended. While it is
+    open, everything goes to it. Otherwise notes and action items go to the
+    meeting in progress or ended less than 12 hours ago (they are what was
+    said there), else to the next meeting; updates, apologies and proposed
+    agenda items go to the meeting `meeting_now` names."""
     if session is not None and session.ended_at is None:
         return session.meeting_key
     if item in (Item.NOTE, Item.ACTION):
         recent = last_started(calendar, now)
         if recent is not None and now - recent.end <= RECENT:
             return recent.key
-    return calendar.period(now)
+    current = meeting_now(calendar, session, now)
+    return current.key if current is not None else OPEN_PERIOD
+
+
+def meeting_now(
+    calendar: GroupCalendar, session: SessionLike | None, now: datetime
+) -> Meeting | None:
+    """The meeting in progress, else the next one that takes place, where a
+    meeting whose live session a chair has ended (`!endmeeting`) is over from
+    then, not at its scheduled end. `session` is the group's last one."""
+    meeting = calendar.next(now)
+    ended = session is not None and session.ended_at is not None and session.ended_at <= now
+    if meeting is not None and ended and session.meeting_key == meeting.key:
+        return calendar.next(meeting.end)
+    return meeting

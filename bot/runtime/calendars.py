@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.calendar.cadence import KEY_FORMAT, Override
+from bot.calendar.cadence import KEY_FORMAT, Meeting, Override
 from bot.config import GroupConfig
 from bot.meeting.actions import action_line
 from bot.meeting.group_calendar import GroupCalendar
 from bot.meeting.outputs import for_agenda, output_line
 from bot.meeting.people import Names, names_for
+from bot.meeting.record import meeting_now
 from storage.repo import Repo
 from storage.repo_schedule import StoredOverride
 
@@ -29,6 +30,17 @@ def to_override(stored: StoredOverride) -> Override:
 async def load_calendar(repo: Repo, group: GroupConfig) -> GroupCalendar:
     stored = await repo.overrides(group.id)
     return GroupCalendar(group, tuple(to_override(row) for row in stored))
+
+
+async def current_meeting(
+    repo: Repo, group: GroupConfig, now: datetime
+) -> tuple[GroupCalendar, Meeting | None]:
+    """The group's calendar and the meeting in progress or next, a meeting a
+    chair has ended counting as over (the rule: `bot.meeting.record.meeting_now`)."""
+    calendar = await load_calendar(repo, group)
+    if calendar.cadence is None:
+        return calendar, None
+    return calendar, meeting_now(calendar, await repo.last_session(group.id), now)
 
 
 async def load_names(repo: Repo, group: GroupConfig) -> Names:

@@ -65,7 +65,13 @@ async def gather_minutes(
         for u in await repo.updates_for(group.id, meeting.key)
     )
     today = now.astimezone(group.timezone).date()
-    carried = [a for a in await repo.actions(group.id) if a.meeting_key != meeting.key]
+    # still open, raised before this meeting began (not since: these minutes
+    # may be compiled long after it)
+    carried = [
+        a
+        for a in await repo.actions(group.id)
+        if a.meeting_key != meeting.key and a.created_at < meeting.start
+    ]
     chairs = (session.started_by,) if live and session else group.chairs
     until = _minutes_end(meeting, session if live else None, now)
     changes = await repo.output_changes(group.id, previous_end(calendar, meeting), until)
@@ -98,7 +104,7 @@ async def gather_minutes(
         ),
         new_actions=tuple(_action_view(a, today, names) for a in new),
         carried_actions=tuple(_action_view(a, today, names) for a in carried),
-        next_meeting=calendar.next(max(now, meeting.end)),
+        next_meeting=calendar.next(meeting.end),  # the one after it, when compiled late too
         live=live,
         output_changes=output_changes,
     )

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.meeting.actions import parse_action
 from bot.meeting.owners import People
+from bot.runtime.calendars import load_calendar
 
 ANNA, BO, CHAIR, VICE = (
     "@anna:example.org",
@@ -136,3 +137,55 @@ def test_parse_action_owner_forms(calendar_harness):
     assert parsed.owners == (ANNA, BO) and parsed.task == "write it" and parsed.due_text == "Friday"
     assert parse_action("Maria call EUCEN", people).owners == ("Maria",)
     assert parse_action("bo,anna call EUCEN", people).owners == (BO, ANNA)
+
+
+async def test_a_meeting_its_chair_ended_is_over_for_next_updates_and_schedule(calendar_harness):
+    h = calendar_harness
+    h.clock = MEETING + timedelta(minutes=2)
+    await h.say(CHAIR, "!startmeeting")
+    [running] = await h.say(ANNA, "!next")
+    assert running.body.startswith("**ALLIES, in progress now:** Friday 3 April 2026")
+    h.clock = MEETING + timedelta(minutes=40)
+    await h.say(CHAIR, "!endmeeting")
+    h.clock = MEETING + timedelta(minutes=45)  # the scheduled hour still runs
+    [after] = await h.say(ANNA, "!next")
+    assert after.body.startswith(
+        "The meeting of Friday 3 April 2026, 11:00–12:00 CEST (09:00–10:00 UTC) has ended.\n\n"
+        "**ALLIES, next meeting:** "
+    )
+    assert "3 April" not in after.body.split("next meeting:**")[1]
+    [update] = await h.say(BO, "!update 12 offers mapped since")
+    assert "3 April" not in update.body and "the meeting of" in update.body
+    [schedule] = await h.say(ANNA, "!schedule 2")
+    assert "3 Apr" not in schedule.body
+    async with h.core.storage.transaction() as repo:
+        following = (await load_calendar(repo, h.config.groups[0])).next(
+            MEETING + timedelta(hours=2)
+        )
+        [stored] = await repo.updates_for("allies", following.key)
+    assert stored.text == "12 offers mapped since"
+    assert f"{following.start:%A} {following.start.day} {following.start:%B %Y}" in after.body
+
+
+async def test_minutes_of_an_earlier_meeting_carry_only_what_was_raised_before_it(
+    calendar_harness,
+):
+    h = calendar_harness
+    earlier = datetime(2026, 2, 20, 10, 5, tzinfo=UTC)  # Fri 20 Feb 2026, 11:05 Brussels
+    h.clock = earlier
+    await h.say(CHAIR, "!startmeeting")
+    await h.say(CHAIR, "!action me map the offers")
+    await h.say(CHAIR, "!endmeeting")
+    h.clock = MEETING + timedelta(minutes=5)  # the meeting after it, 3 April
+    await h.say(CHAIR, "!startmeeting")
+    await h.say(CHAIR, "!action me draft the guideline")
+    await h.say(CHAIR, "!endmeeting")
+    h.clock = MEETING + timedelta(hours=3)  # compiled late, after the next one too
+    replies = await h.say(CHAIR, "!minutes 20 February")
+    minutes = "\n".join(r.body for r in replies)
+    assert "# Minutes: ALLIES meeting, Friday 20 February 2026" in minutes
+    new, carried = minutes.split("### New")[1].split("### Carried over from earlier meetings")
+    assert "map the offers" in new
+    assert "draft the guideline" not in minutes  # raised at a later meeting
+    assert carried.strip().startswith("None.")
+    assert "## Next meeting\n\nFriday 3 April 2026, 11:00–12:00 CEST" in minutes

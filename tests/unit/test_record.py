@@ -128,6 +128,21 @@ def test_which_meeting_an_item_belongs_to():
     assert record.meeting_for(Item.APOLOGY, None, calendar, before) == MEETING.key
 
 
+def test_a_meeting_its_chair_ended_is_over_before_its_scheduled_end():
+    calendar = _calendar()  # meetings 13 January and 10 March 2026, 14:00-15:00
+    first = datetime(2026, 1, 13, 14, 0, tzinfo=TZ)
+    ended = Session("2026-01-13T14:00", first + timedelta(hours=3), first + timedelta(minutes=40))
+    during, after_end = first + timedelta(minutes=30), first + timedelta(minutes=45)
+    assert record.meeting_now(calendar, ended, during).key == "2026-01-13T14:00"
+    assert record.meeting_now(calendar, ended, after_end).key == MEETING.key
+    assert record.meeting_now(calendar, None, after_end).key == "2026-01-13T14:00"
+    other = Session("adhoc-2026-01-12T09:00", first, first - timedelta(days=1))
+    assert record.meeting_now(calendar, other, after_end).key == "2026-01-13T14:00"
+    assert record.meeting_for(Item.UPDATE, ended, calendar, after_end) == MEETING.key
+    assert record.meeting_for(Item.APOLOGY, ended, calendar, after_end) == MEETING.key
+    assert record.meeting_for(Item.NOTE, ended, calendar, after_end) == "2026-01-13T14:00"
+
+
 def test_ad_hoc_sessions_are_ad_hoc_meetings():
     @dataclass(frozen=True)
     class Stored:
