@@ -6,7 +6,7 @@ escaped here, once, so no handler or scheduler has to remember to.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -118,17 +118,26 @@ def mention(user_id: str, name: str | None = None) -> str:
 def render_chase(
     group_name: str,
     meeting: Meeting,
-    missing: Sequence[str],
+    missing: Mapping[str, Sequence[str]],
     names: Names | None = None,
-    alliances: int = 1,
 ) -> str:
-    """The nudge to the people of the `alliances` that sent no update yet."""
+    """The nudge to the people of the alliances that sent no update yet
+    (`missing`: alliance -> its people, in the roster's order), each
+    alliance named with its people, so the count and the names agree."""
     names = names or Names()
-    people = ", ".join(mention(user, names.of(user)) for user in missing)
-    whose = "your alliance" if alliances == 1 else f"{alliances} alliances"
+
+    def people(users: Sequence[str]) -> str:
+        return ", ".join(mention(user, names.of(user)) for user in users)
+
+    if len(missing) == 1:
+        [(alliance, users)] = missing.items()
+        whom = f"{escape(alliance)}: {people(users)}"
+    else:
+        listed = "; ".join(f"{escape(a)} ({people(users)})" for a, users in missing.items())
+        whom = f"{len(missing)} alliances: {listed}"
     return (
         f"Updates for the {escape(group_name)} meeting on {day_and_time(meeting.start)} "
-        f"are still missing from {whose}: {people}. Send one with `!update <text>` "
+        f"are still missing from {whom}. Send one with `!update <text>` "
         "(one per alliance is enough), or `!quiet` to stop these reminders."
     )
 

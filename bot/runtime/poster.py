@@ -230,8 +230,10 @@ class Poster:
             if not missing:
                 return None
             names = await load_names(repo, group)
-            alliances = len({group.alliance_of(person) for person in missing})
-            text = render_chase(group.name, meeting, missing, names, alliances)
+            by_alliance: dict[str, list[str]] = {}
+            for person in missing:
+                by_alliance.setdefault(group.alliance_of(person) or "", []).append(person)
+            text = render_chase(group.name, meeting, by_alliance, names)
             mails = self._chase_mails(group, post, missing)
             return Reply(text, mentions=tuple(missing), mails=mails)
         lead = lead_text(meeting.start - now)

@@ -56,17 +56,27 @@ async def test_a_reply_too_long_for_one_message_is_never_cut_inside_an_escape(tm
     assert all("<a " not in m.html for m in sent), [m.html[-120:] for m in sent]
 
 
-def test_the_chase_says_how_many_alliances_it_waits_for():
-    """One alliance is "your alliance"; people of several are not told the
-    update is missing from "your alliance" as if they shared one."""
+def test_the_chase_names_each_alliance_it_waits_for_with_its_people():
+    """The count of alliances and the names agree: each alliance is named,
+    its people after it (two people of one alliance are not two alliances)."""
     from datetime import UTC, datetime, timedelta
 
     from bot.calendar.cadence import Meeting
     from bot.meeting.agenda import render_chase
+    from bot.meeting.render import to_plain
 
     start = datetime(2026, 12, 11, 10, 0, tzinfo=UTC)
     meeting = Meeting("2026-12-11T11:00", start, start + timedelta(hours=1))
-    one = render_chase("ALLIES", meeting, ["@a:x.org", "@b:x.org"], alliances=1)
-    three = render_chase("ALLIES", meeting, ["@a:x.org", "@c:x.org", "@d:x.org"], alliances=3)
-    assert "still missing from your alliance: " in one
-    assert "still missing from 3 alliances: " in three and "your alliance" not in three
+    one = to_plain(render_chase("ALLIES", meeting, {"CIVIS": ["@a:x.org", "@b:x.org"]}))
+    assert "are still missing from CIVIS: @a:x.org, @b:x.org. Send one" in one
+    three = to_plain(
+        render_chase(
+            "ALLIES",
+            meeting,
+            {"FORTHEM": ["@a:x.org", "@b:x.org"], "CIVIS": ["@c:x.org"], "EUGLOH": ["@d:x.org"]},
+        )
+    )
+    assert (
+        "are still missing from 3 alliances: FORTHEM (@a:x.org, @b:x.org); CIVIS (@c:x.org); "
+        "EUGLOH (@d:x.org). Send one"
+    ) in three
