@@ -176,22 +176,29 @@ def register(router: Router) -> None:
 
 
 async def list_actions(ctx: CommandContext) -> str:
+    """The open action items (`all`: every one), or one person's: the reply
+    names whose it lists, so a name that matched nobody's is seen as such."""
     which = ctx.args.strip()
     items = await ctx.repo.actions(ctx.group.id, status=None if which == "all" else "open")
     items = [a for a in items if a.status != "removed"]
+    names, whose = await ctx.names(), ""
     if which == "mine":
-        items = [a for a in items if ctx.sender in a.owners]
+        items, whose = [a for a in items if ctx.sender in a.owners], " of yours"
     elif which and which != "all":
         try:
-            who = (await roster_people(ctx)).owner(which)
+            people = await roster_people(ctx)
+            who = people.owner(which)
         except AmbiguousOwner as exc:
             return str(exc)
         items = [a for a in items if who in a.owners]
+        whose = f" of {escape(names.of(who))}"
+        if not_on_roster((who,), people):
+            whose += " (not on the roster)"
     if not items:
-        return "No open action items." if which != "all" else "No action items yet."
-    today, names = local_today(ctx), await ctx.names()
+        return f"No open action items{whose}." if which != "all" else "No action items yet."
+    today = local_today(ctx)
     lines = [
         f"- {action_line(a.id, a.owners, a.text, a.due, today, a.status, names=names)}"
         for a in items
     ]
-    return f"**Action items** ({len(items)})\n\n" + "\n".join(lines)
+    return f"**Action items{whose}** ({len(items)})\n\n" + "\n".join(lines)

@@ -12,13 +12,14 @@ from bot.meeting.agenda import describe_meeting
 from bot.meeting.group_calendar import OPEN_PERIOD
 from bot.meeting.live import local_key, meeting_to_start, session_meeting
 from bot.meeting.record import Item, MeetingFacts, MeetingStatus, NoteKind, meeting_for, present
-from bot.meeting.render import plural
+from bot.meeting.render import escape, plural
 from bot.runtime.calendars import load_calendar
 from bot.runtime.router import CommandContext, Phase, Reply, Role, Router, UsageError
 from storage.repo_meetings import StoredSession
 
 RECORDED = "✅"
 MAX_NOTE_CHARS = 2000
+NOTE_WORDS = {NoteKind.TOPIC: "topic", NoteKind.INFO: "note", NoteKind.DECISION: "decision"}
 NO_MEETING = "No meeting is running. A chair or vice-chair starts one with `!startmeeting`."
 
 
@@ -238,8 +239,14 @@ async def undo_last(ctx: CommandContext) -> Reply:
     last_action = actions[-1] if actions else None
     if last_action and (last_note is None or last_action.created_at >= last_note.created_at):
         await ctx.repo.set_action_status(last_action.id, "removed", ctx.sender, ctx.now)
-        return Reply(f"Removed action #{last_action.id}.")
+        return Reply(f"Removed action #{last_action.id} “{escape(last_action.text)}”.")
     if last_note is None:
         return Reply("Nothing of yours to undo in this meeting.")
     await ctx.repo.remove_note(last_note.id, ctx.now)
-    return Reply(f"Removed the last {last_note.kind}.")
+    whose = (
+        "your"
+        if last_note.author == ctx.sender
+        else f"{(await ctx.names()).of(last_note.author)}'s"
+    )
+    what = NOTE_WORDS.get(last_note.kind, last_note.kind)
+    return Reply(f"Removed {escape(whose)} {what} “{escape(last_note.text)}”.")

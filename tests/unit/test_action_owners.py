@@ -160,3 +160,15 @@ async def test_editing_only_the_due_date_keeps_the_text(named):
     assert refused.body.startswith('I could not use the due date: "someday" is not a date')
     [listing] = await named.say(ANNA, "!actions")
     assert "#1 Anna Svensson: report to WP2, due Fri 3 Apr 2026" in listing.body
+
+
+async def test_a_listing_for_someone_names_whose_it_is(named):
+    await named.say(ANNA, "!action Chris Chair send the draft")
+    [chris] = await named.say(BO, "!actions chris")
+    assert chris.body.startswith("**Action items of Chris Chair** (1)\n\n- #1 Chris Chair:")
+    [nobody] = await named.say(BO, "!actions foo")
+    assert nobody.body == "No open action items of foo (not on the roster)."
+    [mine] = await named.say(BO, "!actions mine")
+    assert mine.body == "No open action items of yours."
+    [every] = await named.say(BO, "!actions")
+    assert every.body.startswith("**Action items** (1)")

@@ -81,13 +81,15 @@ async def test_undo_removes_own_last_item_and_chairs_any(calendar_harness):
     await h.say(ANNA, "!info first")
     await h.say(BO, "!info bo's note")
     [undone] = await h.say(ANNA, "!undo")
-    assert undone.body == "Removed the last info."
+    assert undone.body == "Removed your note “first”."
     assert [n[1] for n in await notes(h) if n[0] == "info"] == ["bo's note"]
     [nothing] = await h.say(ANNA, "!undo")
     assert nothing.body.startswith("Nothing of yours")
     await h.say(ANNA, "!action bo send survey")
     [chair_undo] = await h.say(CHAIR, "!undo")
-    assert chair_undo.body.startswith("Removed action #")
+    assert chair_undo.body.startswith("Removed action #") and "“send survey”" in chair_undo.body
+    [chair_note] = await h.say(CHAIR, "!undo")
+    assert chair_note.body == "Removed @bo:example.org's note “bo's note”."
 
 
 async def test_actions_owners_due_dates_and_permissions(calendar_harness):
