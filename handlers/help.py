@@ -54,7 +54,10 @@ def _line(family: list[Command]) -> str:
     shown = ", ".join(
         f"`!{c.name}`" + "".join(f" (or `!{alias}`)" for alias in c.aliases) for c in family
     )
-    return f"- {shown}: {family[0].topic or family[0].summary}"
+    # a topic names what its commands do together: one command alone (the
+    # rest of its topic being for chairs) is described by its own summary
+    about = family[0].topic if len(family) > 1 else None
+    return f"- {shown}: {about or family[0].summary}"
 
 
 def _details(ctx: CommandContext, text: str) -> str:
@@ -62,6 +65,11 @@ def _details(ctx: CommandContext, text: str) -> str:
     word, _, rest = text.strip().removeprefix("!").partition(" ")
     name, leftover = ctx.router.resolve(word.lower(), rest.strip())
     command = ctx.router.get(name)
+    if command is None and (family := ctx.router.subcommands(name)):
+        return "\n".join(
+            f"- **`{c.usage}`**: {c.summary}" + ("" if ctx.role >= c.role else f" ({c.role.who})")
+            for c in family
+        )
     if command is None:
         return ctx.router.unknown(name)
     if leftover:

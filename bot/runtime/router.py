@@ -269,6 +269,10 @@ class Router:
         return f"`!{name}` takes no arguments, so I did nothing.{also} Type just `!{name}`."
 
     def unknown(self, name: str) -> str:
+        family = self.subcommands(name)  # `!meeting list`, where `!meeting add` exists
+        if family:
+            usages = " or ".join(f"`{c.usage}`" for c in family)
+            return f"`!{name}` goes with one of its words: {usages}. `!help {name}` says more."
         close = difflib.get_close_matches(name, list(self._commands), n=1, cutoff=0.7)
         hint = f" Did you mean `!{close[0]}`?" if close else ""
         return f"I don't know the command `!{name}`.{hint} Type `!help` for the list."

@@ -98,3 +98,12 @@ async def test_update_replies_name_the_meeting_they_are_for(calendar_harness):
     await h.say(CHAIR, "!startmeeting")
     [live] = await h.say(ANNA, "!updates")
     assert live.body.startswith("No updates yet for this meeting (running now).")
+
+
+async def test_help_and_a_wrong_word_for_a_family_of_two_word_commands(calendar_harness):
+    h = calendar_harness
+    [help_meeting] = await h.say("@anna:example.org", "!help meeting")
+    assert help_meeting.body.startswith("- **`!meeting add <date and time> [reason]`**: ")
+    assert help_meeting.body.endswith("(chairs and vice-chairs)")
+    [wrong] = await h.say("@anna:example.org", "!meeting list")
+    assert wrong.body.startswith("`!meeting` goes with one of its words: `!meeting add ")
