@@ -54,8 +54,9 @@ async def _owned_action(ctx: CommandContext, text: str) -> StoredAction:
         raise Refusal(_closed(action, ctx))
     may = ctx.role >= Role.VICE_CHAIR or ctx.sender in (*action.owners, action.created_by)
     if not may:
+        owners = "owner" if len(action.owners) == 1 else "owners"
         raise UsageError(
-            f"Only the owners of action #{action.id}, whoever recorded it, "
+            f"Only the {owners} of action #{action.id}, whoever recorded it, "
             "or a chair can change it."
         )
     return action

@@ -69,7 +69,8 @@ def register(router: Router) -> None:
         proposed.append(ProposedItem(ctx.args, names.of(ctx.sender)))
         lines = agenda_lines(ctx.group.schedule.standing_items, proposed)
         number = next(ln.number for ln in lines if ln.proposed_index == len(proposed) - 1)
-        return Reply(f"Added as item {number} of the draft agenda for {meeting.start:%a %d %b}.")
+        day = meeting.start
+        return Reply(f"Added as item {number} of the draft agenda for {day:%a} {day.day} {day:%b}.")
 
     @router.command(
         "agenda remove",

@@ -107,7 +107,7 @@ def _none_there(
         times = " and ".join(f"{m.start:%H:%M}" for m in taking_place)
         return f"There is no meeting on {day_text}; that day has one at {times}."
     upcoming = calendar.upcoming(ctx.now, 3, include_skipped=False)
-    shown = ", ".join(f"{m.start:%a %d %b %H:%M}" for m in upcoming) or "none"
+    shown = ", ".join(f"{m.start:%a} {m.start.day} {m.start:%b %H:%M}" for m in upcoming) or "none"
     return f"There is no meeting on {day_text}. Next meetings: {shown}."
 
 
@@ -200,7 +200,7 @@ def register(router: Router) -> None:
         meeting = _not_started(_pick(ctx, calendar, old, "move"), ctx.now)
         new, reason = _read(ctx, match["new"], default_time=meeting.start.time())
         if clash := _taking_place_at(calendar, new.moment, other_than=meeting.key):
-            raise Refusal(f"There is already a meeting at {describe_meeting(clash)}.")
+            raise Refusal(f"There is already a meeting on {describe_meeting(clash)}.")
         await _change(ctx, "move", meeting.key, local_key(new.moment), reason)
         stored = await _stored(ctx, new.moment.date(), meeting.key)
         moved = describe_meeting(stored or _reschedule(meeting, new))
@@ -238,7 +238,7 @@ def register(router: Router) -> None:
                     "restores it."
                 )
         if clash := _taking_place_at(calendar, when.moment):
-            raise Refusal(f"There is already a meeting at {describe_meeting(clash)}.")
+            raise Refusal(f"There is already a meeting on {describe_meeting(clash)}.")
         await _change(ctx, "add", None, new_local, reason)
         added = await _stored(ctx, when.moment.date(), new_local)
         text = describe_meeting(added) if added else describe(when.moment)

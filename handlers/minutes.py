@@ -87,7 +87,7 @@ def register(router: Router) -> None:
             ctx.group.id, meeting.key, keys, markdown, revision, ctx.now
         )
         what = "updated: I edited the earlier post" if previous else "posted below"
-        when = f"{meeting.start:%a %d %b %Y}"
+        when = f"{meeting.start:%a} {meeting.start.day} {meeting.start:%b %Y}"
         if ctx.args:  # the chair named a day: say which meeting of it
             when += f", {meeting.start:%H:%M}"
         subject = minutes_subject(ctx.group.name, meeting, revision)
@@ -133,7 +133,7 @@ async def _meeting_on(
         )
     at = f" at {when.moment:%H:%M}" if when.has_time else ""
     latest = [m for m in calendar.between(ctx.now - RECENT, ctx.now) if m.start <= ctx.now][-3:]
-    shown = ", ".join(f"{m.start:%a %d %b %Y}" for m in latest) or "none yet"
+    shown = ", ".join(f"{m.start:%a} {m.start.day} {m.start:%b %Y}" for m in latest) or "none yet"
     raise UsageError(
         f"No meeting has taken place on {day_name(day)}{at}. Recent meetings: {shown}."
     )

@@ -43,7 +43,8 @@ def register(router: Router) -> None:
         state = "in progress now" if meeting.start <= ctx.now else "next meeting"
         moved = ""
         if meeting.status == "moved" and meeting.original_start is not None:
-            moved = f" (moved from {meeting.original_start:%a %d %b %H:%M})"
+            was = meeting.original_start
+            moved = f" (moved from {was:%a} {was.day} {was:%b %H:%M})"
         return Reply(
             f"{ended}**{escape(ctx.group.name)}, {state}:** {describe_meeting(meeting)}{moved}"
             f"\n\n{call_line(ctx.group.schedule.call_link)}"

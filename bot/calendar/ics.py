@@ -154,7 +154,8 @@ def _description(
     if meeting.status == "skipped":
         lines.append("This meeting is cancelled.")
     elif meeting.status == "moved" and meeting.original_start is not None:
-        lines.append(f"Moved from {meeting.original_start:%a %d %b %Y %H:%M}.")
+        was = meeting.original_start
+        lines.append(f"Moved from {was:%a} {was.day} {was:%b %Y %H:%M}.")
     if meeting.reason:
         lines.append(meeting.reason)
     if call_link:

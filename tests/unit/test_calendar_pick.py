@@ -50,7 +50,7 @@ async def test_an_extra_meeting_at_an_existing_start_is_refused(calendar_harness
     h = calendar_harness
     await _two_meetings(h)
     [duplicate] = await h.say(CHAIR, "!meeting add 3 April 15:00 other reason")
-    assert duplicate.body == f"There is already a meeting at {FRIDAY_15}."
+    assert duplicate.body == f"There is already a meeting on {FRIDAY_15}."
     assert "extra meeting: extra session" in await _schedule(h)
 
 

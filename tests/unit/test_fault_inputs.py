@@ -159,7 +159,7 @@ async def test_permission_matrix(calendar_harness):
     assert await h.edit("@bo:example.org", "$anna-update", "!update hijacked") == []
     await h.say(ANNA, "!action anna my task")
     [refused] = await h.say("@bo:example.org", "!done 1")
-    assert "Only the owners of action #1" in refused.body
+    assert "Only the owner of action #1" in refused.body
     [chair_may] = await h.say(CHAIR, "!done 1")
     assert chair_may.body.startswith("Done: #1")
 

@@ -120,7 +120,7 @@ async def test_actions_owners_due_dates_and_permissions(calendar_harness):
     [not_owner] = await h.say(CHAIR.replace("chair", "anna"), "!done 1")
     assert not_owner.body == "Done: #1 draft the <b>report</b>"  # anna recorded it
     [edit] = await h.say(BO, "!action edit 2 check the budget twice")
-    assert "Only the owners of action #2" in edit.body
+    assert "Only the owner of action #2" in edit.body
     [ok] = await h.say(ANNA, "!action edit 2 check the budget twice due 20.04.2026")
     assert ok.body.endswith("#2 @anna:example.org: check the budget twice, due Mon 20 Apr 2026")
     [drop] = await h.say(ANNA, "!action drop 2")

@@ -78,4 +78,4 @@ async def test_a_date_without_a_year_means_the_one_just_gone(calendar_harness):
     replies = await h.say(CHAIR, "!minutes 20 February 11:00")
     assert replies[0].body == "Minutes of Fri 20 Feb 2026, 11:00 posted below."
     january = await h.say(CHAIR, "!minutes 9 January")
-    assert january[0].body == "Minutes of Fri 09 Jan 2026, 11:00 posted below."
+    assert january[0].body == "Minutes of Fri 9 Jan 2026, 11:00 posted below."

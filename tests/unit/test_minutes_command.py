@@ -28,7 +28,7 @@ async def test_member_refused_chair_posts_then_edits(calendar_harness):
     assert refused.body == "Sorry, `!minutes` is for chairs and vice-chairs only."
     h.clock = MEETING + timedelta(hours=2)
     ack, *posts = await h.say(CHAIR, "!minutes")
-    assert ack.body == "Minutes of Fri 03 Apr 2026 posted below." and ack.reply_to
+    assert ack.body == "Minutes of Fri 3 Apr 2026 posted below." and ack.reply_to
     text, file = posts
     assert text.reply_to is None and text.replaces is None
     assert text.body.startswith("# Minutes: ALLIES meeting, Friday 3 April 2026, 11:00–12:00 CEST")

@@ -52,7 +52,7 @@ async def test_ics_is_a_valid_calendar_file_with_stable_uids(calendar_harness):
 async def test_agenda_add_list_and_remove(calendar_harness):
     h = calendar_harness
     [added] = await h.say(ANNA, "!agenda add Mapping report [draft](http://x)")
-    assert added.body == "Added as item 4 of the draft agenda for Fri 03 Apr."
+    assert added.body == "Added as item 4 of the draft agenda for Fri 3 Apr."
     await h.say("@bo:example.org", "!agenda add Erasmus+ KA2")
     [agenda] = await h.say(ANNA, "!agenda")
     assert "Draft agenda: ALLIES meeting, Friday 3 April 2026" in agenda.body
