@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.calendar.cadence import Meeting
 from bot.meeting.agenda import describe_meeting
 from bot.meeting.group_calendar import OPEN_PERIOD
 from bot.meeting.live import local_key, meeting_to_start, session_meeting
@@ -72,6 +73,17 @@ async def _started_again(ctx: CommandContext, meeting_key: str) -> str:
     return said
 
 
+def _not_the_scheduled_one(scheduled: Meeting | None) -> str:
+    """For an ad-hoc meeting: a chair a day early should know it is not the
+    scheduled one, and how that one is started."""
+    if scheduled is None:
+        return ""
+    return (
+        f" The next scheduled meeting is {describe_meeting(scheduled)}: "
+        "`!startmeeting` from an hour before it starts that one."
+    )
+
+
 def register(router: Router) -> None:
     @router.command(
         "startmeeting",
@@ -108,10 +120,12 @@ def register(router: Router) -> None:
             event_id=ctx.event_id,
             now=ctx.now,
         )
-        kind = "ad-hoc meeting" if meeting.status == MeetingStatus.ADHOC else "meeting"
+        adhoc = meeting.status == MeetingStatus.ADHOC
+        kind = "ad-hoc meeting" if adhoc else "meeting"
         started = "Meeting started again" if again else "Meeting started"
+        notes = again + (_not_the_scheduled_one(calendar.next(ctx.now)) if adhoc else "")
         return Reply(
-            f"**{started}:** {ctx.group.name} {kind}, {describe_meeting(meeting)}.{again}\n\n"
+            f"**{started}:** {ctx.group.name} {kind}, {describe_meeting(meeting)}.{notes}\n\n"
             "Record with `!topic`, `!info`, `!decision`, `!action`; say `!here` to be listed "
             "as present. `!endmeeting` ends it, `!minutes` posts the minutes."
         )

@@ -72,6 +72,10 @@ async def test_adhoc_meeting_when_nothing_is_scheduled_soon(calendar_harness):
     h = calendar_harness
     [started] = await h.say(VICE, "!startmeeting")
     assert "ad-hoc meeting, Monday 2 March 2026, 10:00–11:00 CET" in started.body
+    assert (
+        "The next scheduled meeting is Friday 3 April 2026, 11:00–12:00 CEST (09:00–10:00 UTC): "
+        "`!startmeeting` from an hour before it starts that one."
+    ) in started.body
 
 
 async def test_undo_removes_own_last_item_and_chairs_any(calendar_harness):
