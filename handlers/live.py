@@ -20,7 +20,12 @@ from storage.repo_meetings import StoredSession
 
 RECORDED = "✅"
 MAX_NOTE_CHARS = 2000
-NOTE_WORDS = {NoteKind.TOPIC: "topic", NoteKind.INFO: "note", NoteKind.DECISION: "decision"}
+NOTE_WORDS = {
+    NoteKind.TOPIC: "topic",
+    NoteKind.INFO: "note",
+    NoteKind.DECISION: "decision",
+    NoteKind.APOLOGY: "apologies",
+}
 NO_MEETING = "No meeting is running. A chair or vice-chair starts one with `!startmeeting`."
 
 
@@ -238,12 +243,16 @@ async def undo_last(ctx: CommandContext) -> Reply:
     """The newest note or action of the sender (of anyone, for chairs) in the
     meeting items currently go to."""
     key = await target_meeting_key(ctx)
+    apology_key = await target_meeting_key(ctx, Item.APOLOGY)  # the next meeting's, maybe
     anyone = ctx.role >= Role.VICE_CHAIR
     notes = [
         n
-        for n in await ctx.repo.notes_for(ctx.group.id, key)
-        if n.kind != NoteKind.HERE and (anyone or n.author == ctx.sender)
+        for k in dict.fromkeys((key, apology_key))
+        for n in await ctx.repo.notes_for(ctx.group.id, k)
+        if (n.kind != NoteKind.HERE and k == key) or (n.kind == NoteKind.APOLOGY)
+        if anyone or n.author == ctx.sender
     ]
+    notes.sort(key=lambda n: n.created_at)
     actions = [
         a
         for a in await ctx.repo.actions_created_in(ctx.group.id, key)
@@ -263,4 +272,5 @@ async def undo_last(ctx: CommandContext) -> Reply:
         else f"{(await ctx.names()).of(last_note.author)}'s"
     )
     what = NOTE_WORDS.get(last_note.kind, last_note.kind)
-    return Reply(f"Removed {escape(whose)} {what} “{escape(last_note.text)}”.")
+    quoted = f" “{escape(last_note.text)}”" if last_note.text else ""
+    return Reply(f"Removed {escape(whose)} {what}{quoted}.")

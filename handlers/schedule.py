@@ -64,11 +64,11 @@ def register(router: Router) -> None:
         calendar, meeting = await current_meeting(ctx.repo, ctx.group, ctx.now)
         if calendar.cadence is None:
             return Reply(NO_CADENCE)
-        upcoming = calendar.upcoming(ctx.now, count + 1)
         over = calendar.next(ctx.now)
-        if upcoming and over is not None and over != meeting and upcoming[0].key == over.key:
-            upcoming = upcoming[1:]  # ended by its chair: `!next` no longer names it either
-        upcoming = upcoming[:count]
+        ended = over is not None and over != meeting  # by its chair: `!next` skips it too
+        upcoming = calendar.upcoming(ctx.now, count + 1 if ended else count)
+        if ended:
+            upcoming = [m for m in upcoming if m.key != over.key]
         zone = ctx.group.timezone.key
         return Reply(
             f"**{escape(ctx.group.name)} meetings** ({zone})\n\n{render_schedule(upcoming)}"

@@ -29,6 +29,7 @@ __all__ = [
     "is_held",
     "last_started",
     "meeting_for",
+    "meeting_now",
     "present",
     "previous_end",
     "running_until",
@@ -193,12 +194,16 @@ def meeting_for(
 
     `session` is the group's last live session, open or ended. While it is
     open, everything goes to it. Otherwise notes and action items go to the
-    meeting in progress or ended less than 12 hours ago (they are what was
-    said there), else to the next meeting; updates, apologies and proposed
-    agenda items go to the meeting `meeting_now` names."""
+    live session that ended less than 12 hours ago (one held early too), or
+    the meeting in progress or ended less than 12 hours ago (they are what
+    was said there), else to the next meeting; updates, apologies and
+    proposed agenda items go to the meeting `meeting_now` names."""
     if session is not None and session.ended_at is None:
         return session.meeting_key
     if item in (Item.NOTE, Item.ACTION):
+        ended = session.ended_at if session is not None else None
+        if ended is not None and timedelta(0) <= now - ended <= RECENT:  # one held early too
+            return session.meeting_key
         recent = last_started(calendar, now)
         if recent is not None and now - recent.end <= RECENT:
             return recent.key

@@ -179,9 +179,13 @@ class MailInbox:
         )
 
     async def _meeting(self, repo: Repo, group: GroupConfig, token: StoredMailToken):
-        """The token's meeting, while it still takes place and has not ended."""
+        """The token's meeting, while it still takes place and has not ended
+        (by its scheduled end, or by its chair's `!endmeeting`)."""
         now = self.core.clock()
         calendar = await load_calendar(repo, group)
+        last = await repo.last_session(group.id)
+        if last is not None and last.meeting_key == token.meeting_key and last.ended_at:
+            return None
         for meeting in calendar.between(now - timedelta(days=2), now + timedelta(days=400)):
             if meeting.key == token.meeting_key and meeting.end > now:
                 return meeting

@@ -207,6 +207,8 @@ class Poster:
         self, repo: Repo, group: GroupConfig, post: PlannedPost, now: datetime
     ) -> Reply | None:
         meeting, schedule = post.meeting, group.schedule
+        if post.kind != "agenda" and await _ended_already(repo, group.id, meeting.key):
+            return None  # held early and ended by its chair: no reminder, no chase
         if post.kind == "agenda":
             text = await agenda_text(
                 repo, group, meeting, now, draft=False, link=self.core.link, web=self.core.web
@@ -232,7 +234,8 @@ class Poster:
             names = await load_names(repo, group)
             by_alliance: dict[str, list[str]] = {}
             for person in missing:
-                by_alliance.setdefault(group.alliance_of(person) or "", []).append(person)
+                alliance = group.alliance_of(person) or "no alliance"
+                by_alliance.setdefault(alliance, []).append(person)
             text = render_chase(group.name, meeting, by_alliance, names)
             mails = self._chase_mails(group, post, missing)
             return Reply(text, mentions=tuple(missing), mails=mails)
@@ -264,3 +267,10 @@ class Poster:
         """Members whose alliance has sent no update yet, minus those who opted out."""
         quiet = await repo.quiet_members(group.id)
         return [m.user for m in group.members if m.alliance not in covered and m.user not in quiet]
+
+
+async def _ended_already(repo: Repo, group_id: str, meeting_key: str) -> bool:
+    """Whether the meeting's live session has been ended (`!endmeeting`), so
+    a reminder of it would announce a meeting that is over."""
+    last = await repo.last_session(group_id)
+    return last is not None and last.meeting_key == meeting_key and last.ended_at is not None

@@ -17,7 +17,7 @@ from bot.meeting.people import Names
 from bot.meeting.permalinks import slugs
 from bot.meeting.record import MeetingFacts, is_held
 from bot.meeting.render import to_html
-from bot.runtime.calendars import load_calendar, load_names
+from bot.runtime.calendars import current_meeting, load_calendar, load_names
 from storage.repo import Repo
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -125,11 +125,10 @@ def _action(action, names: Names) -> str:
 
 
 async def home(repo: Repo, group: GroupConfig, now: datetime) -> dict:
-    calendar = await load_calendar(repo, group)
     meetings = await _all_meetings(repo, group, now)
     links = slugs(meetings)
     names = await load_names(repo, group)
-    upcoming = calendar.next(now)
+    _, upcoming = await current_meeting(repo, group, now)  # one its chair ended is over
     decisions = await repo.decisions(group.id, limit=5)
     return {
         "next": describe_meeting(upcoming) if upcoming else None,

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from bot.meeting.actions import parse_action
 from bot.meeting.owners import People
 from bot.runtime.calendars import load_calendar
+from bot.runtime.poster import Poster
 
 ANNA, BO, CHAIR, VICE = (
     "@anna:example.org",
@@ -195,3 +196,39 @@ async def test_minutes_of_an_earlier_meeting_carry_only_what_was_raised_before_i
     assert "draft the guideline" not in minutes  # raised at a later meeting
     assert carried.strip().startswith("None.")
     assert "## Next meeting\n\nFriday 3 April 2026, 11:00–12:00 CEST" in minutes
+
+
+async def test_a_meeting_held_early_keeps_its_notes_and_gets_no_late_reminder(calendar_harness):
+    h = calendar_harness
+    h.clock = MEETING - timedelta(minutes=55)  # 10:05 for the 11:00 meeting
+    await h.say(CHAIR, "!startmeeting")
+    h.clock = MEETING - timedelta(minutes=30)
+    await h.say(CHAIR, "!endmeeting")
+    h.clock = MEETING - timedelta(minutes=20)
+    await h.say(ANNA, "!info one more thing we agreed on")
+    await h.say(ANNA, "!apologies away next time")
+    assert ("info", "one more thing we agreed on", ANNA) in await notes(h)
+    [undone] = await h.say(ANNA, "!undo")
+    assert undone.body == "Removed your apologies “away next time”."
+    assert ("info", "one more thing we agreed on", ANNA) in await notes(h)
+    h.clock = MEETING - timedelta(minutes=15)  # the "in 15 minutes" reminder is due
+    before = len(h.transport.sent)
+    kinds = await Poster(h.core).run_due(h.config.groups[0].id)
+    await h.core.outbox.flush()
+    posted = [m.body for _, m in h.transport.sent[before:]]
+    assert not any("meets in 15 minutes" in body for body in posted), (kinds, posted)
+
+
+async def test_the_schedule_after_an_ended_meeting_counts_meetings_that_take_place(
+    calendar_harness,
+):
+    h = calendar_harness
+    h.clock = MEETING - timedelta(days=30)
+    await h.say(CHAIR, "!skip 15 May")
+    h.clock = MEETING + timedelta(minutes=2)
+    await h.say(CHAIR, "!startmeeting")
+    await h.say(CHAIR, "!endmeeting")
+    [schedule] = await h.say(ANNA, "!schedule 2")
+    lines = [line for line in schedule.body.splitlines() if line.startswith("- ")]
+    assert "3 Apr" not in schedule.body
+    assert len(lines) == 3 and "skipped" in lines[0], lines  # 15 May skipped, then two
