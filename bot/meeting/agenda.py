@@ -100,12 +100,20 @@ def render_agenda(
 
 
 def render_reminder(
-    group_name: str, meeting: Meeting, call_link: str | None, lead: str, updates: int
+    group_name: str,
+    meeting: Meeting,
+    call_link: str | None,
+    lead: str,
+    updates: int,
+    every_alliance: bool = False,
 ) -> str:
+    """The reminder; `every_alliance`: each alliance on the roster has sent
+    its update, so nobody is asked for theirs."""
     received = f"{updates} update{'s' if updates != 1 else ''} received so far"
+    ask = ", one from every alliance." if every_alliance else "; send yours with `!update <text>`."
     return (
         f"**Reminder: {escape(group_name)} meets {lead}**, {describe_meeting(meeting)}.\n\n"
-        f"{call_line(call_link)}\n\n{received}; send yours with `!update <text>`."
+        f"{call_line(call_link)}\n\n{received}{ask}"
     )
 
 

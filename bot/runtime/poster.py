@@ -240,7 +240,10 @@ class Poster:
             mails = self._chase_mails(group, post, missing)
             return Reply(text, mentions=tuple(missing), mails=mails)
         lead = lead_text(meeting.start - now)
-        return Reply(render_reminder(group.name, meeting, schedule.call_link, lead, len(updates)))
+        sent = {u.alliance for u in updates}
+        every = bool(group.members) and all(m.alliance in sent for m in group.members)
+        text = render_reminder(group.name, meeting, schedule.call_link, lead, len(updates), every)
+        return Reply(text)
 
     def _chase_mails(
         self, group: GroupConfig, post: PlannedPost, missing: list[str]

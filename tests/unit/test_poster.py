@@ -145,3 +145,19 @@ async def test_two_wake_ups_in_the_same_second_post_once_and_log_no_error(calend
     ]
     assert len(h.transport.sent) == 2
     assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []
+
+
+async def test_the_reminder_stops_asking_once_every_alliance_has_sent_one(calendar_harness):
+    h = calendar_harness
+    poster = Poster(h.core)
+    await run(h, poster, AGENDA_DUE)
+    h.clock = MEETING_UTC - timedelta(days=3)
+    await h.say("@anna:example.org", "!update FORTHEM mapped 12 offers")
+    _, posted = await run(h, poster, MEETING_UTC - timedelta(days=1))
+    [tomorrow] = [m for m in posted if "meets tomorrow" in m.body]
+    assert tomorrow.body.endswith("1 update received so far; send yours with `!update <text>`.")
+    h.clock = MEETING_UTC - timedelta(hours=1)
+    await h.say("@bo:example.org", "!update CIVIS drafted the pilot")
+    _, posted = await run(h, poster, MEETING_UTC - timedelta(minutes=15))
+    [soon] = [m for m in posted if "meets in 15 minutes" in m.body]
+    assert soon.body.endswith("2 updates received so far, one from every alliance.")

@@ -80,3 +80,18 @@ def test_the_chase_names_each_alliance_it_waits_for_with_its_people():
         "are still missing from 3 alliances: FORTHEM (@a:x.org, @b:x.org); CIVIS (@c:x.org); "
         "EUGLOH (@d:x.org). Send one"
     ) in three
+
+
+def test_the_reminder_asks_for_updates_only_while_an_alliance_has_sent_none():
+    from datetime import UTC, datetime, timedelta
+
+    from bot.calendar.cadence import Meeting
+    from bot.meeting.agenda import render_reminder
+
+    start = datetime(2026, 12, 11, 10, 0, tzinfo=UTC)
+    meeting = Meeting("2026-12-11T11:00", start, start + timedelta(hours=1))
+    asking = render_reminder("ALLIES", meeting, None, "tomorrow", 1)
+    assert asking.endswith("1 update received so far; send yours with `!update <text>`.")
+    complete = render_reminder("ALLIES", meeting, None, "tomorrow", 4, every_alliance=True)
+    assert complete.endswith("4 updates received so far, one from every alliance.")
+    assert "send yours" not in complete
