@@ -12,7 +12,15 @@ from bot.calendar.cadence import Meeting
 from bot.meeting.agenda import describe_meeting
 from bot.meeting.group_calendar import OPEN_PERIOD
 from bot.meeting.live import local_key, meeting_to_start, session_meeting
-from bot.meeting.record import Item, MeetingFacts, MeetingStatus, NoteKind, meeting_for, present
+from bot.meeting.record import (
+    Item,
+    MeetingFacts,
+    MeetingStatus,
+    NoteKind,
+    meeting_for,
+    present,
+    was_ended,
+)
 from bot.meeting.render import escape, plural
 from bot.runtime.calendars import load_calendar
 from bot.runtime.router import CommandContext, Phase, Reply, Role, Router, UsageError
@@ -38,9 +46,15 @@ async def _open_session(ctx: CommandContext) -> StoredSession:
 
 async def target_meeting_key(ctx: CommandContext, item: Item = Item.NOTE) -> str:
     """The meeting `item` belongs to now (the rule: `bot.meeting.record`)."""
+    [key] = await target_meeting_keys(ctx, item)
+    return key
+
+
+async def target_meeting_keys(ctx: CommandContext, *items: Item) -> list[str]:
+    """The meetings these items belong to now, from one read of the record."""
     session = await ctx.repo.last_session(ctx.group.id)
     calendar = await load_calendar(ctx.repo, ctx.group)
-    return meeting_for(item, session, calendar, ctx.now)
+    return [meeting_for(item, session, calendar, ctx.now) for item in items]
 
 
 async def record(ctx: CommandContext, kind: NoteKind, *, key: str | None = None) -> Reply:
@@ -64,13 +78,13 @@ async def record(ctx: CommandContext, kind: NoteKind, *, key: str | None = None)
     return Reply("", react=RECORDED)
 
 
-async def _started_again(ctx: CommandContext, meeting_key: str) -> str:
+async def _started_again(ctx: CommandContext, last: StoredSession | None, meeting_key: str) -> str:
     """What a chair should know when the meeting they start had already
     been ended (a second `!startmeeting`): when it ended, and that its
     minutes, if posted, are updated by the next `!minutes`. Empty if not."""
-    last = await ctx.repo.last_session(ctx.group.id)
-    if last is None or last.meeting_key != meeting_key or last.ended_at is None:
+    if not was_ended(last, meeting_key):
         return ""
+    assert last is not None and last.ended_at is not None  # what `was_ended` checked
     ended = last.ended_at.astimezone(ctx.group.timezone)
     said = f" It had been ended at {ended:%H:%M}; what was recorded then stays with it."
     if await ctx.repo.minutes_post(ctx.group.id, meeting_key) is not None:
@@ -99,12 +113,12 @@ def register(router: Router) -> None:
         topic="start and end the meeting",
     )
     async def start(ctx: CommandContext) -> Reply:
-        running = await ctx.repo.open_session(ctx.group.id)
-        if running is not None:
+        last = await ctx.repo.last_session(ctx.group.id)
+        if last is not None and last.ended_at is None:
             raise UsageError("A meeting is already running; `!endmeeting` ends it first.")
         calendar = await load_calendar(ctx.repo, ctx.group)
         meeting = meeting_to_start(calendar, ctx.now)
-        again = await _started_again(ctx, meeting.key)
+        again = await _started_again(ctx, last, meeting.key)
         if calendar.cadence is None:  # no calendar: the updates collected so far are for this one
             await ctx.repo.move_updates(ctx.group.id, OPEN_PERIOD, meeting.key)
         await ctx.repo.start_session(
@@ -242,17 +256,15 @@ async def decision(ctx: CommandContext) -> Reply:
 async def undo_last(ctx: CommandContext) -> Reply:
     """The newest note or action of the sender (of anyone, for chairs) in the
     meeting items currently go to."""
-    key = await target_meeting_key(ctx)
-    apology_key = await target_meeting_key(ctx, Item.APOLOGY)  # the next meeting's, maybe
+    key, apology_key = await target_meeting_keys(ctx, Item.NOTE, Item.APOLOGY)
     anyone = ctx.role >= Role.VICE_CHAIR
-    notes = [
-        n
-        for k in dict.fromkeys((key, apology_key))
-        for n in await ctx.repo.notes_for(ctx.group.id, k)
-        if (n.kind != NoteKind.HERE and k == key) or (n.kind == NoteKind.APOLOGY)
-        if anyone or n.author == ctx.sender
-    ]
-    notes.sort(key=lambda n: n.created_at)
+    candidates = [n for n in await ctx.repo.notes_for(ctx.group.id, key) if n.kind != NoteKind.HERE]
+    if apology_key != key:  # after `!endmeeting`, apologies go to the next meeting
+        sent = await ctx.repo.notes_for(ctx.group.id, apology_key)
+        candidates += [n for n in sent if n.kind == NoteKind.APOLOGY]
+    notes = sorted(
+        (n for n in candidates if anyone or n.author == ctx.sender), key=lambda n: n.created_at
+    )
     actions = [
         a
         for a in await ctx.repo.actions_created_in(ctx.group.id, key)

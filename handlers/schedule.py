@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from bot.calendar.cadence import Meeting
 from bot.calendar.ics import render_ics
 from bot.meeting.agenda import call_line, describe_meeting, render_schedule
+from bot.meeting.group_calendar import GroupCalendar
 from bot.meeting.render import escape
 from bot.runtime.calendars import current_meeting, load_calendar
 from bot.runtime.feed import feed_url
@@ -37,7 +41,8 @@ def register(router: Router) -> None:
         calendar, meeting = await current_meeting(ctx.repo, ctx.group, ctx.now)
         if calendar.cadence is None:
             return Reply(NO_CADENCE)
-        ended = _ended_today(calendar, meeting, ctx)
+        over = _ended_by_chair(calendar, meeting, ctx.now)
+        ended = f"The meeting of {describe_meeting(over)} has ended.\n\n" if over else ""
         if meeting is None:
             return Reply(f"{ended}No further meetings are scheduled.")
         state = "in progress now" if meeting.start <= ctx.now else "next meeting"
@@ -64,10 +69,9 @@ def register(router: Router) -> None:
         calendar, meeting = await current_meeting(ctx.repo, ctx.group, ctx.now)
         if calendar.cadence is None:
             return Reply(NO_CADENCE)
-        over = calendar.next(ctx.now)
-        ended = over is not None and over != meeting  # by its chair: `!next` skips it too
-        upcoming = calendar.upcoming(ctx.now, count + 1 if ended else count)
-        if ended:
+        over = _ended_by_chair(calendar, meeting, ctx.now)  # `!next` skips it too
+        upcoming = calendar.upcoming(ctx.now, count + 1 if over else count)
+        if over is not None:
             upcoming = [m for m in upcoming if m.key != over.key]
         zone = ctx.group.timezone.key
         return Reply(
@@ -119,13 +123,13 @@ def register(router: Router) -> None:
         return Reply(subscription_text(ctx.group.name, feed_url(ctx.web, token, ctx.group.id)))
 
 
-def _ended_today(calendar, meeting, ctx: CommandContext) -> str:
-    """A line for a meeting whose chair has ended it while its scheduled
-    time still runs (`meeting` is then the one after it); else empty."""
-    scheduled = calendar.next(ctx.now)
-    if scheduled is None or scheduled == meeting:
-        return ""
-    return f"The meeting of {describe_meeting(scheduled)} has ended.\n\n"
+def _ended_by_chair(
+    calendar: GroupCalendar, current: Meeting | None, now: datetime
+) -> Meeting | None:
+    """The meeting whose hour still runs but whose chair has ended it: the
+    calendar's current one when `current_meeting` named another; else None."""
+    scheduled = calendar.next(now)
+    return scheduled if scheduled is not None and scheduled != current else None
 
 
 def subscription_text(group_name: str, url: str) -> str:

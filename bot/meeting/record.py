@@ -33,6 +33,7 @@ __all__ = [
     "present",
     "previous_end",
     "running_until",
+    "was_ended",
     "was_recorded",
 ]
 
@@ -218,7 +219,15 @@ def meeting_now(
     meeting whose live session a chair has ended (`!endmeeting`) is over from
     then, not at its scheduled end. `session` is the group's last one."""
     meeting = calendar.next(now)
-    ended = session is not None and session.ended_at is not None and session.ended_at <= now
-    if meeting is not None and ended and session.meeting_key == meeting.key:
+    if meeting is not None and was_ended(session, meeting.key, now):
         return calendar.next(meeting.end)
     return meeting
+
+
+def was_ended(session: SessionLike | None, meeting_key: str, now: datetime | None = None) -> bool:
+    """Whether the group's last live session is this meeting's and has been
+    ended (by `now`, when given): the meeting is over, whatever the calendar
+    says of its hour."""
+    if session is None or session.meeting_key != meeting_key or session.ended_at is None:
+        return False
+    return now is None or session.ended_at <= now

@@ -24,6 +24,7 @@ from bot.config.email import InboundConfig
 from bot.mail.imap import Mailbox
 from bot.mail.inbound import InboundMail, read_mail
 from bot.meeting.agenda import day_and_time
+from bot.meeting.record import was_ended
 from bot.meeting.render import escape
 from bot.meeting.updates import NO_ALLIANCE, mail_event_id, too_long
 from bot.ops.metrics import INBOUND_MAILS
@@ -183,8 +184,7 @@ class MailInbox:
         (by its scheduled end, or by its chair's `!endmeeting`)."""
         now = self.core.clock()
         calendar = await load_calendar(repo, group)
-        last = await repo.last_session(group.id)
-        if last is not None and last.meeting_key == token.meeting_key and last.ended_at:
+        if was_ended(await repo.last_session(group.id), token.meeting_key):
             return None
         for meeting in calendar.between(now - timedelta(days=2), now + timedelta(days=400)):
             if meeting.key == token.meeting_key and meeting.end > now:

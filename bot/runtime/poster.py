@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import GroupConfig
+from bot.config.roster import Member
 from bot.meeting.agenda import render_chase, render_reminder
 from bot.meeting.mail_texts import chase_mail, meeting_subject
 from bot.meeting.permalinks import meeting_url
@@ -30,6 +31,7 @@ from bot.meeting.posts import (
     post_meeting_id,
     superseded,
 )
+from bot.meeting.record import was_ended
 from bot.meeting.render import plural
 from bot.ops.metrics import POSTS, post_kind
 from bot.runtime.agenda_data import agenda_text
@@ -207,7 +209,7 @@ class Poster:
         self, repo: Repo, group: GroupConfig, post: PlannedPost, now: datetime
     ) -> Reply | None:
         meeting, schedule = post.meeting, group.schedule
-        if post.kind != "agenda" and await _ended_already(repo, group.id, meeting.key):
+        if post.kind != "agenda" and was_ended(await repo.last_session(group.id), meeting.key):
             return None  # held early and ended by its chair: no reminder, no chase
         if post.kind == "agenda":
             text = await agenda_text(
@@ -240,8 +242,8 @@ class Poster:
             mails = self._chase_mails(group, post, missing)
             return Reply(text, mentions=tuple(missing), mails=mails)
         lead = lead_text(meeting.start - now)
-        sent = {u.alliance for u in updates}
-        every = bool(group.members) and all(m.alliance in sent for m in group.members)
+        covered = {u.alliance for u in updates}
+        every = bool(group.members) and not _uncovered(group, covered)
         text = render_reminder(group.name, meeting, schedule.call_link, lead, len(updates), every)
         return Reply(text)
 
@@ -269,11 +271,9 @@ class Poster:
     async def _missing(self, repo: Repo, group: GroupConfig, covered: set[str]) -> list[str]:
         """Members whose alliance has sent no update yet, minus those who opted out."""
         quiet = await repo.quiet_members(group.id)
-        return [m.user for m in group.members if m.alliance not in covered and m.user not in quiet]
+        return [m.user for m in _uncovered(group, covered) if m.user not in quiet]
 
 
-async def _ended_already(repo: Repo, group_id: str, meeting_key: str) -> bool:
-    """Whether the meeting's live session has been ended (`!endmeeting`), so
-    a reminder of it would announce a meeting that is over."""
-    last = await repo.last_session(group_id)
-    return last is not None and last.meeting_key == meeting_key and last.ended_at is not None
+def _uncovered(group: GroupConfig, covered: set[str]) -> list[Member]:
+    """Roster members whose alliance has sent no update (`covered`: those that have)."""
+    return [m for m in group.members if m.alliance not in covered]
